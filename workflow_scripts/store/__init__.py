@@ -1,0 +1,1 @@
+"""The artifact store: how results are named, written and read back safely."""
