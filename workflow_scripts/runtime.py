@@ -40,7 +40,7 @@ def code_digest(*subpackages):
     reruns a stage exactly when the code it runs has changed.
     """
     digest = hashlib.sha1()
-    for name in ("store", "runtime.py", "entry.py", *subpackages):
+    for name in ("store", "runtime.py", "run.py", *subpackages):
         target = PACKAGE_ROOT / name
         files = sorted(target.rglob("*.py")) if target.is_dir() else [target]
         for file in files:
@@ -70,8 +70,10 @@ def setup_logging(log_path=None):
     if log_path:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_path, mode="w"))
+    # our loggers at INFO; libraries (matplotlib's font subsetting...) only warnings
+    logging.getLogger("workflow_scripts").setLevel(os.environ.get("TRAINSCOPE_LOGLEVEL", "INFO"))
     logging.basicConfig(
-        level=os.environ.get("TRAINSCOPE_LOGLEVEL", "INFO"),
+        level=logging.WARNING,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
         handlers=handlers,
         force=True,

@@ -1,0 +1,1 @@
+"""Figures: read cubes, never train. ``style`` holds the shared look."""

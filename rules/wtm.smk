@@ -1,0 +1,164 @@
+# The winner-take-most study: data -> train -> extract (cubes) -> figures.
+# Artifact ids come from workflow_scripts.wtm.plan (hash of resolved parameters).
+from workflow_scripts.wtm.plan import build_plan
+
+WTM = build_plan(config)
+WTM_RES = config["wtm"]["resources"]
+WTM_FIGS = config["wtm"]["figures"]
+# code digests as params: Snakemake does not track imported modules, so a change to a
+# stage's code changes this param and reruns exactly that stage and what follows
+WTM_CODE = {
+    "data": code_digest("wtm/data.py"),
+    "train": code_digest("wtm/data.py", "wtm/train.py", "wtm/model.py", "wtm/layca.py"),
+    "extract": code_digest("wtm/data.py", "wtm/extract.py", "wtm/model.py", "wtm/train.py"),
+    "figures": code_digest("figures/style.py", "figures/wtm.py", "wtm/metrics.py"),
+}
+WTM_FIGURE_NAMES = ["fig1", "fig2", "fig3", "fig4", "noise_generalization"]
+WTM_FIGURES = expand("results/figs/wtm/{fig}.pdf", fig=WTM_FIGURE_NAMES)
+
+
+def wtm_data_file(data_id):
+    return f"results/wtm/data/{data_id}.npz"
+
+
+def wtm_checkpoints(run_id):
+    return f"results/wtm/runs/{run_id}/checkpoints"
+
+
+def wtm_cube(name):
+    return f"results/wtm/cubes/{WTM.run_cube[name]}.nc"
+
+
+def wtm_figure_inputs(wildcards):
+    """Cubes a figure reads, keyed so the figure code can find each run by name."""
+    opts = WTM_FIGS[wildcards.fig]
+    if wildcards.fig == "noise_generalization":
+        return {"evals": [f"results/wtm/evals/{e}.nc" for e in sorted(WTM.evals)]}
+    names = opts["runs"] if "runs" in opts else [opts["run"]]
+    return {name: wtm_cube(name) for name in names}
+
+
+rule wtm_data:
+    output:
+        "results/wtm/data/{data_id}.npz",
+    params:
+        spec=lambda wc: WTM.datasets[wc.data_id],
+        code=WTM_CODE["data"],
+    wildcard_constraints:
+        data_id=one_of(WTM.datasets),
+    log:
+        "results/logs/wtm/data/{data_id}.log",
+    benchmark:
+        "results/benchmarks/wtm/data/{data_id}.tsv"
+    localrule: True
+    conda:
+        CONDA_ENV
+    script:
+        RUN_SCRIPT
+
+
+rule wtm_train:
+    input:
+        data=lambda wc: wtm_data_file(WTM.runs[wc.run_id]["data_id"]),
+    output:
+        checkpoints=directory("results/wtm/runs/{run_id}/checkpoints"),
+    params:
+        spec=lambda wc: WTM.runs[wc.run_id]["train"],
+        device=config["device"],
+        code=WTM_CODE["train"],
+    wildcard_constraints:
+        run_id=one_of(WTM.runs),
+    threads: WTM_RES["train"]["threads"]
+    resources:
+        gpu=WTM_RES["train"].get("gpu", 0),
+        mem_mb=by_attempt(WTM_RES["train"]["mem_mb"]),
+        runtime=by_attempt(WTM_RES["train"]["runtime"]),
+    log:
+        "results/logs/wtm/train/{run_id}.log",
+    benchmark:
+        "results/benchmarks/wtm/train/{run_id}.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        RUN_SCRIPT
+
+
+rule wtm_extract:
+    input:
+        checkpoints=lambda wc: wtm_checkpoints(WTM.cubes[wc.cube_id]["run_id"]),
+        train_data=lambda wc: wtm_data_file(WTM.runs[WTM.cubes[wc.cube_id]["run_id"]]["data_id"]),
+        test_data=lambda wc: wtm_data_file(WTM.cubes[wc.cube_id]["test_data_id"]),
+    output:
+        cube="results/wtm/cubes/{cube_id}.nc",
+    params:
+        run_id=lambda wc: WTM.cubes[wc.cube_id]["run_id"],
+        activation=lambda wc: WTM.runs[WTM.cubes[wc.cube_id]["run_id"]]["train"]["activation"],
+        neurons=lambda wc: WTM.cubes[wc.cube_id]["neurons"],
+        config=lambda wc: WTM.cubes[wc.cube_id]["config"],
+        code=WTM_CODE["extract"],
+    wildcard_constraints:
+        cube_id=one_of(WTM.cubes),
+    threads: WTM_RES["extract"]["threads"]
+    resources:
+        mem_mb=by_attempt(WTM_RES["extract"]["mem_mb"]),
+        runtime=by_attempt(WTM_RES["extract"]["runtime"]),
+    log:
+        "results/logs/wtm/extract/{cube_id}.log",
+    benchmark:
+        "results/benchmarks/wtm/extract/{cube_id}.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        RUN_SCRIPT
+
+
+rule wtm_noise_eval:
+    input:
+        checkpoints=lambda wc: wtm_checkpoints(WTM.evals[wc.eval_id]["run_id"]),
+        test_data=lambda wc: [wtm_data_file(t) for t in WTM.evals[wc.eval_id]["test_data_ids"]],
+    output:
+        cube="results/wtm/evals/{eval_id}.nc",
+    params:
+        run_id=lambda wc: WTM.evals[wc.eval_id]["run_id"],
+        activation=lambda wc: WTM.runs[WTM.evals[wc.eval_id]["run_id"]]["train"]["activation"],
+        sigma_train=lambda wc: WTM.evals[wc.eval_id]["sigma_train"],
+        seed=lambda wc: WTM.evals[wc.eval_id]["seed"],
+        config=lambda wc: WTM.evals[wc.eval_id]["config"],
+        code=WTM_CODE["extract"],
+    wildcard_constraints:
+        eval_id=one_of(WTM.evals),
+    threads: 1
+    resources:
+        mem_mb=by_attempt(WTM_RES["extract"]["mem_mb"]),
+        runtime=by_attempt(WTM_RES["extract"]["runtime"]),
+    log:
+        "results/logs/wtm/noise_eval/{eval_id}.log",
+    benchmark:
+        "results/benchmarks/wtm/noise_eval/{eval_id}.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        RUN_SCRIPT
+
+
+rule wtm_figure:
+    input:
+        unpack(wtm_figure_inputs),
+    output:
+        report(
+            "results/figs/wtm/{fig}.pdf",
+            caption="../report/wtm/{fig}.rst",
+            category="wtm: winner-take-most",
+        ),
+    params:
+        options=lambda wc: WTM_FIGS[wc.fig],
+        code=WTM_CODE["figures"],
+    wildcard_constraints:
+        fig=one_of(WTM_FIGURE_NAMES),
+    log:
+        "results/logs/wtm/figures/{fig}.log",
+    localrule: True
+    conda:
+        CONDA_ENV
+    script:
+        RUN_SCRIPT

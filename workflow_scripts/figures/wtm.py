@@ -1,0 +1,172 @@
+"""Figures of the WTM paper, one function per figure, from cubes only."""
+
+import logging
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+from matplotlib.lines import Line2D
+
+from ..runtime import setup_logging
+from ..store.cube import cube_config, open_cube
+from ..wtm import metrics
+from .style import CLASS_COLOURS, apply_style, class_shades, save_figure
+
+log = logging.getLogger(__name__)
+
+
+def _sigma_train(ds):
+    return cube_config(ds)["run"]["data"]["sigma"]
+
+
+def plot_pattern_evolution(ax, ds, neuron_rank, split, classes=(0, 1)):
+    """One line per pattern (shades of its class colour): mean pre-activation vs epoch."""
+    sub = metrics.select_split(ds, split).isel(neuron=neuron_rank)
+    means = metrics.pattern_mean(sub["preactivation"])  # epoch, pattern
+    pat_cls = metrics.pattern_classes(sub)
+    for cls in classes:
+        pats = pat_cls["pattern"].values[pat_cls.values == cls]
+        # shade by final value so the winners/losers ordering is visible
+        order = pats[np.argsort(means.sel(pattern=pats).isel(epoch=-1).values)]
+        for colour, p in zip(class_shades(len(order), cls), order):
+            ax.plot(means["epoch"], means.sel(pattern=p), color=colour, lw=1)
+    ax.axhline(0, color="0.6", lw=0.6, ls=":")
+    ax.set_xlabel("epoch")
+
+
+def class_legend(ax, loc="upper left"):
+    handles = [Line2D([], [], color=c, label=f"class {i} patterns") for i, c in enumerate(CLASS_COLOURS)]
+    ax.legend(handles=handles, loc=loc, frameon=False, fontsize="small")
+
+
+def fig1(cubes, opts, out):
+    names = opts["runs"]
+    fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.2), sharey=False, squeeze=False)
+    for ax, name in zip(axes[0], names):
+        ds = cubes[name]
+        plot_pattern_evolution(ax, ds, opts["neuron_rank"], opts["split"])
+        ax.set_title(f"{name}: $\\sigma_{{train}}$ = {_sigma_train(ds):g}, "
+                     f"test acc {metrics.final_test_accuracy(ds):.2f}")
+        ax.set_ylabel("average pattern pre-activation")
+    class_legend(axes[0, 0])
+    fig.suptitle(f"Average pattern pre-activation ({opts['split']} samples, "
+                 f"neuron of influence rank {opts['neuron_rank']})")
+    save_figure(fig, out)
+
+
+def fig2(cubes, opts, out):
+    ds = cubes[opts["run"]]
+    n = min(opts["neurons"], ds.sizes["neuron"])
+    split = opts["split"]
+    sub = metrics.select_split(ds, split)
+    neg = metrics.negative_class(ds, split)
+    signs = metrics.mean_sign_dloss(ds, split)
+    pat_cls = metrics.pattern_classes(sub)
+    fig, axes = plt.subplots(4, n, figsize=(2.8 * n, 9), squeeze=False)
+    for j in range(n):
+        for row, cls in ((0, 0), (1, 1)):
+            plot_pattern_evolution(axes[row, j], ds, j, split, classes=(cls,))
+            tag = "dL/da < 0: WTM class" if int(neg[j]) == cls else "dL/da > 0"
+            axes[row, j].set_title(f"class {cls} ({tag})", fontsize="small")
+        final = sub["preactivation"].isel(epoch=-1, neuron=j)
+        order = metrics.pattern_mean(final).sortby(lambda m: m).pattern.values
+        frame = {"pattern": sub["pattern"].values, "z": final.values}
+        palette = {int(p): CLASS_COLOURS[int(pat_cls.sel(pattern=p))] for p in order}
+        sns.boxplot(x=frame["pattern"], y=frame["z"], order=list(order), hue=frame["pattern"],
+                    palette=palette, legend=False, ax=axes[2, j], fliersize=0, linewidth=0.5)
+        axes[2, j].set_xticks([])
+        axes[2, j].set_xlabel("pattern (sorted)")
+        s = signs.isel(neuron=j).sel(pattern=order)
+        axes[3, j].bar(range(len(order)), s.values, color=[palette[int(p)] for p in order])
+        axes[3, j].set_xticks([])
+        axes[3, j].set_xlabel("pattern (sorted as row 3)")
+        axes[0, j].text(0.5, 1.25, f"neuron {int(ds['neuron'][j])} (rank {j}, "
+                        f"$w_2$ = {float(ds['output_weight'][j]):+.3f})",
+                        transform=axes[0, j].transAxes, ha="center", fontsize="small")
+    for row, label in enumerate(["avg. pre-activation", "avg. pre-activation",
+                                 "pre-activation after training", "avg. sign(dL/da)"]):
+        axes[row, 0].set_ylabel(label)
+    class_legend(axes[0, 0])
+    fig.tight_layout()
+    save_figure(fig, out)
+
+
+def fig3(cubes, opts, out):
+    names = opts["runs"]
+    fig, axes = plt.subplots(len(names), 2, figsize=(7, 2.6 * len(names)), squeeze=False)
+    for i, name in enumerate(names):
+        ds = cubes[name]
+        rank = min(opts["neuron_rank"], ds.sizes["neuron"] - 1)
+        for cls in (0, 1):
+            plot_pattern_evolution(axes[i, cls], ds, rank, opts["split"], classes=(cls,))
+            axes[i, cls].set_title(f"{name}, class {cls} (test acc "
+                                   f"{metrics.final_test_accuracy(ds):.2f})", fontsize="small")
+        axes[i, 0].set_ylabel("avg. pattern pre-activation")
+    class_legend(axes[0, 0])
+    fig.tight_layout()
+    save_figure(fig, out)
+
+
+def fig4(cubes, opts, out):
+    ds = cubes[opts["run"]]
+    frac = opts["difficult_fraction"]
+    train = metrics.select_split(ds, "train")
+    d = train["difficulty"].values
+    share, threshold = metrics.loss_share(ds, frac)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.2))
+    sns.histplot(d, bins=50, ax=left, color="0.4")
+    left.axvline(threshold, color=CLASS_COLOURS[1], ls="--", label=f"top {frac:.0%}: difficult")
+    left.set_xlabel("difficulty coefficient d(x)")
+    left.set_ylabel("train samples")
+    left.legend(frameon=False, fontsize="small")
+    right.plot(share["epoch"], share, color=CLASS_COLOURS[1], label="difficult group")
+    right.plot(share["epoch"], 1 - share, color=CLASS_COLOURS[0], label="easy group")
+    right.axhline(0.5, color="0.6", lw=0.6, ls=":")
+    cross = metrics.first_epoch_above(share, 0.5)
+    if cross is not None:
+        right.axvline(cross, color="0.6", lw=0.6)
+        right.annotate(f"epoch {cross}", (cross, 0.52), fontsize="small")
+    right.set_xlabel("epoch")
+    right.set_ylabel("share of the training loss")
+    right.set_ylim(0, 1)
+    right.legend(frameon=False, fontsize="small")
+    fig.tight_layout()
+    save_figure(fig, out)
+
+
+def noise_generalization(evals, opts, out):
+    rows = []
+    for ds in evals:
+        for sigma, acc in zip(ds["sigma_test"].values, ds["test_accuracy"].values):
+            rows.append({"sigma_train": float(ds.attrs["sigma_train"]), "sigma_test": float(sigma),
+                         "accuracy": float(acc), "seed": int(ds.attrs["seed"])})
+    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    sns.lineplot(data=_frame(rows), x="sigma_test", y="accuracy", hue="sigma_train",
+                 marker="o", palette="viridis", ax=ax, errorbar="se")
+    ax.set_xlabel("$\\sigma_{test}$")
+    ax.set_ylabel("test accuracy")
+    ax.legend(title="$\\sigma_{train}$", frameon=False, fontsize="small")
+    save_figure(fig, out)
+
+
+def _frame(rows):
+    import pandas as pd  # seaborn's dependency; only this figure needs a table
+
+    return pd.DataFrame(rows)
+
+
+FIGURES = {"fig1": fig1, "fig2": fig2, "fig3": fig3, "fig4": fig4}
+
+
+def main(snakemake):
+    setup_logging(snakemake.log[0] if snakemake.log else None)
+    apply_style()
+    name = snakemake.wildcards.fig
+    opts = snakemake.params.options
+    if name == "noise_generalization":
+        evals = [open_cube(p) for p in snakemake.input.evals]
+        noise_generalization(evals, opts, snakemake.output[0])
+        return
+    cubes = {key: open_cube(path) for key, path in snakemake.input.items()}
+    FIGURES[name](cubes, opts, snakemake.output[0])
+    log.info("wrote %s", snakemake.output[0])

@@ -1,0 +1,177 @@
+"""Number of stable cells: Algorithm 1 of the paper's Appendix D.
+
+Signed data X~ = s (2y - 1) x with s = +1 or -1 for the two output alignments (the
+two forms of target vectors, Definition 3.3). A direction w gates G(w) = 1[X w > 0];
+the target map is T(w) = m / ||m|| with m = G(w)^T X~. Probes uniform on the sphere
+are iterated W <- T(W); n_t is the number of distinct gating rows G(W) after step t;
+the loop stops once n_t has not decreased for ``patience`` consecutive steps (or at
+``t_max``) and returns the last n_t (the paper's n_prev).
+
+Choices (documented here and recorded by the callers):
+- No bias / no augmented input: the cells are those of Lemma 3.1 (b = 0, hyperplanes
+  through the origin), as in Algorithm 1. ``augment_bias=True`` appends a constant 1
+  to every x (cells of w.x + b > 0) for experiments; off by default.
+- Probes whose gate is all zero, or whose signed sum m is exactly zero, have no target
+  (0/0) and are dropped; all-zero gating rows are not counted as cells.
+- Exact speed-up: T(w) depends on w only through G(w), so after the first step the
+  population is replaced by its distinct gating rows. This changes no n_t (the set of
+  distinct rows is the same), and after a few steps a few hundred rows remain instead
+  of M probes. Only the first step touches all M probes, in chunks of ``chunk`` probes,
+  so memory is O(chunk * N) whatever M is.
+- Gating rows are compared bit-packed (numpy.packbits), so the distinct-row count is
+  exact (no hashing).
+"""
+
+import numpy as np
+import torch
+
+
+def signed_data(X, y, alignment=1, augment_bias=False):
+    """X~ = alignment * (2y - 1) x, float64 numpy [N, D(+1)]."""
+    if alignment not in (1, -1):
+        raise ValueError(f"alignment must be +1 or -1, got {alignment!r}")
+    X = np.asarray(X, dtype=np.float64)
+    if augment_bias:
+        X = np.concatenate([X, np.ones((len(X), 1))], axis=1)
+    s = alignment * (2.0 * np.asarray(y, dtype=np.float64) - 1.0)
+    return X, s[:, None] * X
+
+
+def _unique_packed(rows_packed):
+    if len(rows_packed) == 0:
+        return rows_packed
+    return np.unique(rows_packed, axis=0)
+
+
+def stable_cell_count(X, y, *, n_probes, t_max=200, patience=5, seed=0, alignment=1,
+                      augment_bias=False, chunk=4096, device="cpu", dtype=torch.float64,
+                      return_history=False):
+    """Estimated number of stable cells (Algorithm 1) for one probe seed and alignment.
+
+    Returns the count, or (count, history) with history = [n_1, n_2, ...] when
+    ``return_history``.
+    """
+    Xa, Xs = signed_data(X, y, alignment, augment_bias)
+    N, D = Xa.shape
+    dev = torch.device(device)
+    Xt = torch.as_tensor(Xa, dtype=dtype, device=dev)
+    Xst = torch.as_tensor(Xs, dtype=dtype, device=dev)
+    rng = np.random.default_rng(seed)
+
+    def step(G):
+        """One application of T to gating rows G (bool [m, N]) -> packed new gating rows."""
+        M = G.to(dtype) @ Xst
+        norm = torch.linalg.vector_norm(M, dim=1)
+        keep = norm > 0
+        W = M[keep] / norm[keep, None]
+        Gn = (W @ Xt.T) > 0
+        Gn = Gn[Gn.any(dim=1)]
+        return np.packbits(Gn.cpu().numpy(), axis=1)
+
+    # step 1: the M probes, chunked
+    packed = []
+    for lo in range(0, n_probes, chunk):
+        m = min(chunk, n_probes - lo)
+        W0 = rng.standard_normal((m, D))
+        W0 /= np.linalg.norm(W0, axis=1, keepdims=True)
+        G0 = (torch.as_tensor(W0, dtype=dtype, device=dev) @ Xt.T) > 0
+        packed.append(_unique_packed(step(G0)))
+    pop = _unique_packed(np.concatenate(packed)) if packed else np.zeros((0, (N + 7) // 8),
+                                                                          np.uint8)
+    history = [len(pop)]
+    n_prev, plateau = len(pop), 0
+    for _ in range(1, t_max):
+        if len(pop) == 0:
+            break
+        parts = []
+        for lo in range(0, len(pop), chunk):
+            G = np.unpackbits(pop[lo:lo + chunk], axis=1, count=N).astype(bool)
+            parts.append(step(torch.as_tensor(G, device=dev)))
+        pop = _unique_packed(np.concatenate(parts))
+        n_t = len(pop)
+        history.append(n_t)
+        plateau = plateau + 1 if n_t >= n_prev else 0
+        n_prev = n_t
+        if plateau >= patience:
+            break
+    return (n_prev, history) if return_history else n_prev
+
+
+def stable_cell_counts(X, y, *, n_probes, seeds=(0, 1, 2), alignments=(1, -1), **kwargs):
+    """Counts per alignment and seed: {alignment: {"counts": [...], "mean": m, "std": s}}."""
+    out = {}
+    for a in alignments:
+        counts = [stable_cell_count(X, y, n_probes=n_probes, seed=s, alignment=a, **kwargs)
+                  for s in seeds]
+        out[a] = {"counts": counts, "mean": float(np.mean(counts)),
+                  "std": float(np.std(counts))}
+    return out
+
+
+# ----------------------------------------------------------------------------------
+# brute force reference (tiny data sets only)
+
+def circle_cell_representatives(X):
+    """One direction inside every cell of 2-D data (exact): midpoints between the
+    sorted angles of the boundary lines w.x_i = 0."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.shape[1] != 2:
+        raise ValueError("circle_cell_representatives needs 2-D data")
+    ang = np.arctan2(X[:, 1], X[:, 0])
+    bounds = np.sort(np.mod(np.concatenate([ang + np.pi / 2, ang - np.pi / 2]), 2 * np.pi))
+    bounds = np.unique(bounds)
+    mids = (bounds + np.roll(bounds, -1) + np.where(np.arange(len(bounds)) == len(bounds) - 1,
+                                                    2 * np.pi, 0)) / 2
+    return np.stack([np.cos(mids), np.sin(mids)], axis=1)
+
+
+def sphere_directions(n, dim=3):
+    """n quasi-uniform unit vectors (Fibonacci sphere for dim 3, Gaussian otherwise)."""
+    if dim == 3:
+        i = np.arange(n) + 0.5
+        phi = np.arccos(1 - 2 * i / n)
+        theta = np.pi * (1 + 5 ** 0.5) * i
+        return np.stack([np.cos(theta) * np.sin(phi), np.sin(theta) * np.sin(phi),
+                         np.cos(phi)], axis=1)
+    W = np.random.default_rng(0).standard_normal((n, dim))
+    return W / np.linalg.norm(W, axis=1, keepdims=True)
+
+
+def stable_cells_bruteforce(X, y, directions, alignment=1, augment_bias=False):
+    """Stable cells by enumeration (Definition 3.5): every distinct non-empty gating row
+    g among ``directions`` whose target m = g^T X~ lies in its own cell (G(m) == g).
+    Returns the stable gating rows (bool [k, N])."""
+    Xa, Xs = signed_data(X, y, alignment, augment_bias)
+    G = np.asarray(directions, dtype=np.float64) @ Xa.T > 0
+    G = np.unique(G[G.any(axis=1)], axis=0)
+    M = G.astype(np.float64) @ Xs
+    ok = np.linalg.norm(M, axis=1) > 0
+    stable = ok & np.all((M @ Xa.T > 0) == G, axis=1)
+    return G[stable]
+
+
+def limit_set_bruteforce(X, y, directions, alignment=1, augment_bias=False):
+    """Gating rows on the cycles of the cell map g -> G(T(g)) (fixed points = stable cells,
+    plus the cells of longer cycles, which Algorithm 1 also counts; Appendix D)."""
+    Xa, Xs = signed_data(X, y, alignment, augment_bias)
+    G = np.asarray(directions, dtype=np.float64) @ Xa.T > 0
+    cells = np.unique(G[G.any(axis=1)], axis=0)
+    index = {c.tobytes(): i for i, c in enumerate(cells)}
+    M = cells.astype(np.float64) @ Xs
+    nxt = np.full(len(cells), -1)
+    for i, m in enumerate(M):
+        if np.linalg.norm(m) > 0:
+            g = (Xa @ m) > 0
+            if g.any():
+                nxt[i] = index.get(g.tobytes(), -2)
+    if (nxt == -2).any():
+        raise ValueError("a target lies in a cell missed by the directions: use more")
+    on_cycle = set()
+    for start in range(len(cells)):
+        seen, i = [], start
+        while i >= 0 and i not in seen:
+            seen.append(i)
+            i = nxt[i]
+        if i >= 0:
+            on_cycle.update(seen[seen.index(i):])
+    return cells[sorted(on_cycle)]

@@ -1,0 +1,1 @@
+"""The winner-take-most study: pattern data, MLP, Layca training, cube extraction."""

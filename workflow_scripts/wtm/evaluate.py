@@ -1,0 +1,46 @@
+"""Final-checkpoint test accuracy at several test noise levels (a small cube per run)."""
+
+import numpy as np
+import torch
+
+from ..runtime import setup_logging
+from ..store.checkpoints import load_checkpoint
+from ..store.cube import CubeWriter
+from . import data as wtm_data
+from .extract import cube_attrs
+from .model import forward_parts
+from .train import list_checkpoints
+
+
+def accuracy(W1, w2, x, y, activation):
+    _, _, logits = forward_parts(W1, w2, torch.from_numpy(x), activation)
+    return float(((logits > 0).numpy() == y.astype(bool)).mean())
+
+
+def evaluate(ckpt_dir, test_sets, activation, out_path, attrs):
+    """test_sets: list of (sigma_test, arrays); writes accuracy over dim sigma_test."""
+    final = load_checkpoint(list_checkpoints(ckpt_dir)[-1])
+    rows = sorted((sigma, accuracy(final["W1"], final["w2"], a["x_test"], a["y_test"], activation))
+                  for sigma, a in test_sets)
+    sigmas = np.array([s for s, _ in rows], dtype=np.float64)
+    with CubeWriter(out_path, grow_dim="sigma_test", grow_dtype="f8", sizes={},
+                    coords={}, attrs=attrs,
+                    variables={"test_accuracy": (("sigma_test",), "f4", {
+                        "long_name": "test accuracy of the final weights", "units": "1"})}) as cube:
+        for sigma, acc in zip(sigmas, (a for _, a in rows)):
+            cube.append(sigma, test_accuracy=acc)
+
+
+def main(snakemake):
+    setup_logging(snakemake.log[0] if snakemake.log else None)
+    torch.set_num_threads(snakemake.threads)
+    p = snakemake.params
+    test_sets = []
+    for path in snakemake.input.test_data:
+        arrays, spec = wtm_data.load(path)
+        test_sets.append((spec.sigma, arrays))
+    attrs = cube_attrs(f"WTM noise generalisation of run {p.run_id}", p.config, p.run_id)
+    attrs.update(sigma_train=p.sigma_train, seed=p.seed)
+    with torch.no_grad():
+        evaluate(snakemake.input.checkpoints, test_sets, p.activation, snakemake.output.cube, attrs)
+

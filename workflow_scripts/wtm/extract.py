@@ -1,0 +1,131 @@
+"""Checkpoints + data -> the WTM cube (epoch x neuron x sample), one epoch at a time.
+
+Per recorded epoch k, neuron i, sample j:
+  preactivation[k, i, j]      z = (W1_k)_i . x_j
+  dloss_dactivation[k, i, j]  dl_j/da_i = (sigmoid(o_j) - y_j) * w2_i   (per-sample BCE)
+plus per-sample logits and losses. Neurons are the ``neurons`` most influential ones
+(largest |w2| after training; 0 = all), ordered by influence rank.
+"""
+
+import logging
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from ..runtime import code_version, setup_logging
+from ..store.checkpoints import load_checkpoint
+from ..store.cube import CubeWriter
+from . import data as wtm_data
+from .model import forward_parts
+from .train import list_checkpoints
+
+log = logging.getLogger(__name__)
+
+
+def sample_table(train, test):
+    """Concatenate the train and test splits with their per-sample coordinates."""
+    parts = {"train": train, "test": test}
+    x = np.concatenate([p["x"] for p in parts.values()])
+    coords = {
+        "split": np.concatenate([[name] * len(p["x"]) for name, p in parts.items()]).astype(str),
+        "class": np.concatenate([p["y"] for p in parts.values()]).astype(np.int64),
+        "pattern": np.concatenate([p["pattern"] for p in parts.values()]).astype(np.int64),
+        "difficulty": np.concatenate([p["difficulty"] for p in parts.values()]).astype(np.float32),
+    }
+    return x.astype(np.float32), coords
+
+
+def split_arrays(arrays, split):
+    return {"x": arrays[f"x_{split}"], "y": arrays[f"y_{split}"],
+            "pattern": arrays[f"pattern_{split}"], "difficulty": arrays[f"difficulty_{split}"]}
+
+
+def influence_order(w2, n_keep):
+    """Neuron indices by decreasing |w2| (the paper's 'most influential'); first n_keep."""
+    order = np.argsort(-np.abs(w2), kind="stable")
+    return order if n_keep in (0, None) else order[:n_keep]
+
+
+SAMPLE_ATTRS = {
+    "split": {"description": "train or test split the sample belongs to"},
+    "class": {"description": "binary class label y", "units": "1"},
+    "pattern": {"description": "index of the hidden pattern (cluster) the sample was drawn from"},
+    "difficulty": {"description": "d(x) = <x, sum of other-class centroids> - <x, sum of own-class centroids>; > 0 is difficult",
+                   "units": "a.u."},
+}
+
+
+def extract(ckpt_dir, train_arrays, test_arrays, activation, n_neurons, out_path, attrs, progress=True):
+    files = list_checkpoints(ckpt_dir)
+    final = load_checkpoint(files[-1])
+    w2_final = final["w2"].numpy()
+    keep = influence_order(w2_final, n_neurons)
+    x, coords = sample_table(split_arrays(train_arrays, "train"), split_arrays(test_arrays, "test"))
+    xt = torch.from_numpy(x)
+    yt = torch.from_numpy(coords["class"]).float()
+    is_train = coords["split"] == "train"
+    S, K = len(x), len(keep)
+    cube_coords = {
+        "sample": (("sample",), np.arange(S), {"description": "sample index (train first, then test)"}),
+        "neuron": (("neuron",), keep.astype(np.int64), {"description": "index of the hidden neuron in W1"}),
+        "influence_rank": (("neuron",), np.arange(K), {"description": "rank by |output weight| after training (0 = most influential)"}),
+        "output_weight": (("neuron",), w2_final[keep].astype(np.float32), {"description": "output weight w2 after training", "units": "a.u."}),
+        **{name: (("sample",), values, SAMPLE_ATTRS[name]) for name, values in coords.items()},
+    }
+    E, N, Sd = "epoch", "neuron", "sample"
+    variables = {
+        "preactivation": ((E, N, Sd), "f4", {"long_name": "hidden pre-activation z = W1 x", "units": "a.u."}),
+        "dloss_dactivation": ((E, N, Sd), "f4", {"long_name": "per-sample dL/da of the hidden activation a = act(z)",
+                                                 "units": "1/a.u.", "description": "(sigmoid(o) - y) * w2 for the per-sample BCE loss (not divided by the batch size)"}),
+        "logit": ((E, Sd), "f4", {"long_name": "output logit o", "units": "a.u."}),
+        "loss": ((E, Sd), "f4", {"long_name": "per-sample binary cross-entropy", "units": "nats"}),
+        "train_loss": ((E,), "f4", {"long_name": "mean BCE over the train split", "units": "nats"}),
+        "train_accuracy": ((E,), "f4", {"long_name": "accuracy on the train split", "units": "1"}),
+        "test_accuracy": ((E,), "f4", {"long_name": "accuracy on the test split", "units": "1"}),
+    }
+    with CubeWriter(out_path, grow_dim=E, grow_dtype="i4", sizes={N: K, Sd: S},
+                    coords=cube_coords, variables=variables, attrs=attrs) as cube:
+        for file in tqdm(files, desc="extract", disable=not progress, mininterval=2.0):
+            ckpt = load_checkpoint(file)
+            W1, w2 = ckpt["W1"], ckpt["w2"]
+            z, _, logits = forward_parts(W1, w2, xt, activation)
+            losses = F.binary_cross_entropy_with_logits(logits, yt, reduction="none")
+            residual = torch.sigmoid(logits) - yt  # dl_j/do_j
+            correct = ((logits > 0).float() == yt).numpy()
+            cube.append(
+                int(ckpt["epoch"]),
+                preactivation=z[:, keep].T.numpy(),
+                dloss_dactivation=(w2[keep][:, None] * residual[None, :]).numpy(),
+                logit=logits.numpy(), loss=losses.numpy(),
+                train_loss=losses.numpy()[is_train].mean(),
+                train_accuracy=correct[is_train].mean(),
+                test_accuracy=correct[~is_train].mean(),
+            )
+    log.info("wrote %s: %d epochs x %d neurons x %d samples", out_path, len(files), K, S)
+
+
+def cube_attrs(title, config, run_id):
+    return {
+        "title": title,
+        "study": "wtm",
+        "run_id": run_id,
+        "config": config,
+        "code_version": code_version(),
+        "Conventions": "CF-1.8",
+        "source": "trainscope workflow",
+    }
+
+
+def main(snakemake):
+    setup_logging(snakemake.log[0] if snakemake.log else None)
+    torch.set_num_threads(snakemake.threads)
+    p = snakemake.params
+    train_arrays, _ = wtm_data.load(snakemake.input.train_data)
+    test_arrays, _ = wtm_data.load(snakemake.input.test_data)
+    with torch.no_grad():
+        extract(snakemake.input.checkpoints, train_arrays, test_arrays, p.activation,
+                p.neurons, snakemake.output.cube,
+                cube_attrs(f"WTM cube of run {p.run_id}", p.config, p.run_id))
+
