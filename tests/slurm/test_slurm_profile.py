@@ -1,0 +1,144 @@
+"""profiles/slurm against a real single-node SLURM cluster (see conftest.py).
+
+* a tiny workflow proves a `gpu` resource reaches SLURM as a GPU request, the job runs
+  under it (CUDA_VISIBLE_DEVICES set by SLURM), a localrule runs on the submit host,
+  and a rerun does nothing;
+* the smoke wtm pipeline is built through the profile up to results/figs/fig4.pdf,
+  with the training job submitted with a GPU request;
+* a request the cluster cannot satisfy fails at submission with SLURM's message, fast.
+
+Each SLURM job costs ~10 s of status polling; the module takes ~1.5-2 minutes.
+Install SLURM first: `sudo tests/slurm/install_slurm.sh`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, describe, jobs_of_rule, run_snakemake, slurm_jobs
+
+pytestmark = pytest.mark.slurm
+
+HERE = Path(__file__).resolve().parent
+
+PROBE_SNAKEFILE = """\
+# Throwaway workflow for tests/slurm: one GPU job on SLURM, one local job.
+rule all:
+    input: "summary.txt"
+
+rule gpu_probe:
+    output: "gpu.txt"
+    resources: gpu=1, mem_mb=200, runtime=5
+    shell:
+        "echo CUDA_VISIBLE_DEVICES=${{CUDA_VISIBLE_DEVICES:-unset}} "
+        "SLURM_JOB_ID=${{SLURM_JOB_ID:-none}} > {output}"
+
+rule summary:
+    input: "gpu.txt"
+    output: "summary.txt"
+    localrule: True
+    shell: "cat {input} > {output}; echo local SLURM_JOB_ID=${{SLURM_JOB_ID:-none}} >> {output}"
+"""
+
+UNSATISFIABLE_SNAKEFILE = """\
+rule impossible:
+    output: "never.txt"
+    resources: gpu={gpus}, mem_mb=200, runtime=5
+    shell: "touch {{output}}"
+"""
+
+
+def _assert_gpu_job(cluster, rule: str, run, gpus: int = 1) -> dict:
+    jobs = jobs_of_rule(cluster, rule)
+    assert jobs, f"no SLURM job was submitted for rule {rule}\n" + describe(cluster, run)
+    job = jobs[-1]
+    tres = job.get("TresPerJob", "") + " " + job.get("TresPerNode", "")
+    assert re.search(rf"gpu(:[\w-]+)?:{gpus}\b", tres), (
+        f"{rule} was submitted without a GPU request: {job}")
+    assert job.get("JobState") == "COMPLETED", (
+        f"{rule} job {job.get('JobId')} did not complete: {job.get('JobState')}\n"
+        + describe(cluster, run))
+    return job
+
+
+def test_gpu_resource_reaches_slurm(slurm_cluster, tmp_path):
+    snakefile = tmp_path / "Snakefile"
+    snakefile.write_text(PROBE_SNAKEFILE)
+    workdir = tmp_path / "work"
+    args = ["-s", snakefile, "-d", workdir, "--slurm-keep-successful-logs"]
+
+    run = run_snakemake(slurm_cluster, args, timeout=150)
+    assert run.returncode == 0, describe(slurm_cluster, run)
+
+    job = _assert_gpu_job(slurm_cluster, "gpu_probe", run)
+    lines = (workdir / "summary.txt").read_text().splitlines()
+    # SLURM gave the job the (fake) GPU and ran it inside the allocation ...
+    assert lines[0] == f"CUDA_VISIBLE_DEVICES=0 SLURM_JOB_ID={job['JobId']}", lines
+    # ... while the localrule ran on the submit host, outside SLURM.
+    assert lines[1] == "local SLURM_JOB_ID=none", lines
+    assert (workdir / ".snakemake" / "slurm_logs" / "rule_gpu_probe"
+            / f"{job['JobId']}.log").exists()
+
+    n_jobs = len(slurm_jobs(slurm_cluster))
+    again = run_snakemake(slurm_cluster, args, timeout=60)
+    assert again.returncode == 0, describe(slurm_cluster, again)
+    assert "Nothing to be done" in again.output, again.tail()
+    assert len(slurm_jobs(slurm_cluster)) == n_jobs, "the rerun submitted jobs"
+
+
+@pytest.mark.parametrize("case", ["too_many_gpus", "no_such_partition"])
+def test_unsatisfiable_request_fails_at_submission(slurm_cluster, tmp_path, case):
+    snakefile = tmp_path / "Snakefile"
+    args = ["-s", snakefile, "-d", tmp_path / "work"]
+    if case == "too_many_gpus":
+        # the node has one GPU
+        snakefile.write_text(UNSATISFIABLE_SNAKEFILE.format(gpus=4))
+        expected = "Requested node configuration is not available"
+    else:
+        snakefile.write_text(UNSATISFIABLE_SNAKEFILE.format(gpus=0))
+        args += ["--set-resources", "impossible:slurm_partition=no_such_partition"]
+        expected = "Invalid partition name specified"
+
+    run = run_snakemake(slurm_cluster, args, timeout=120)
+    assert not run.timed_out, "snakemake hung on an impossible request\n" + run.tail()
+    assert run.returncode != 0, run.tail()
+    # fails at submission (all retries included), not after waiting on a queue
+    assert run.seconds < 60, f"took {run.seconds:.0f}s\n" + run.tail()
+    assert "SLURM sbatch failed" in run.output, run.tail()
+    assert expected in run.output, run.tail()
+    assert not (tmp_path / "work" / "never.txt").exists()
+
+
+def test_smoke_fig4_through_slurm(slurm_cluster, tmp_path):
+    """The smoke wtm chain to results/figs/fig4.pdf with training on SLURM, on a GPU."""
+    for needed in ("Snakefile", "rules/wtm.smk", "configs/smoke.yaml"):
+        assert (REPO / needed).exists(), f"the wtm pipeline lacks {needed}"
+    target = "results/figs/fig4.pdf"
+    workdir = tmp_path / "work"
+    args = [target, "-s", REPO / "Snakefile", "-d", workdir,
+            "--configfile", REPO / "configs" / "smoke.yaml", HERE / "gpu_overlay.yaml",
+            "--slurm-keep-successful-logs"]
+
+    run = run_snakemake(slurm_cluster, args, timeout=240)
+    assert run.returncode == 0, describe(slurm_cluster, run)
+    assert (workdir / target).stat().st_size > 0
+
+    job = _assert_gpu_job(slurm_cluster, "wtm_train", run)
+    # Snakemake's own record of the submission, and the job's log on SLURM
+    assert re.search(rf"submitted with SLURM jobid {job['JobId']}\b", run.output)
+    logs = list((workdir / ".snakemake" / "slurm_logs" / "rule_wtm_train").rglob(
+        f"{job['JobId']}.log"))
+    assert logs, "no SLURM log for the training job"
+    assert "rule wtm_train" in logs[0].read_text(errors="replace")
+    # the heavy extraction ran on SLURM too (without a GPU)
+    assert any(j.get("JobState") == "COMPLETED"
+               for j in jobs_of_rule(slurm_cluster, "wtm_extract"))
+
+    n_jobs = len(slurm_jobs(slurm_cluster))
+    again = run_snakemake(slurm_cluster, args, timeout=90)
+    assert again.returncode == 0, describe(slurm_cluster, again)
+    assert "Nothing to be done" in again.output, again.tail()
+    assert len(slurm_jobs(slurm_cluster)) == n_jobs, "the rerun submitted jobs"
