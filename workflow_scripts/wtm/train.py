@@ -102,14 +102,15 @@ def train_run(x, y, spec, out_dir, device, code="", progress=True):
         # weights W_epoch: evaluate (full batch: this forward is also the training step)
         logits = model(xt)
         loss = F.binary_cross_entropy_with_logits(logits, yt)
-        acc = float(((logits > 0).float() == yt).float().mean())
-        history.append((epoch, float(loss), acc))
-        bar.set_postfix(loss=f"{float(loss):.4f}", acc=f"{acc:.3f}")
+        loss_value = loss.item()
+        acc = ((logits > 0).float() == yt).float().mean().item()
+        history.append((epoch, loss_value, acc))
+        bar.set_postfix(loss=f"{loss_value:.4f}", acc=f"{acc:.3f}")
         done = acc >= spec.target_train_accuracy or epoch == spec.max_epochs
         if epoch in dump_at or done:
-            _dump(partial / checkpoint_name(epoch), model, epoch, float(loss), acc)
+            _dump(partial / checkpoint_name(epoch), model, epoch, loss_value, acc)
         if done:
-            log.info("stopped at epoch %d: train loss %.4f, accuracy %.4f", epoch, float(loss), acc)
+            log.info("stopped at epoch %d: train loss %.4f, accuracy %.4f", epoch, loss_value, acc)
             break
         if spec.batch_size == 0:
             opt.zero_grad(set_to_none=True)

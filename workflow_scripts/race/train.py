@@ -1,0 +1,515 @@
+"""Training of the race network, many runs at once in one process.
+
+Network (paper, Section 5): x in R^1024 -> h = W1 x + b1 (d hidden, ReLU) -> o = W2 a + b2
+(2 outputs, softmax cross-entropy). W1 [d, 1024] and W2 [2, d] ~ N(0, sigma_0^2), zero
+biases; SGD (lr 0.001, momentum 0.9, dampening 0, no Nesterov, i.e. torch.optim.SGD's
+update buf <- m buf + g, p <- p - lr buf) on mini-batches of 4; time t counts SGD steps.
+Everything is float32.
+
+Runs that share (N, d, batch size, number of steps) are stacked along a leading run
+dimension and trained with batched matmuls; each run keeps its own data order (a
+per-run seeded generator draws one permutation of the training set per epoch, batches
+are consecutive slices of it; N must be a multiple of the batch size), its own init
+(seeded) or given initial weights, and optionally fixed pruning masks.
+
+Two update methods give the same SGD trajectory up to float32 rounding:
+- ``direct``: every step computes the W1 gradient (rank ``batch``) and updates the
+  momentum buffer and W1 in place. Simple, but every step streams W1 and its buffer
+  (2.4 MB per run at d=300) through memory 5-6 times with rank-4 matmuls that run far
+  below the machine's peak: on the 2-core CPU this was only 1.4x faster than a plain
+  one-run nn.Module loop.
+- ``lowrank`` (the CPU default without masks): W1's change within a window of K steps
+  is a sum of rank-``batch`` outer products whose coefficients follow from the
+  momentum recursion. With s the window start, U_j = gh_j^T X_j the W1 gradient of
+  step s+j (j = 0..K-1) and m the momentum,
+      W_{s+j}   = W_s - lr a_j buf_s - lr sum_{i<j} e_{j-1-i} U_i
+      buf_{s+j} = m^j buf_s + sum_{i<j} m^{j-1-i} U_i
+  with a_j = sum_{q=1..j} m^q and e_q = sum_{r=0..q} m^r. The data order is known in
+  advance, so the window's K*batch samples X_W are gathered once; the pre-activations
+  of step j are (W_s X_j^T) - lr a_j (buf_s X_j^T) - lr sum_i e_{j-1-i} gh_i^T (X_i X_j^T),
+  i.e. two [d, 1024] x [1024, K*batch] matmuls and a Gram matrix per window plus tiny
+  per-step products; at the window's end W and buf are materialised with one
+  [d, K*batch] x [K*batch, 1024] matmul each. All big products run near the BLAS peak.
+  Masks break the low-rank structure (M * U is not low rank), so masked (IMP) runs use
+  ``direct``.
+Window cuts lie on a fixed grid (multiples of ``window``, epoch ends, checkpoint steps),
+so the trajectory does not depend on how often resume states are saved.
+
+Resume: with output paths, every run keeps ``<output>.partial/`` beside its final file:
+``dump-<step>.pt`` per checkpoint and ``state-<step>.pt`` (weights, momentum buffers,
+generator state, epoch order, position) every ``resume_every`` steps (rounded up to the
+window grid), all written atomically. A rerun after a kill resumes from the newest state
+that all runs of the stack have and ends bit-identical (CPU) to an uninterrupted run.
+A partial directory whose fingerprint (the resolved training settings) differs is
+discarded. The partial directory is deleted once the final file is written.
+"""
+
+import hashlib
+import json
+import math
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..store.checkpoints import load_checkpoint, save_checkpoint
+
+N_OUT = 2
+WEIGHTS = ("W1", "b1", "W2", "b2")
+
+
+@dataclass
+class RunSpec:
+    """One run of a stack: seed (init and data order), init std, optional init/masks."""
+
+    seed: int
+    sigma0: float
+    init: dict | None = None  # W1, b1, W2, b2 (e.g. IMP rewind); overrides seed init
+    mask_W1: torch.Tensor | None = None  # bool [d, D]; True = weight kept
+    mask_W2: torch.Tensor | None = None  # bool [2, d]
+    meta: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------
+# pure helpers
+
+
+def derive_seed(seed, stream):
+    """Independent 32-bit seeds per (seed, stream): 0 = init, 1 = data order."""
+    return int(np.random.SeedSequence([int(seed), int(stream)]).generate_state(1)[0])
+
+
+def init_weights(seed, sigma0, hidden, n_in=1024):
+    gen = torch.Generator().manual_seed(derive_seed(seed, 0))
+    return {
+        "W1": torch.randn(hidden, n_in, generator=gen).mul_(sigma0),
+        "b1": torch.zeros(hidden),
+        "W2": torch.randn(N_OUT, hidden, generator=gen).mul_(sigma0),
+        "b2": torch.zeros(N_OUT),
+    }
+
+
+def order_generator(seed):
+    return torch.Generator().manual_seed(derive_seed(seed, 1))
+
+
+def epoch_order(generator, n):
+    """The sample order of one epoch (a permutation of range(n))."""
+    return torch.randperm(n, generator=generator)
+
+
+def steps_per_epoch(n, batch_size):
+    if n % batch_size:
+        raise ValueError(f"N = {n} must be a multiple of the batch size {batch_size}")
+    return n // batch_size
+
+
+def resolve_total_steps(n, batch_size, epochs=None, steps=None):
+    """Training length in SGD steps from exactly one of epochs / steps."""
+    if (epochs is None) == (steps is None):
+        raise ValueError("give exactly one of epochs and steps")
+    if steps is not None:
+        return int(steps)
+    return int(round(epochs * steps_per_epoch(n, batch_size)))
+
+
+def checkpoint_steps(total_steps, dense_until, dense_every, n_log):
+    """Dump steps: every ``dense_every`` steps up to ``dense_until``, then ``n_log``
+    log-spaced steps up to ``total_steps``. Sorted, unique, includes 0 and the last."""
+    total_steps = int(total_steps)
+    dense_until = min(int(dense_until), total_steps)
+    steps = set(range(0, dense_until + 1, max(1, int(dense_every))))
+    if n_log > 0 and total_steps > dense_until:
+        start = max(dense_until, 1)
+        steps.update(int(round(s)) for s in np.geomspace(start, total_steps, int(n_log) + 1)[1:])
+    steps.update({0, total_steps})
+    return sorted(s for s in steps if 0 <= s <= total_steps)
+
+
+def tensor_digest(*tensors):
+    h = hashlib.sha1()
+    for t in tensors:
+        if t is not None:
+            h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------------
+# the batched trainer
+
+
+class BatchedRuns:
+    """R runs of the same shape, stacked; ``advance`` moves them all forward."""
+
+    def __init__(self, data, runs, *, hidden, lr=1e-3, momentum=0.9, batch_size=4,
+                 method="auto", window=32, device="cpu"):
+        self.R = len(runs)
+        if self.R == 0:
+            raise ValueError("no runs to train")
+        device = torch.device(device)
+        datas = list(data) if isinstance(data, (list, tuple)) else [data] * self.R
+        if len(datas) != self.R:
+            raise ValueError(f"{len(datas)} data sets for {self.R} runs")
+        self.shared = all(d is datas[0] for d in datas)
+        keys = ("x_train", "y_train", "x_test", "y_test")
+        if self.shared:
+            self.X, self.Y, self.Xt, self.Yt = (datas[0][k].to(device) for k in keys)
+        else:
+            self.X, self.Y, self.Xt, self.Yt = (
+                torch.stack([d[k] for d in datas]).to(device) for k in keys)
+        self.X = self.X.to(torch.float32)
+        self.Xt = self.Xt.to(torch.float32)
+        self.N, self.D = self.X.shape[-2:]
+        self.d, self.B, self.lr, self.m = int(hidden), int(batch_size), float(lr), float(momentum)
+        self.spe = steps_per_epoch(self.N, self.B)
+        self.window = max(1, int(window))
+        self.device = device
+        masked = any(r.mask_W1 is not None or r.mask_W2 is not None for r in runs)
+        if method == "auto":
+            method = "direct" if masked or device.type != "cpu" else "lowrank"
+        if method == "lowrank" and masked:
+            raise ValueError("masked runs need method='direct' (masks break the low-rank update)")
+        if method not in ("direct", "lowrank"):
+            raise ValueError(f"unknown method {method!r}")
+        self.method = method
+
+        inits = []
+        for r in runs:
+            w = r.init if r.init is not None else init_weights(r.seed, r.sigma0, self.d, self.D)
+            inits.append({k: w[k].to(torch.float32) for k in WEIGHTS})
+        for k in WEIGHTS:
+            setattr(self, k, torch.stack([w[k] for w in inits]).to(device).contiguous())
+        if masked:
+            self.mask_W1 = torch.stack([
+                (r.mask_W1 if r.mask_W1 is not None else torch.ones(self.d, self.D, dtype=torch.bool))
+                for r in runs]).to(device)
+            self.mask_W2 = torch.stack([
+                (r.mask_W2 if r.mask_W2 is not None else torch.ones(N_OUT, self.d, dtype=torch.bool))
+                for r in runs]).to(device)
+            self._mask_f1 = self.mask_W1.to(torch.float32)
+            self._mask_f2 = self.mask_W2.to(torch.float32)
+            self.W1.mul_(self._mask_f1)
+            self.W2.mul_(self._mask_f2)
+        else:
+            self.mask_W1 = self.mask_W2 = None
+        self.bufs = {k: torch.zeros_like(getattr(self, k)) for k in WEIGHTS}
+        self.gens = [order_generator(r.seed) for r in runs]
+        self.order = None  # [R, N] permutation of the current epoch
+        self.pos = 0  # batches of the current epoch already used
+        self.step = 0
+        self._ar = torch.arange(self.R, device=device)
+
+    # -- state ---------------------------------------------------------------------
+
+    def weights(self, r):
+        return {k: getattr(self, k)[r].detach().cpu().clone() for k in WEIGHTS}
+
+    def run_state(self, r):
+        state = {f"buf_{k}": self.bufs[k][r].cpu().clone() for k in WEIGHTS}
+        state.update(self.weights(r))
+        state.update(step=self.step, pos=self.pos, gen=self.gens[r].get_state(),
+                     has_order=self.order is not None)
+        state["order"] = (self.order[r].cpu().clone() if self.order is not None
+                          else torch.zeros(0, dtype=torch.int64))
+        return state
+
+    def load_run_states(self, states):
+        steps = {int(s["step"]) for s in states}
+        if len(steps) != 1:
+            raise ValueError(f"resume states of one stack disagree on the step: {steps}")
+        for k in WEIGHTS:
+            getattr(self, k).copy_(torch.stack([s[k] for s in states]))
+            self.bufs[k].copy_(torch.stack([s[f"buf_{k}"] for s in states]))
+        for gen, s in zip(self.gens, states):
+            gen.set_state(s["gen"])
+        self.step, self.pos = int(states[0]["step"]), int(states[0]["pos"])
+        self.order = (torch.stack([s["order"] for s in states]).to(self.device)
+                      if bool(states[0]["has_order"]) else None)
+
+    # -- training ------------------------------------------------------------------
+
+    def advance(self, n_steps):
+        """Train ``n_steps`` SGD steps; windows are cut at epoch ends and the window grid."""
+        while n_steps > 0:
+            if self.order is None or self.pos == self.spe:
+                self.order = torch.stack([epoch_order(g, self.N) for g in self.gens]).to(self.device)
+                self.pos = 0
+            k = min(n_steps, self.spe - self.pos, self.window - self.step % self.window)
+            idx = self.order[:, self.pos * self.B:(self.pos + k) * self.B]  # [R, kB]
+            if self.method == "lowrank":
+                self._window_lowrank(idx, k)
+            else:
+                for j in range(k):
+                    self._step_direct(idx[:, j * self.B:(j + 1) * self.B])
+            self.pos += k
+            self.step += k
+            n_steps -= k
+
+    def _gather(self, idx):
+        if self.shared:
+            return self.X[idx], self.Y[idx]
+        ar = self._ar[:, None]
+        return self.X[ar, idx], self.Y[ar, idx]
+
+    def _head(self, h, yb):
+        """Gradients of the mean batch cross-entropy; h: pre-activations [R, B, d]."""
+        act = h.clamp_min(0)
+        o = torch.baddbmm(self.b2.unsqueeze(1), act, self.W2.transpose(1, 2))
+        p = torch.softmax(o, dim=-1)
+        p.scatter_add_(2, yb.unsqueeze(2), torch.full(yb.shape + (1,), -1.0, device=p.device))
+        go = p.div_(h.shape[1])
+        g_W2 = torch.bmm(go.transpose(1, 2), act)
+        g_b2 = go.sum(1)
+        gh = torch.bmm(go, self.W2).mul_(h > 0)
+        return gh, gh.sum(1), g_W2, g_b2
+
+    def _update_small(self, g_b1, g_W2, g_b2):
+        lr, m = self.lr, self.m
+        for name, g in (("b1", g_b1), ("W2", g_W2), ("b2", g_b2)):
+            buf = self.bufs[name]
+            buf.mul_(m).add_(g)
+            getattr(self, name).add_(buf, alpha=-lr)
+        if self.mask_W2 is not None:
+            self.W2.mul_(self._mask_f2)
+
+    def _step_direct(self, idx):
+        xb, yb = self._gather(idx)
+        h = torch.baddbmm(self.b1.unsqueeze(1), xb, self.W1.transpose(1, 2))
+        gh, g_b1, g_W2, g_b2 = self._head(h, yb)
+        buf = self.bufs["W1"]
+        buf.mul_(self.m).add_(torch.bmm(gh.transpose(1, 2), xb))
+        self.W1.add_(buf, alpha=-self.lr)
+        if self.mask_W1 is not None:
+            self.W1.mul_(self._mask_f1)
+        self._update_small(g_b1, g_W2, g_b2)
+
+    def _window_lowrank(self, idx, k):
+        B, lr, m = self.B, self.lr, self.m
+        XW, YW = self._gather(idx)  # [R, kB, D], [R, kB]
+        XWt = XW.transpose(1, 2)
+        PW = torch.bmm(self.W1, XWt)  # [R, d, kB]
+        PB = torch.bmm(self.bufs["W1"], XWt)
+        G = torch.bmm(XW, XWt)  # [R, kB, kB]
+        GH = torch.empty(self.R, k * B, self.d, device=XW.device)
+        a = [sum(m ** q for q in range(1, j + 1)) for j in range(k + 1)]
+        e = [sum(m ** r for r in range(q + 1)) for q in range(k)]
+        e_rev = torch.tensor(e[::-1], dtype=torch.float32, device=XW.device)  # e_{k-1-i}
+        for j in range(k):
+            c = slice(j * B, (j + 1) * B)
+            if j == 0:
+                hT = PW[:, :, c].clone()
+            else:
+                hT = torch.add(PW[:, :, c], PB[:, :, c], alpha=-lr * a[j])
+                # weights e_{j-1-i} for the samples of earlier steps i < j
+                w = e_rev[k - j:].repeat_interleave(B)
+                hT.baddbmm_(GH[:, :j * B].transpose(1, 2), G[:, :j * B, c] * w[:, None], alpha=-lr)
+            h = hT.transpose(1, 2).add_(self.b1.unsqueeze(1))  # [R, B, d]
+            gh, g_b1, g_W2, g_b2 = self._head(h, YW[:, c])
+            GH[:, c] = gh
+            self._update_small(g_b1, g_W2, g_b2)
+        # materialise W_{s+k} (uses buf_s) and then buf_{s+k}
+        wW = e_rev.repeat_interleave(B)  # e_{k-1-i}
+        wB = torch.tensor([m ** (k - 1 - i) for i in range(k)], dtype=torch.float32,
+                          device=XW.device).repeat_interleave(B)
+        buf = self.bufs["W1"]
+        self.W1.add_(buf, alpha=-lr * a[k])
+        self.W1.baddbmm_((GH * wW[:, None]).transpose(1, 2), XW, alpha=-lr)
+        buf.mul_(m ** k)
+        buf.baddbmm_((GH * wB[:, None]).transpose(1, 2), XW)
+
+    # -- evaluation ----------------------------------------------------------------
+
+    @torch.no_grad()
+    def _logits(self, X, chunk=2048):
+        out = []
+        for start in range(0, X.shape[-2], chunk):
+            xs = X[..., start:start + chunk, :]
+            if xs.dim() == 2:  # shared data: one matmul for all runs
+                h = (xs @ self.W1.reshape(self.R * self.d, self.D).T)
+                h = h.view(len(xs), self.R, self.d).transpose(0, 1)
+            else:
+                h = torch.bmm(xs, self.W1.transpose(1, 2))
+            a = h.add_(self.b1.unsqueeze(1)).clamp_min_(0)
+            out.append(torch.baddbmm(self.b2.unsqueeze(1), a, self.W2.transpose(1, 2)))
+        return torch.cat(out, dim=1)  # [R, n, 2]
+
+    @torch.no_grad()
+    def evaluate(self):
+        """(train loss [R], test accuracy [R]) with the current weights."""
+        logits = self._logits(self.X)
+        Y = self.Y.expand(self.R, -1) if self.Y.dim() == 1 else self.Y
+        logp = torch.log_softmax(logits, dim=-1)
+        loss = -logp.gather(2, Y.unsqueeze(2)).squeeze(2).mean(1)
+        logits_t = self._logits(self.Xt)
+        Yt = self.Yt.expand(self.R, -1) if self.Yt.dim() == 1 else self.Yt
+        acc = (logits_t.argmax(-1) == Yt).to(torch.float32).mean(1)
+        return loss.cpu(), acc.cpu()
+
+
+# ---------------------------------------------------------------------------------
+# driver with checkpoints, resume and output files
+
+
+def train_runs(data, runs, *, hidden, total_steps, ckpt_steps, lr=1e-3, momentum=0.9,
+               batch_size=4, out_paths=None, resume_every=2000, window=32, method="auto",
+               device="cpu", progress=False, on_boundary=None, data_meta=None):
+    """Train the stacked runs; returns the result dicts (see ``result_dict``).
+
+    With ``out_paths`` (one per run) each result is written there atomically (and the
+    returned list holds the paths); progress is kept in ``<path>.partial/`` for resume.
+    ``on_boundary(step)`` is called after each window cut (tests inject crashes there).
+    """
+    t0 = time.perf_counter()
+    total_steps = int(total_steps)
+    ckpt = sorted({int(s) for s in ckpt_steps})
+    if not ckpt or ckpt[0] < 0 or ckpt[-1] > total_steps:
+        raise ValueError(f"checkpoint steps must lie in [0, {total_steps}]: {ckpt[:3]}...")
+    trainer = BatchedRuns(data, runs, hidden=hidden, lr=lr, momentum=momentum,
+                          batch_size=batch_size, method=method, window=window, device=device)
+    settings = {
+        "hidden": trainer.d, "n_in": trainer.D, "n_train": trainer.N, "lr": trainer.lr,
+        "momentum": trainer.m, "batch_size": trainer.B, "total_steps": total_steps,
+        "checkpoint_steps": ckpt, "method": trainer.method, "window": trainer.window,
+        "optimizer": "SGD (torch semantics: buf = m*buf + g; p -= lr*buf)",
+        "loss": "softmax cross-entropy, batch mean", "dtype": "float32",
+        "data": data_meta if data_meta is not None else {},
+    }
+    fingerprints = [_fingerprint(settings, r, trainer) for r in runs]
+    save_every = trainer.window * max(1, math.ceil(int(resume_every) / trainer.window))
+
+    partials = [Path(f"{p}.partial") for p in out_paths] if out_paths else None
+    if out_paths is not None and len(out_paths) != trainer.R:
+        raise ValueError(f"{len(out_paths)} output paths for {trainer.R} runs")
+    dumps = [[] for _ in runs]  # in-memory mode
+    if partials:
+        resumed = _try_resume(trainer, partials, fingerprints, ckpt)
+        if not resumed:
+            for p in partials:
+                shutil.rmtree(p, ignore_errors=True)
+                p.mkdir(parents=True)
+    step = trainer.step
+
+    def record(at):
+        loss, acc = trainer.evaluate()
+        for r in range(trainer.R):
+            entry = trainer.weights(r)
+            entry.update(step=at, train_loss=float(loss[r]), test_accuracy=float(acc[r]))
+            if partials:
+                save_checkpoint(partials[r] / f"dump-{at:09d}.pt", entry)
+            else:
+                dumps[r].append(entry)
+
+    if step == 0 and 0 in ckpt:
+        record(0)
+    ckpt_set = set(ckpt)
+    bar = _progress(total_steps, step, progress)
+    while step < total_steps:
+        nxt = min([total_steps, (step // trainer.window + 1) * trainer.window]
+                  + [s for s in ckpt if s > step][:1])
+        trainer.advance(nxt - step)
+        bar.update(nxt - step)
+        step = nxt
+        if step in ckpt_set:
+            record(step)
+        if partials and step % save_every == 0 and step < total_steps:
+            _save_states(trainer, partials, fingerprints)
+        if on_boundary is not None:
+            on_boundary(step)
+    bar.close()
+
+    results = []
+    elapsed = time.perf_counter() - t0
+    for r, run in enumerate(runs):
+        entries = ([load_checkpoint(partials[r] / f"dump-{s:09d}.pt") for s in ckpt]
+                   if partials else dumps[r])
+        meta = {**settings, "seed": run.seed, "sigma0": run.sigma0,
+                "init": "given" if run.init is not None else "seeded gaussian (std sigma0), zero biases",
+                "masked": trainer.mask_W1 is not None, "stack_size": trainer.R,
+                "stack_seconds": round(elapsed, 3), **run.meta}
+        res = result_dict(entries, meta,
+                          None if trainer.mask_W1 is None else trainer.mask_W1[r].cpu(),
+                          None if trainer.mask_W2 is None else trainer.mask_W2[r].cpu())
+        if out_paths:
+            save_checkpoint(out_paths[r], res)
+            shutil.rmtree(partials[r], ignore_errors=True)
+            results.append(out_paths[r])
+        else:
+            results.append(res)
+    return results
+
+
+def result_dict(entries, meta, mask_W1=None, mask_W2=None):
+    res = {
+        "steps": torch.tensor([int(e["step"]) for e in entries], dtype=torch.int64),
+        **{k: torch.stack([e[k] for e in entries]) for k in WEIGHTS},
+        "train_loss": torch.tensor([e["train_loss"] for e in entries], dtype=torch.float32),
+        "test_accuracy": torch.tensor([e["test_accuracy"] for e in entries], dtype=torch.float32),
+        "meta": json.dumps(meta, sort_keys=True),
+    }
+    if mask_W1 is not None:
+        res["mask_W1"] = mask_W1.to(torch.bool)
+        res["mask_W2"] = mask_W2.to(torch.bool)
+    return res
+
+
+def _fingerprint(settings, run, trainer):
+    spec = {**settings, "seed": run.seed, "sigma0": run.sigma0,
+            "init": None if run.init is None else tensor_digest(*(run.init[k] for k in WEIGHTS)),
+            "masks": tensor_digest(run.mask_W1, run.mask_W2),
+            "x_train": tensor_digest(trainer.X if trainer.shared else None),
+            "stack": trainer.R}
+    return hashlib.sha1(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _save_states(trainer, partials, fingerprints):
+    step = trainer.step
+    for r, p in enumerate(partials):
+        state = trainer.run_state(r)
+        state["fingerprint"] = fingerprints[r]
+        save_checkpoint(p / f"state-{step:09d}.pt", state)
+    for p in partials:  # only once every run has its new state
+        for old in p.glob("state-*.pt"):
+            if int(old.stem.split("-")[1]) < step:
+                old.unlink()
+
+
+def _try_resume(trainer, partials, fingerprints, ckpt):
+    """Load the newest state all runs share; False (start afresh) when there is none."""
+    if not all(p.is_dir() for p in partials):
+        return False
+    common = None
+    for p in partials:
+        steps = {int(f.stem.split("-")[1]) for f in p.glob("state-*.pt")}
+        common = steps if common is None else common & steps
+    for step in sorted(common or (), reverse=True):
+        try:
+            states = [load_checkpoint(p / f"state-{step:09d}.pt") for p in partials]
+        except Exception:
+            continue
+        if any(s.get("fingerprint") != f for s, f in zip(states, fingerprints)):
+            return False
+        if not all((p / f"dump-{s:09d}.pt").is_file() for p in partials for s in ckpt if s <= step):
+            return False
+        trainer.load_run_states(states)
+        print(f"resumed {len(partials)} run(s) at step {step} from {partials[0]}")
+        return True
+    return False
+
+
+def _progress(total, initial, enabled):
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover
+        enabled = False
+    if not enabled:
+        class _Null:
+            def update(self, n):
+                pass
+
+            def close(self):
+                pass
+        return _Null()
+    return tqdm(total=total, initial=initial, unit="step", mininterval=5.0)
