@@ -182,6 +182,11 @@ class BatchedRuns:
             inits.append({k: w[k].to(torch.float32) for k in WEIGHTS})
         for k in WEIGHTS:
             setattr(self, k, torch.stack([w[k] for w in inits]).to(device).contiguous())
+        # W1 and its momentum buffer share one [R, 2d, D] tensor, so that the low-rank
+        # method reads and updates both with single matmuls.
+        self._WB = torch.zeros(self.R, 2 * self.d, self.D, device=device)
+        self._WB[:, :self.d] = self.W1
+        self.W1 = self._WB[:, :self.d]
         if masked:
             self.mask_W1 = torch.stack([
                 (r.mask_W1 if r.mask_W1 is not None else torch.ones(self.d, self.D, dtype=torch.bool))
@@ -195,7 +200,11 @@ class BatchedRuns:
             self.W2.mul_(self._mask_f2)
         else:
             self.mask_W1 = self.mask_W2 = None
-        self.bufs = {k: torch.zeros_like(getattr(self, k)) for k in WEIGHTS}
+        self.bufs = {k: torch.zeros_like(getattr(self, k)) for k in WEIGHTS if k != "W1"}
+        self.bufs["W1"] = self._WB[:, self.d:]
+        self.gram = None
+        if self.method == "lowrank" and self.shared and self.N <= 8192:
+            self.gram = self.X @ self.X.T  # [N, N]: window Gram blocks are gathered from it
         self.gens = [order_generator(r.seed) for r in runs]
         self.order = None  # [R, N] permutation of the current epoch
         self.pos = 0  # batches of the current epoch already used
@@ -221,8 +230,8 @@ class BatchedRuns:
         if len(steps) != 1:
             raise ValueError(f"resume states of one stack disagree on the step: {steps}")
         for k in WEIGHTS:
-            getattr(self, k).copy_(torch.stack([s[k] for s in states]))
-            self.bufs[k].copy_(torch.stack([s[f"buf_{k}"] for s in states]))
+            getattr(self, k).copy_(torch.stack([s[k] for s in states]).to(self.device))
+            self.bufs[k].copy_(torch.stack([s[f"buf_{k}"] for s in states]).to(self.device))
         for gen, s in zip(self.gens, states):
             gen.set_state(s["gen"])
         self.step, self.pos = int(states[0]["step"]), int(states[0]["pos"])
@@ -287,38 +296,41 @@ class BatchedRuns:
         self._update_small(g_b1, g_W2, g_b2)
 
     def _window_lowrank(self, idx, k):
-        B, lr, m = self.B, self.lr, self.m
+        B, lr, m, d = self.B, self.lr, self.m, self.d
         XW, YW = self._gather(idx)  # [R, kB, D], [R, kB]
-        XWt = XW.transpose(1, 2)
-        PW = torch.bmm(self.W1, XWt)  # [R, d, kB]
-        PB = torch.bmm(self.bufs["W1"], XWt)
-        G = torch.bmm(XW, XWt)  # [R, kB, kB]
-        GH = torch.empty(self.R, k * B, self.d, device=XW.device)
+        P = torch.bmm(XW, self._WB.transpose(1, 2))  # [R, kB, 2d] = [X W_s^T | X buf_s^T]
+        PW, PB = P[..., :d], P[..., d:]
+        if self.gram is not None:
+            G = self.gram[idx.unsqueeze(2), idx.unsqueeze(1)]  # [R, kB, kB]
+        else:
+            G = torch.bmm(XW, XW.transpose(1, 2))
+        GH = torch.zeros(self.R, k * B, d, device=XW.device)  # rows: gh of each sample
         a = [sum(m ** q for q in range(1, j + 1)) for j in range(k + 1)]
         e = [sum(m ** r for r in range(q + 1)) for q in range(k)]
-        e_rev = torch.tensor(e[::-1], dtype=torch.float32, device=XW.device)  # e_{k-1-i}
+        e_rev = torch.tensor(e[::-1], dtype=torch.float32, device=XW.device)  # [e_{k-1}..e_0]
+        e_rows = e_rev.repeat_interleave(B)
         for j in range(k):
             c = slice(j * B, (j + 1) * B)
             if j == 0:
-                hT = PW[:, :, c].clone()
+                h = PW[:, c].clone()
             else:
-                hT = torch.add(PW[:, :, c], PB[:, :, c], alpha=-lr * a[j])
-                # weights e_{j-1-i} for the samples of earlier steps i < j
-                w = e_rev[k - j:].repeat_interleave(B)
-                hT.baddbmm_(GH[:, :j * B].transpose(1, 2), G[:, :j * B, c] * w[:, None], alpha=-lr)
-            h = hT.transpose(1, 2).add_(self.b1.unsqueeze(1))  # [R, B, d]
+                h = torch.add(PW[:, c], PB[:, c], alpha=-lr * a[j])
+                # earlier steps i < j weigh e_{j-1-i}: the last j entries of e_rev
+                w = e_rows[(k - j) * B:]
+                h.baddbmm_(G[:, c, :j * B] * w, GH[:, :j * B], alpha=-lr)
+            h.add_(self.b1.unsqueeze(1))  # [R, B, d]
             gh, g_b1, g_W2, g_b2 = self._head(h, YW[:, c])
             GH[:, c] = gh
             self._update_small(g_b1, g_W2, g_b2)
-        # materialise W_{s+k} (uses buf_s) and then buf_{s+k}
-        wW = e_rev.repeat_interleave(B)  # e_{k-1-i}
+        # materialise: W_{s+k} = W_s - lr a_k buf_s - lr sum e_{k-1-i} U_i,
+        #              buf_{s+k} = m^k buf_s + sum m^{k-1-i} U_i   (one matmul for both)
         wB = torch.tensor([m ** (k - 1 - i) for i in range(k)], dtype=torch.float32,
                           device=XW.device).repeat_interleave(B)
         buf = self.bufs["W1"]
         self.W1.add_(buf, alpha=-lr * a[k])
-        self.W1.baddbmm_((GH * wW[:, None]).transpose(1, 2), XW, alpha=-lr)
         buf.mul_(m ** k)
-        buf.baddbmm_((GH * wB[:, None]).transpose(1, 2), XW)
+        coef = torch.cat([GH * (-lr * e_rows)[:, None], GH * wB[:, None]], dim=2)  # [R, kB, 2d]
+        self._WB.baddbmm_(coef.transpose(1, 2), XW)
 
     # -- evaluation ----------------------------------------------------------------
 
