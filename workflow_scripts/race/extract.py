@@ -1,0 +1,271 @@
+"""Weights of one run + its data set -> the race cubes (self-describing netCDF).
+
+Two cubes per run, both written slice by slice through ``CubeWriter`` (bounded memory):
+
+``dynamics`` (dims ``time`` (growing; value = SGD step), ``neuron``, ``tau``):
+  per time and neuron: norm_product a = ||w2|| ||w1||, w1_norm, w2_norm, b1,
+  cos_delta (alignment to the target vector of the current cell), output_class (the
+  c(a) used for the target vector), output_class_weights (where w2 points now),
+  cell_size (effective training samples), gamma_norm; per time: train_loss,
+  test_accuracy; per time and tau: n_clusters (all neurons) and n_clusters_large
+  (neurons with a >= rel_threshold * max a). Per neuron (fixed): final_norm_product and,
+  when the weights file carries IMP masks, pruned_w1 / pruned_w2 / pruned_total.
+
+``similarity`` (dims ``snapshot`` (growing; value = SGD step), ``neuron``,
+``neuron_b``, ``tau``): cos_sim between total weight vectors [w1, b, w2] (float64,
+NaN for zero-norm neurons), cluster_label / cluster_label_large per tau (-1 = in no
+cluster), n_clusters / n_clusters_large, order (plot permutation per tau), and
+norm_product; per tau (fixed): merging results of the final weights (Table 1):
+merge_k, merge_accuracy, merge_relative_change (%); the unmerged accuracy is the
+global attribute ``merge_accuracy_original``.
+
+Snapshot times are given as a list whose entries are SGD steps (the nearest recorded
+step is used) or the names ``init`` (first checkpoint), ``end`` (last) and
+``before_drop`` (the last checkpoint before the training loss has fallen by
+``drop_fraction`` of its total fall, L0 - f (L0 - Lmin)). The resolved names/steps are
+in the global attributes ``snapshot_names`` and ``snapshot_requested``.
+"""
+
+import json
+import logging
+
+import numpy as np
+
+from ..runtime import code_version
+from ..store.cube import CubeWriter
+from .metrics import alignment as al
+from .metrics import clusters as cl
+from .metrics import merging as mg
+
+log = logging.getLogger(__name__)
+
+DEFAULTS = {
+    "taus": [0.70, 0.95, 0.99],
+    "snapshots": ["init", "before_drop", "end"],
+    "rel_threshold": 0.01,
+    "weighting": "simplified",
+    "class_method": "dataset",
+    "merge_split": "test",
+    "drop_fraction": 0.1,
+    "sample_chunk": 2048,
+}
+
+NEURON_VARS = {
+    "norm_product": ("f8", {"long_name": "norm product a = ||w2|| ||w1||", "units": "a.u.^2"}),
+    "w1_norm": ("f8", {"long_name": "norm of the incoming weights ||w1||", "units": "a.u."}),
+    "w2_norm": ("f8", {"long_name": "norm of the outgoing weights ||w2|| (2 entries)", "units": "a.u."}),
+    "b1": ("f8", {"long_name": "hidden bias b", "units": "a.u."}),
+    "cos_delta": ("f8", {"long_name": "cos(delta): cosine between w1 and the target vector of the neuron's current cell",
+                         "units": "1", "description": "NaN where w1 = 0 or the cell is empty"}),
+    "output_class": ("i1", {"long_name": "output class c(a) used for the target vector",
+                            "units": "1", "description": "0 = binary class 0 (the paper's class 1), 1 = binary class 1"}),
+    "output_class_weights": ("i1", {"long_name": "class the outgoing weight points to now (w2[0] > w2[1] -> 0)",
+                                    "units": "1"}),
+    "cell_size": ("i4", {"long_name": "number of training samples passing the neuron's ReLU (w1.x + b > 0)",
+                         "units": "1"}),
+    "gamma_norm": ("f8", {"long_name": "norm of the target vector gamma", "units": "a.u."}),
+}
+
+
+def resolve_snapshots(steps, train_loss, snapshots, drop_fraction=0.1):
+    """Indices into ``steps`` and the resolved names for a snapshot list (see module doc)."""
+    steps = np.asarray(steps)
+    loss = np.asarray(train_loss, dtype=np.float64)
+    out = []
+    for s in snapshots:
+        if s == "init":
+            out.append(0)
+        elif s == "end":
+            out.append(len(steps) - 1)
+        elif s == "before_drop":
+            out.append(before_drop_index(loss, drop_fraction))
+        elif isinstance(s, (int, np.integer)) or (isinstance(s, str) and s.isdigit()):
+            out.append(int(np.argmin(np.abs(steps - int(s)))))
+        else:
+            raise ValueError(f"unknown snapshot {s!r}: use an SGD step, 'init', 'before_drop' or 'end'")
+    return out
+
+
+def before_drop_index(train_loss, drop_fraction=0.1):
+    """Last index before the loss has fallen by drop_fraction of L0 - min(L)."""
+    loss = np.asarray(train_loss, dtype=np.float64)
+    finite = np.isfinite(loss)
+    if not finite.any():
+        return 0
+    level = loss[0] - drop_fraction * (loss[0] - np.nanmin(loss))
+    below = np.flatnonzero(finite & (loss < level))
+    return int(max(below[0] - 1, 0)) if below.size else len(loss) - 1
+
+
+def pruned_per_neuron(mask_W1, mask_W2):
+    """Pruned weights per neuron from IMP masks (True = kept): (w1 [d], w2 [d], total [d])."""
+    m1 = np.asarray(mask_W1, dtype=bool)
+    m2 = np.asarray(mask_W2, dtype=bool)
+    p1 = (~m1).sum(axis=1).astype(np.int32)
+    p2 = (~m2).sum(axis=0).astype(np.int32)
+    return p1, p2, p1 + p2
+
+
+def _np(a):
+    if hasattr(a, "detach"):
+        a = a.detach().cpu().numpy()
+    return np.asarray(a)
+
+
+def extract_run(weights, data, out_dynamics, out_similarity, *, attrs, options=None):
+    """Write both cubes of one run. ``weights``/``data``: dicts as saved by the training
+    and data stages (torch tensors or arrays). ``options``: see DEFAULTS."""
+    opt = {**DEFAULTS, **(options or {})}
+    taus = [float(t) for t in opt["taus"]]
+    steps = _np(weights["steps"]).astype(np.int64)
+    W1, b1, W2, b2 = (weights[k] for k in ("W1", "b1", "W2", "b2"))
+    T, d, D = W1.shape
+    train_loss = _np(weights["train_loss"]).astype(np.float32)
+    test_acc = _np(weights["test_accuracy"]).astype(np.float32)
+    X = _np(data["x_train"]).astype(np.float64)
+    y = _np(data["y_train"]).astype(np.int64)
+    snap_idx = resolve_snapshots(steps, train_loss, opt["snapshots"], opt["drop_fraction"])
+    kw = dict(weighting=opt["weighting"], class_method=opt["class_method"],
+              sample_chunk=opt["sample_chunk"])
+    neuron_coord = (("neuron",), np.arange(d), {"description": "index of the hidden neuron (row of W1)"})
+    tau_coord = (("tau",), np.asarray(taus), {"long_name": "cosine-similarity threshold of the clusters",
+                                            "units": "1"})
+    common = {**attrs, "options": opt, "code_version": code_version(), "n_neurons": d,
+              "n_inputs": D, "n_train": len(y)}
+
+    dyn_vars = {name: (("time", "neuron"), dt, a) for name, (dt, a) in NEURON_VARS.items()}
+    dyn_vars.update({
+        "train_loss": (("time",), "f4", {"long_name": "training loss (mean cross-entropy)", "units": "nats"}),
+        "test_accuracy": (("time",), "f4", {"long_name": "test accuracy", "units": "1"}),
+        "n_clusters": (("time", "tau"), "i4", {"long_name": "clusters over all neurons (singletons included)", "units": "1"}),
+        "n_clusters_large": (("time", "tau"), "i4", {
+            "long_name": f"clusters among neurons with a >= {opt['rel_threshold']:g} of the largest a",
+            "units": "1"}),
+        "final_norm_product": (("neuron",), "f8", {"long_name": "norm product a at the last checkpoint",
+                                                   "units": "a.u.^2"}),
+    })
+    has_masks = "mask_W1" in weights and "mask_W2" in weights
+    if has_masks:
+        for name, what in (("pruned_w1", "incoming"), ("pruned_w2", "outgoing"), ("pruned_total", "all")):
+            dyn_vars[name] = (("neuron",), "i4", {"long_name": f"number of pruned {what} weights of the neuron (IMP mask)",
+                                                   "units": "1"})
+    sim_vars = {
+        "cos_sim": (("snapshot", "neuron", "neuron_b"), "f8", {
+            "long_name": "cosine similarity of total weight vectors [w1, b, w2]", "units": "1",
+            "description": "NaN for neurons with a zero total vector"}),
+        "cluster_label": (("snapshot", "tau", "neuron"), "i4", {
+            "long_name": "cluster (connected component at cos_sim >= tau), 0 = largest; -1 = none", "units": "1"}),
+        "cluster_label_large": (("snapshot", "tau", "neuron"), "i4", {
+            "long_name": "cluster among large neurons (a >= rel_threshold max a); -1 = not large", "units": "1"}),
+        "order": (("snapshot", "tau", "neuron"), "i4", {
+            "long_name": "neuron permutation grouping clusters (size desc), by a within a cluster", "units": "1"}),
+        "n_clusters": (("snapshot", "tau"), "i4", {"long_name": "clusters over all neurons", "units": "1"}),
+        "n_clusters_large": (("snapshot", "tau"), "i4", {"long_name": "clusters among large neurons", "units": "1"}),
+        "norm_product": (("snapshot", "neuron"), "f8", {"long_name": "norm product a", "units": "a.u.^2"}),
+        "merge_k": (("tau",), "i4", {"long_name": "neurons after merging each cluster of the final weights", "units": "1"}),
+        "merge_accuracy": (("tau",), "f8", {"long_name": f"{opt['merge_split']} accuracy of the merged network", "units": "1"}),
+        "merge_relative_change": (("tau",), "f8", {"long_name": "relative accuracy change after merging", "units": "%"}),
+    }
+    x_merge = _np(data[f"x_{opt['merge_split']}"])
+    y_merge = _np(data[f"y_{opt['merge_split']}"])
+    final = [_np(a[-1]) for a in (W1, b1, W2, b2)]
+    merge = mg.merge_evaluation(*final, x_merge, y_merge, taus)
+    sim_attrs = {**common, "title": f"race similarity cube: {attrs.get('title', '')}".strip(),
+                 "snapshot_names": [str(s) for s in opt["snapshots"]],
+                 "snapshot_requested": opt["snapshots"],
+                 "merge_accuracy_original": merge["accuracy"]}
+    dyn_attrs = {**common, "title": f"race dynamics cube: {attrs.get('title', '')}".strip()}
+
+    with CubeWriter(out_dynamics, grow_dim="time", grow_dtype="i8",
+                    sizes={"neuron": d, "tau": len(taus)},
+                    coords={"neuron": neuron_coord, "tau": tau_coord},
+                    variables=dyn_vars, attrs=dyn_attrs) as dyn, \
+         CubeWriter(out_similarity, grow_dim="snapshot", grow_dtype="i8",
+                    sizes={"neuron": d, "neuron_b": d, "tau": len(taus)},
+                    coords={"neuron": neuron_coord, "tau": tau_coord,
+                            "neuron_b": (("neuron_b",), np.arange(d), {"description": "second neuron index"})},
+                    variables=sim_vars, attrs=sim_attrs) as sim:
+        sim.set("merge_k", np.asarray(merge["k"], dtype=np.int32))
+        sim.set("merge_accuracy", np.asarray(merge["accuracy_merged"]))
+        sim.set("merge_relative_change", np.asarray(merge["relative_change"]))
+        wanted = {}
+        for j, i in enumerate(snap_idx):
+            wanted.setdefault(i, []).append(j)
+        pending = {}
+        for t in range(T):
+            w = [_np(a[t]) for a in (W1, b1, W2, b2)]
+            m = al.alignment_step(*w, X, y, **kw)
+            S = cl.cosine_similarity_matrix(cl.total_vectors(w[0], w[1], w[2]))
+            labs = [cl.cluster_counts(S, tau, m["norm_product"], opt["rel_threshold"]) for tau in taus]
+            dyn.append(int(steps[t]),
+                       **{k: m[k] for k in NEURON_VARS if k in m}, b1=w[1].astype(np.float64),
+                       train_loss=train_loss[t], test_accuracy=test_acc[t],
+                       n_clusters=np.array([x[1] for x in labs], dtype=np.int32),
+                       n_clusters_large=np.array([x[3] for x in labs], dtype=np.int32))
+            if t in wanted:
+                pending[t] = dict(
+                    cos_sim=S,
+                    cluster_label=np.stack([x[0] for x in labs]).astype(np.int32),
+                    cluster_label_large=np.stack([x[2] for x in labs]).astype(np.int32),
+                    order=np.stack([cl.cluster_order(x[0], m["norm_product"]) for x in labs]).astype(np.int32),
+                    n_clusters=np.array([x[1] for x in labs], dtype=np.int32),
+                    n_clusters_large=np.array([x[3] for x in labs], dtype=np.int32),
+                    norm_product=m["norm_product"])
+            if t == T - 1:
+                dyn.set("final_norm_product", m["norm_product"])
+        # snapshots in the requested order (an index may repeat); d x d each, few of them
+        for i in snap_idx:
+            sim.append(int(steps[i]), **pending[i])
+        if has_masks:
+            p1, p2, pt = pruned_per_neuron(_np(weights["mask_W1"]), _np(weights["mask_W2"]))
+            dyn.set("pruned_w1", p1)
+            dyn.set("pruned_w2", p2)
+            dyn.set("pruned_total", pt)
+    log.info("wrote %s (%d times x %d neurons) and %s (%d snapshots)", out_dynamics, T, d,
+             out_similarity, len(snap_idx))
+
+
+def meta_dict(obj):
+    """The ``meta`` JSON string of a weights/data file as a dict ({} when absent)."""
+    raw = obj.get("meta") if hasattr(obj, "get") else None
+    if raw is None:
+        return {}
+    return json.loads(raw) if isinstance(raw, str) else dict(raw)
+
+
+# ----------------------------------------------------------------------------------
+# stable cells per data set (Fig. 7)
+
+def extract_stable_cells(data, out_path, *, attrs, n_probes, seeds=(0, 1, 2), t_max=200,
+                         patience=5, chunk=4096, augment_bias=False, device="cpu"):
+    """Algorithm 1 on the training split for both output alignments, one slice per probe seed."""
+    from .metrics import stable_cells as sc
+
+    X = _np(data["x_train"]).astype(np.float64)
+    y = _np(data["y_train"]).astype(np.int64)
+    aligns = np.array([1, -1], dtype=np.int8)
+    options = {"n_probes": n_probes, "seeds": list(seeds), "t_max": t_max, "patience": patience,
+               "augment_bias": augment_bias, "chunk": chunk}
+    variables = {
+        "stable_cells": (("probe_seed", "alignment"), "i4", {
+            "long_name": "estimated number of stable cells (Algorithm 1, Appendix D)", "units": "1"}),
+        "iterations": (("probe_seed", "alignment"), "i4", {"long_name": "iterations until the patience stop",
+                                                           "units": "1"}),
+    }
+    coords = {"alignment": (("alignment",), aligns, {
+        "description": "+1: signed data (2y-1) x (target of neurons pointing to class 1); -1: its negative"})}
+    with CubeWriter(out_path, grow_dim="probe_seed", grow_dtype="i8", sizes={"alignment": 2},
+                    coords=coords, variables=variables,
+                    attrs={**attrs, "options": options, "code_version": code_version(),
+                           "n_train": len(y), "n_inputs": X.shape[1]}) as cube:
+        for seed in seeds:
+            counts, iters = [], []
+            for a in aligns:
+                n, hist = sc.stable_cell_count(X, y, n_probes=n_probes, t_max=t_max, patience=patience,
+                                               seed=int(seed), alignment=int(a), augment_bias=augment_bias,
+                                               chunk=chunk, device=device, return_history=True)
+                counts.append(n)
+                iters.append(len(hist))
+                log.info("stable cells: seed %s alignment %+d -> %d (%d iterations)", seed, a, n, len(hist))
+            cube.append(int(seed), stable_cells=np.array(counts, np.int32),
+                        iterations=np.array(iters, np.int32))
