@@ -17,8 +17,8 @@ WTM_FIGURE_NAMES = ["fig1", "fig2", "fig3", "fig4", "noise_generalization"]
 WTM_FIGURES = expand("results/figs/wtm/{fig}.pdf", fig=WTM_FIGURE_NAMES)
 
 
-def wtm_data_file(data_id):
-    return f"results/wtm/data/{data_id}.npz"
+def wtm_data_file(data_id, split):
+    return f"results/wtm/data/{data_id}/{split}.npz"
 
 
 def wtm_checkpoints(run_id):
@@ -40,16 +40,17 @@ def wtm_figure_inputs(wildcards):
 
 rule wtm_data:
     output:
-        "results/wtm/data/{data_id}.npz",
+        "results/wtm/data/{data_id}/{split}.npz",
     params:
         spec=lambda wc: WTM.datasets[wc.data_id],
         code=WTM_CODE["data"],
     wildcard_constraints:
         data_id=one_of(WTM.datasets),
+        split="train|test",
     log:
-        "results/logs/wtm/data/{data_id}.log",
+        "results/logs/wtm/data/{data_id}/{split}.log",
     benchmark:
-        "results/benchmarks/wtm/data/{data_id}.tsv"
+        "results/benchmarks/wtm/data/{data_id}/{split}.tsv"
     localrule: True
     conda:
         CONDA_ENV
@@ -59,7 +60,7 @@ rule wtm_data:
 
 rule wtm_train:
     input:
-        data=lambda wc: wtm_data_file(WTM.runs[wc.run_id]["data_id"]),
+        data=lambda wc: wtm_data_file(WTM.runs[wc.run_id]["data_id"], "train"),
     output:
         checkpoints=directory("results/wtm/runs/{run_id}/checkpoints"),
     params:
@@ -86,14 +87,15 @@ rule wtm_train:
 rule wtm_extract:
     input:
         checkpoints=lambda wc: wtm_checkpoints(WTM.cubes[wc.cube_id]["run_id"]),
-        train_data=lambda wc: wtm_data_file(WTM.runs[WTM.cubes[wc.cube_id]["run_id"]]["data_id"]),
-        test_data=lambda wc: wtm_data_file(WTM.cubes[wc.cube_id]["test_data_id"]),
+        train_data=lambda wc: wtm_data_file(WTM.runs[WTM.cubes[wc.cube_id]["run_id"]]["data_id"], "train"),
+        test_data=lambda wc: wtm_data_file(WTM.cubes[wc.cube_id]["test_data_id"], "test"),
     output:
         cube="results/wtm/cubes/{cube_id}.nc",
     params:
         run_id=lambda wc: WTM.cubes[wc.cube_id]["run_id"],
         activation=lambda wc: WTM.runs[WTM.cubes[wc.cube_id]["run_id"]]["train"]["activation"],
         neurons=lambda wc: WTM.cubes[wc.cube_id]["neurons"],
+        train_per_pattern=lambda wc: WTM.cubes[wc.cube_id]["train_per_pattern"],
         config=lambda wc: WTM.cubes[wc.cube_id]["config"],
         code=WTM_CODE["extract"],
     wildcard_constraints:
@@ -115,7 +117,7 @@ rule wtm_extract:
 rule wtm_noise_eval:
     input:
         checkpoints=lambda wc: wtm_checkpoints(WTM.evals[wc.eval_id]["run_id"]),
-        test_data=lambda wc: [wtm_data_file(t) for t in WTM.evals[wc.eval_id]["test_data_ids"]],
+        test_data=lambda wc: [wtm_data_file(t, "test") for t in WTM.evals[wc.eval_id]["test_data_ids"]],
     output:
         cube="results/wtm/evals/{eval_id}.nc",
     params:
@@ -147,7 +149,7 @@ rule wtm_figure:
     output:
         report(
             "results/figs/wtm/{fig}.pdf",
-            caption="../report/wtm/{fig}.rst",
+            caption="../report/wtm/figure.rst",
             category="wtm: winner-take-most",
         ),
     params:

@@ -20,34 +20,36 @@ def test_patterns_masks_and_classes():
 
 
 def test_patterns_shared_across_sigma_noise_differs_and_seeded(tmp_path):
-    a, b = data.generate(spec(sigma=0.4)), data.generate(spec(sigma=1.2))
+    a, b = data.generate(spec(sigma=0.4), "train"), data.generate(spec(sigma=1.2), "test")
     assert np.array_equal(a["masks"], b["masks"])
     assert np.array_equal(a["pattern_class"], b["pattern_class"])
-    assert not np.allclose(a["x_train"], b["x_train"])
-    again = data.generate(spec(sigma=0.4))
-    assert np.array_equal(a["x_train"], again["x_train"])
-    assert a["x_train"].shape == (70, 100) and a["x_test"].shape == (30, 100)
-    noise = a["x_train"] - a["masks"][a["pattern_train"]]
+    again = data.generate(spec(sigma=0.4), "train")
+    assert np.array_equal(a["x"], again["x"])
+    other_split = data.generate(spec(sigma=0.4), "test")
+    assert not np.allclose(a["x"][:30], other_split["x"])
+    assert a["x"].shape == (70, 100) and b["x"].shape == (30, 100)
+    assert np.bincount(a["pattern"]).tolist() == [7] * 10
+    noise = a["x"] - a["masks"][a["pattern"]]
     assert noise.std() == pytest.approx(0.4, rel=0.1)
     path = tmp_path / "d.npz"
     data.save(path, a, spec())
     loaded, loaded_spec = data.load(path)
     assert loaded_spec == spec()
-    assert np.array_equal(loaded["y_test"], a["y_test"])
+    assert np.array_equal(loaded["y"], a["y"])
 
 
 def test_difficulty_matches_definition():
     s = spec()
-    arrays = data.generate(s)
+    arrays = data.generate(s, "train")
     masks, cls = arrays["masks"], arrays["pattern_class"]
-    x, y = arrays["x_train"], arrays["y_train"]
+    x, y = arrays["x"], arrays["y"]
     j = 3
     own = sum(x[j] @ masks[k] for k in range(10) if cls[k] == y[j])
     other = sum(x[j] @ masks[k] for k in range(10) if cls[k] != y[j])
-    assert arrays["difficulty_train"][j] == pytest.approx(other - own, rel=1e-5)
+    assert arrays["difficulty"][j] == pytest.approx(other - own, rel=1e-5)
     # a noiseless sample of its pattern has d = -5 (its own 5 active entries)
-    clean = data.generate(spec(sigma=0.0))
-    assert np.allclose(clean["difficulty_train"], -5.0)
+    clean = data.generate(spec(sigma=0.0), "test")
+    assert np.allclose(clean["difficulty"], -5.0)
 
 
 def test_too_many_patterns_for_non_overlapping_masks():

@@ -11,8 +11,8 @@ def small_data(sigma=0.3):
     spec = data.PatternSpec(n_features=60, n_patterns=6, active_per_pattern=5,
                             overlapping_masks=False, train_per_pattern=10, test_per_pattern=5,
                             pattern_seed=1, sigma=sigma)
-    arrays = data.generate(spec)
-    return arrays["x_train"], arrays["y_train"]
+    arrays = data.generate(spec, "train")
+    return arrays["x"], arrays["y"]
 
 
 def spec(**kw):

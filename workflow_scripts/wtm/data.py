@@ -77,15 +77,16 @@ def difficulty(x, y, masks, pattern_class):
     return other - own
 
 
-def generate(spec):
-    """Both splits at spec.sigma as a dict of arrays (see ``save``)."""
+SPLITS = ("train", "test")
+
+
+def generate(spec, split):
+    """One split at spec.sigma: x, y, pattern, difficulty, plus the masks and classes."""
     masks, pattern_class = make_patterns(spec)
-    out = {"masks": masks, "pattern_class": pattern_class}
-    for split, per in (("train", spec.train_per_pattern), ("test", spec.test_per_pattern)):
-        x, y, pattern, diff = draw_split(spec, masks, pattern_class, per, split)
-        out.update({f"x_{split}": x, f"y_{split}": y, f"pattern_{split}": pattern,
-                    f"difficulty_{split}": diff})
-    return out
+    per = {"train": spec.train_per_pattern, "test": spec.test_per_pattern}[split]
+    x, y, pattern, diff = draw_split(spec, masks, pattern_class, per, split)
+    return {"x": x, "y": y, "pattern": pattern, "difficulty": diff,
+            "masks": masks, "pattern_class": pattern_class}
 
 
 def save(path, arrays, spec):
@@ -104,5 +105,5 @@ def load(path):
 
 def main(snakemake):
     spec = PatternSpec(**snakemake.params.spec)
-    save(snakemake.output[0], generate(spec), spec)
+    save(snakemake.output[0], generate(spec, snakemake.wildcards.split), spec)
 

@@ -20,7 +20,7 @@ def accuracy(W1, w2, x, y, activation):
 def evaluate(ckpt_dir, test_sets, activation, out_path, attrs):
     """test_sets: list of (sigma_test, arrays); writes accuracy over dim sigma_test."""
     final = load_checkpoint(list_checkpoints(ckpt_dir)[-1])
-    rows = sorted((sigma, accuracy(final["W1"], final["w2"], a["x_test"], a["y_test"], activation))
+    rows = sorted((sigma, accuracy(final["W1"], final["w2"], a["x"], a["y"], activation))
                   for sigma, a in test_sets)
     sigmas = np.array([s for s, _ in rows], dtype=np.float64)
     with CubeWriter(out_path, grow_dim="sigma_test", grow_dtype="f8", sizes={},

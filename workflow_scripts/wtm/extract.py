@@ -37,9 +37,13 @@ def sample_table(train, test):
     return x.astype(np.float32), coords
 
 
-def split_arrays(arrays, split):
-    return {"x": arrays[f"x_{split}"], "y": arrays[f"y_{split}"],
-            "pattern": arrays[f"pattern_{split}"], "difficulty": arrays[f"difficulty_{split}"]}
+def subsample_per_pattern(arrays, per_pattern):
+    """The first ``per_pattern`` samples of every pattern (0 = all); keeps cubes small."""
+    if not per_pattern:
+        return arrays
+    keep = np.concatenate([np.flatnonzero(arrays["pattern"] == p)[:per_pattern]
+                           for p in np.unique(arrays["pattern"])])
+    return {k: (v[keep] if k in ("x", "y", "pattern", "difficulty") else v) for k, v in arrays.items()}
 
 
 def influence_order(w2, n_keep):
@@ -57,12 +61,13 @@ SAMPLE_ATTRS = {
 }
 
 
-def extract(ckpt_dir, train_arrays, test_arrays, activation, n_neurons, out_path, attrs, progress=True):
+def extract(ckpt_dir, train_arrays, test_arrays, activation, n_neurons, out_path, attrs,
+            train_per_pattern=0, progress=True):
     files = list_checkpoints(ckpt_dir)
     final = load_checkpoint(files[-1])
     w2_final = final["w2"].numpy()
     keep = influence_order(w2_final, n_neurons)
-    x, coords = sample_table(split_arrays(train_arrays, "train"), split_arrays(test_arrays, "test"))
+    x, coords = sample_table(subsample_per_pattern(train_arrays, train_per_pattern), test_arrays)
     xt = torch.from_numpy(x)
     yt = torch.from_numpy(coords["class"]).float()
     is_train = coords["split"] == "train"
@@ -81,8 +86,8 @@ def extract(ckpt_dir, train_arrays, test_arrays, activation, n_neurons, out_path
                                                  "units": "1/a.u.", "description": "(sigmoid(o) - y) * w2 for the per-sample BCE loss (not divided by the batch size)"}),
         "logit": ((E, Sd), "f4", {"long_name": "output logit o", "units": "a.u."}),
         "loss": ((E, Sd), "f4", {"long_name": "per-sample binary cross-entropy", "units": "nats"}),
-        "train_loss": ((E,), "f4", {"long_name": "mean BCE over the train split", "units": "nats"}),
-        "train_accuracy": ((E,), "f4", {"long_name": "accuracy on the train split", "units": "1"}),
+        "train_loss": ((E,), "f4", {"long_name": "mean BCE over the recorded train samples", "units": "nats"}),
+        "train_accuracy": ((E,), "f4", {"long_name": "accuracy on the recorded train samples", "units": "1"}),
         "test_accuracy": ((E,), "f4", {"long_name": "accuracy on the test split", "units": "1"}),
     }
     with CubeWriter(out_path, grow_dim=E, grow_dtype="i4", sizes={N: K, Sd: S},
@@ -127,5 +132,6 @@ def main(snakemake):
     with torch.no_grad():
         extract(snakemake.input.checkpoints, train_arrays, test_arrays, p.activation,
                 p.neurons, snakemake.output.cube,
-                cube_attrs(f"WTM cube of run {p.run_id}", p.config, p.run_id))
+                cube_attrs(f"WTM cube of run {p.run_id}", p.config, p.run_id),
+                train_per_pattern=p.train_per_pattern)
 

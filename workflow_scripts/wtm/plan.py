@@ -53,10 +53,11 @@ def build_plan(config):
         plan.named_runs[name] = run_id
         test_data_id = plan.dataset(wtm, extract["sigma_test"])
         cube_spec = {"run": plan.runs[run_id]["spec"], "test_data": plan.datasets[test_data_id],
-                     "neurons": extract["neurons"]}
+                     "neurons": extract["neurons"], "train_per_pattern": extract["train_per_pattern"]}
         cube_id = spec_id(f"{name}-{run_id.rsplit('-', 1)[0]}", cube_spec)
         plan.cubes[cube_id] = {"run_id": run_id, "test_data_id": test_data_id,
-                               "neurons": extract["neurons"], "config": cube_spec}
+                               "neurons": extract["neurons"],
+                               "train_per_pattern": extract["train_per_pattern"], "config": cube_spec}
         plan.run_cube[name] = cube_id
     sweep = wtm["figures"]["noise_generalization"]
     test_ids = [plan.dataset(wtm, s) for s in sweep["sigma_test"]]

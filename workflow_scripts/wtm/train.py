@@ -189,6 +189,6 @@ def main(snakemake):
     arrays, _ = wtm_data.load(snakemake.input.data)
     device = pick_device(snakemake.params.device)
     log.info("training %s on %s with %d thread(s)", snakemake.output.checkpoints, device, snakemake.threads)
-    train_run(np.asarray(arrays["x_train"]), np.asarray(arrays["y_train"]), spec,
+    train_run(np.asarray(arrays["x"]), np.asarray(arrays["y"]), spec,
               snakemake.output.checkpoints, device, code=snakemake.params.code)
 

@@ -1,0 +1,32 @@
+# Two entry points for a newcomer (see README): `make fig4` and `make test`.
+# Both create the project's virtual environment first if it is missing or stale.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+CORES ?= 2
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: setup fig4 figures test bench lint
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	# torch/torchvision are pinned in pyproject.toml to releases that pip finds locally
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(STAMP)
+
+fig4: $(STAMP)
+	$(VENV)/bin/snakemake --cores $(CORES) results/figs/fig4.pdf
+
+figures: $(STAMP)
+	$(VENV)/bin/snakemake --cores $(CORES)
+
+test: $(STAMP)
+	$(VENV)/bin/pytest
+
+bench: $(STAMP)
+	$(VENV)/bin/python bench/bench_wtm.py
+
+lint: $(STAMP)
+	$(VENV)/bin/snakemake --lint

@@ -1,0 +1,112 @@
+"""Speed of the wtm chain, as ratios measured in one run on this machine.
+
+(a) full-batch training step: achieved GFLOP/s against a plain torch.mm's GFLOP/s
+    (target >= 0.5)
+(b) training + checkpoint dumps + cube extraction against training alone (<= 1.3x)
+(c) cube write throughput against a plain sequential file write (>= 0.5)
+
+Run: python bench/bench_wtm.py [--threads 2] [--epochs 60]
+"""
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from workflow_scripts.runtime import configure_torch
+from workflow_scripts.store.cube import CubeWriter
+from workflow_scripts.wtm import data
+from workflow_scripts.wtm.extract import extract
+from workflow_scripts.wtm.train import TrainSpec, train_run
+
+
+def matmul_gflops(n=2048, repeats=10):
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        torch.mm(a, b)
+    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def spec(epochs, dense_until, every):
+    return TrainSpec(hidden=1000, activation="relu", optimizer="layca", lr=3**-3, momentum=0.0,
+                     batch_size=0, max_epochs=epochs, target_train_accuracy=1.1, seed=0,
+                     checkpoint_dense_until=dense_until, checkpoint_every=every)
+
+
+def timed_training(x, y, s, out):
+    start = time.perf_counter()
+    train_run(x, y, s, out, torch.device("cpu"), progress=False)
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--per-pattern", type=int, default=300)
+    args = parser.parse_args()
+    configure_torch(args.threads)
+    tmp = Path(tempfile.mkdtemp(prefix="bench_wtm_"))
+    try:
+        pspec = data.PatternSpec(500, 30, 5, False, args.per_pattern, 50, 0, 0.4)
+        train, test = data.generate(pspec, "train"), data.generate(pspec, "test")
+        x, y = train["x"], train["y"]
+        S, D, H = x.shape[0], x.shape[1], 1000
+
+        peak = matmul_gflops()
+        # (a) no dumps but the first and last epoch: the cost of training itself
+        t_plain = timed_training(x, y, spec(args.epochs, 0, 10**9), tmp / "plain")
+        flops_per_epoch = 4 * S * D * H + 3 * S * H  # fwd + dW1 (no dX) + output layer
+        achieved = flops_per_epoch * (args.epochs + 1) / t_plain / 1e9
+        print(f"(a) matmul peak {peak:.1f} GFLOP/s; training step {achieved:.1f} GFLOP/s "
+              f"({t_plain / (args.epochs + 1) * 1e3:.1f} ms/epoch, S={S}, D={D}, H={H}): "
+              f"ratio {achieved / peak:.2f} (target >= 0.5)")
+
+        # (b) default schedule (every epoch to 20, then every 10) + extraction into a cube
+        t_dump = timed_training(x, y, spec(args.epochs, 20, 10), tmp / "dump")
+        start = time.perf_counter()
+        with torch.no_grad():
+            extract(tmp / "dump", train, test, "relu", 32, tmp / "cube.nc",
+                    {"config": {}}, train_per_pattern=100, progress=False)
+        t_extract = time.perf_counter() - start
+        ratio_b = (t_dump + t_extract) / t_plain
+        print(f"(b) training alone {t_plain:.1f} s; with checkpoint dumps {t_dump:.1f} s + "
+              f"cube extraction {t_extract:.1f} s: ratio {ratio_b:.2f}x (target <= 1.3x)")
+
+        # (c) cube writer vs plain sequential write of the same bytes
+        E, K, Sc = 40, 64, 6000
+        block = np.random.default_rng(0).standard_normal((K, Sc)).astype(np.float32)
+        total_bytes = 2 * E * block.nbytes
+        start = time.perf_counter()
+        with open(tmp / "plain.bin", "wb") as fh:
+            for _ in range(E):
+                fh.write(block.tobytes())
+                fh.write(block.tobytes())
+            fh.flush()
+            os.fsync(fh.fileno())
+        t_raw = time.perf_counter() - start
+        start = time.perf_counter()
+        dims = ("epoch", "neuron", "sample")
+        with CubeWriter(tmp / "w.nc", grow_dim="epoch", grow_dtype="i4", sizes={"neuron": K, "sample": Sc},
+                        coords={}, variables={"a": (dims, "f4", {}), "b": (dims, "f4", {})}, attrs={}) as cube:
+            for e in range(E):
+                cube.append(e, a=block, b=block)
+        with open(tmp / "w.nc", "rb+") as fh:
+            os.fsync(fh.fileno())
+        t_cube = time.perf_counter() - start
+        mb = total_bytes / 1e6
+        print(f"(c) plain write {mb / t_raw:.0f} MB/s; cube write {mb / t_cube:.0f} MB/s "
+              f"({mb:.0f} MB): ratio {t_raw / t_cube:.2f} (target >= 0.5)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""The wtm chain through Snakemake at smoke size: targets, cubes, exact rebuilds, errors."""
+
+import h5py
+import pytest
+import xarray as xr
+
+from conftest import SMOKE, planned_jobs, run_snakemake, write_overlay
+
+pytestmark = pytest.mark.workflow
+
+FIGS = ["fig1", "fig2", "fig3", "fig4", "noise_generalization"]
+
+
+def test_every_figure_is_built(smoke_workdir):
+    for fig in FIGS:
+        pdf = smoke_workdir / "results" / "figs" / "wtm" / f"{fig}.pdf"
+        assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 5000
+
+
+def test_default_study_alias(smoke_workdir):
+    run_snakemake(smoke_workdir, "results/figs/fig4.pdf")
+    alias = smoke_workdir / "results" / "figs" / "fig4.pdf"
+    assert alias.read_bytes() == (smoke_workdir / "results/figs/wtm/fig4.pdf").read_bytes()
+
+
+def test_cubes_are_self_describing(smoke_workdir):
+    cubes = sorted((smoke_workdir / "results" / "wtm" / "cubes").glob("good-*.nc"))
+    assert len(cubes) == 1
+    ds = xr.open_dataset(cubes[0], engine="h5netcdf")
+    assert ds["preactivation"].dims == ("epoch", "neuron", "sample")
+    assert ds["dloss_dactivation"].dims == ("epoch", "neuron", "sample")
+    for coord in ("split", "class", "pattern", "difficulty"):
+        assert ds[coord].dims == ("sample",) and coord in ds["preactivation"].coords
+    for coord in ("output_weight", "influence_rank"):
+        assert ds[coord].dims == ("neuron",)
+    assert set(ds["split"].values) == {"train", "test"}
+    assert ds.sizes["neuron"] == 8  # smoke: the 8 most influential neurons
+    assert ds["preactivation"].attrs["units"] and ds["loss"].attrs["long_name"]
+    assert '"sigma": 0.4' in ds.attrs["config"] and ds.attrs["code_version"]
+    # |w2| decreasing with influence rank
+    w = abs(ds["output_weight"].values)
+    assert (w[:-1] >= w[1:]).all()
+    with h5py.File(cubes[0]) as f:
+        assert f["preactivation"].shape == tuple(ds["preactivation"].shape)
+
+
+def test_second_invocation_runs_nothing(smoke_workdir):
+    assert planned_jobs(smoke_workdir, "all") == []
+
+
+def test_figure_option_reruns_only_that_figure(smoke_workdir, tmp_path):
+    overlay = write_overlay(tmp_path / "fig2.yaml",
+                            "wtm:\n  figures:\n    fig2: {run: good, neurons: 1, split: train}\n")
+    jobs = planned_jobs(smoke_workdir, "all", configfiles=(SMOKE, overlay))
+    assert jobs == [("wtm_figure", "results/figs/wtm/fig2.pdf")]
+
+
+def test_sigma_change_reruns_only_that_run_and_its_figures(smoke_workdir, tmp_path):
+    overlay = write_overlay(tmp_path / "bad.yaml", "wtm:\n  runs:\n    bad: {sigma_train: 1.1}\n")
+    jobs = planned_jobs(smoke_workdir, "all", configfiles=(SMOKE, overlay))
+    rules = sorted(rule for rule, _ in jobs)
+    assert rules == ["wtm_data", "wtm_extract", "wtm_figure", "wtm_train"]
+    outputs = dict((rule, out) for rule, out in jobs)
+    assert "sigma1.1" in outputs["wtm_data"] and "sigma1.1" in outputs["wtm_train"]
+    assert outputs["wtm_figure"] == "results/figs/wtm/fig1.pdf"
+    # the new run gets new paths; the sigma 1.2 run's artifacts stay where they are
+    assert list((smoke_workdir / "results/wtm/runs").glob("*sigma1.2*"))
+
+
+def test_invalid_config_rejected_before_any_job(tmp_path):
+    overlay = write_overlay(tmp_path / "bad.yaml", "wtm:\n  train:\n    lr: -0.1\n    colour: red\n")
+    proc = run_snakemake(tmp_path, "results/figs/fig4.pdf", configfiles=(SMOKE, overlay), check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "wtm.train.lr" in text and "unknown config key wtm.train.colour" in text
+    assert not (tmp_path / "results").exists()
+
+
+def test_unknown_target_gives_snakemakes_error(tmp_path):
+    proc = run_snakemake(tmp_path, "results/figs/wtm/fig9.pdf", check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "MissingRuleException" in text or "No rule to produce" in text
+    assert "Traceback" not in text
+
+
+def test_report_has_every_built_figure_with_caption(smoke_workdir):
+    run_snakemake(smoke_workdir, "--report", "report.zip")
+    import zipfile
+
+    with zipfile.ZipFile(smoke_workdir / "report.zip") as z:
+        names = z.namelist()
+        blob = " ".join(z.read(n).decode("utf-8", "ignore") for n in names if n.endswith((".js", ".html")))
+    for fig in FIGS:
+        assert any(n.endswith(f"{fig}.pdf") for n in names), fig
+    assert "winner-take-most" in blob and "difficulty coefficient" in blob
