@@ -193,3 +193,26 @@ def test_output_file_format(tmp_path, tiny):
     meta = json.loads(r["meta"])
     assert meta["N"] == 40 and meta["seed"] == 0 and meta["lr"] == 1e-3 and meta["batch_size"] == 4
     assert meta["data"] == {"source": "t"} and meta["checkpoint_steps"] == [0, 10, 20]
+
+
+def test_out_dir_mode_resumes_and_appears_atomically(tmp_path, tiny):
+    runs = [T.RunSpec(seed=1, sigma0=1e-2), T.RunSpec(seed=2, sigma0=1e-3)]
+    kw = dict(hidden=16, total_steps=120, ckpt_steps=[0, 60, 120], lr=0.05, resume_every=32,
+              window=16, names=["run-a", "run-b"])
+    ref = T.train_runs(tiny, runs, **{k: v for k, v in kw.items() if k != "names"})
+    out = tmp_path / "stack"
+
+    def boom(step):
+        if step >= 80:
+            raise Crash(step)
+
+    with pytest.raises(Crash):
+        T.train_runs(tiny, runs, out_dir=out, on_boundary=boom, **kw)
+    assert not out.exists() and (tmp_path / "stack.partial" / "run-a").is_dir()
+    paths = T.train_runs(tiny, runs, out_dir=out, **kw)
+    assert sorted(p.name for p in out.iterdir()) == ["run-a.pt", "run-b.pt"]
+    assert not (tmp_path / "stack.partial").exists()
+    for p, r in zip(paths, ref):
+        got = load_checkpoint(p)
+        for k in T.WEIGHTS:
+            assert torch.equal(got[k], r[k]), k

@@ -55,6 +55,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..store.atomic import atomic_path
 from ..store.checkpoints import load_checkpoint, save_checkpoint
 
 N_OUT = 2
@@ -366,14 +367,23 @@ class BatchedRuns:
 
 
 def train_runs(data, runs, *, hidden, total_steps, ckpt_steps, lr=1e-3, momentum=0.9,
-               batch_size=4, out_paths=None, resume_every=2000, window=32, method="auto",
-               device="cpu", progress=False, on_boundary=None, data_meta=None):
+               batch_size=4, out_paths=None, out_dir=None, names=None, resume_every=2000,
+               window=32, method="auto", device="cpu", progress=False, on_boundary=None,
+               data_meta=None):
     """Train the stacked runs; returns the result dicts (see ``result_dict``).
 
     With ``out_paths`` (one per run) each result is written there atomically (and the
     returned list holds the paths); progress is kept in ``<path>.partial/`` for resume.
+    With ``out_dir`` and ``names`` the results are ``<out_dir>/<name>.pt``; the
+    directory appears atomically once all are written, progress is kept in
+    ``<out_dir>.partial/<name>/``.
     ``on_boundary(step)`` is called after each window cut (tests inject crashes there).
     """
+    if out_dir is not None:
+        if names is None or len(names) != len(runs) or len(set(names)) != len(names):
+            raise ValueError("out_dir needs one distinct name per run")
+        if out_paths is not None:
+            raise ValueError("give out_paths or out_dir, not both")
     t0 = time.perf_counter()
     total_steps = int(total_steps)
     ckpt = sorted({int(s) for s in ckpt_steps})
@@ -392,7 +402,11 @@ def train_runs(data, runs, *, hidden, total_steps, ckpt_steps, lr=1e-3, momentum
     fingerprints = [_fingerprint(settings, r, trainer) for r in runs]
     save_every = trainer.window * max(1, math.ceil(int(resume_every) / trainer.window))
 
-    partials = [Path(f"{p}.partial") for p in out_paths] if out_paths else None
+    if out_dir is not None:
+        partial_root = Path(f"{out_dir}.partial")
+        partials = [partial_root / str(n) for n in names]
+    else:
+        partials = [Path(f"{p}.partial") for p in out_paths] if out_paths else None
     if out_paths is not None and len(out_paths) != trainer.R:
         raise ValueError(f"{len(out_paths)} output paths for {trainer.R} runs")
     dumps = [[] for _ in runs]  # in-memory mode
@@ -434,16 +448,22 @@ def train_runs(data, runs, *, hidden, total_steps, ckpt_steps, lr=1e-3, momentum
 
     results = []
     elapsed = time.perf_counter() - t0
+    if out_dir is not None:
+        with atomic_path(out_dir) as tmp:
+            tmp.mkdir(parents=True)
+            for r, run in enumerate(runs):
+                entries = [load_checkpoint(partials[r] / f"dump-{s:09d}.pt") for s in ckpt]
+                res = result_dict(entries, _run_meta(settings, run, trainer, elapsed),
+                                  *_masks_of(trainer, r))
+                torch.save(res, tmp / f"{names[r]}.pt")
+                results.append(Path(out_dir) / f"{names[r]}.pt")
+        shutil.rmtree(partial_root, ignore_errors=True)
+        return results
     for r, run in enumerate(runs):
         entries = ([load_checkpoint(partials[r] / f"dump-{s:09d}.pt") for s in ckpt]
                    if partials else dumps[r])
-        meta = {**settings, "seed": run.seed, "sigma0": run.sigma0,
-                "init": "given" if run.init is not None else "seeded gaussian (std sigma0), zero biases",
-                "masked": trainer.mask_W1 is not None, "stack_size": trainer.R,
-                "stack_seconds": round(elapsed, 3), **run.meta}
-        res = result_dict(entries, meta,
-                          None if trainer.mask_W1 is None else trainer.mask_W1[r].cpu(),
-                          None if trainer.mask_W2 is None else trainer.mask_W2[r].cpu())
+        res = result_dict(entries, _run_meta(settings, run, trainer, elapsed),
+                          *_masks_of(trainer, r))
         if out_paths:
             save_checkpoint(out_paths[r], res)
             shutil.rmtree(partials[r], ignore_errors=True)
@@ -451,6 +471,19 @@ def train_runs(data, runs, *, hidden, total_steps, ckpt_steps, lr=1e-3, momentum
         else:
             results.append(res)
     return results
+
+
+def _run_meta(settings, run, trainer, elapsed):
+    return {**settings, "seed": run.seed, "sigma0": run.sigma0,
+            "init": "given" if run.init is not None else "seeded gaussian (std sigma0), zero biases",
+            "masked": trainer.mask_W1 is not None, "stack_size": trainer.R,
+            "stack_seconds": round(elapsed, 3), **run.meta}
+
+
+def _masks_of(trainer, r):
+    if trainer.mask_W1 is None:
+        return None, None
+    return trainer.mask_W1[r].cpu(), trainer.mask_W2[r].cpu()
 
 
 def result_dict(entries, meta, mask_W1=None, mask_W2=None):
