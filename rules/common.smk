@@ -1,5 +1,5 @@
-# Shared by every study: config validation, the conda env, resource scaling, the
-# results/figs/fig<N>.pdf alias and wildcard helpers.
+# Shared by every study: config validation, the conda env, resource scaling, wildcard
+# helpers, and each study's artifact plan and input functions (rules stay declarative).
 import re
 from pathlib import Path
 
@@ -7,6 +7,7 @@ from snakemake.exceptions import WorkflowError
 
 from workflow_scripts.config_check import ConfigError, validate_config
 from workflow_scripts.runtime import code_digest
+from workflow_scripts.wtm.plan import build_plan
 
 try:
     validate_config(config, Path(workflow.basedir) / "schemas")
@@ -27,17 +28,40 @@ def by_attempt(amount):
     return lambda wildcards, attempt: int(amount) * attempt
 
 
-rule default_study_figure:
-    input:
-        lambda wc: f"results/figs/{config['default_study']}/fig{wc.n}.pdf",
-    output:
-        "results/figs/fig{n}.pdf",
-    wildcard_constraints:
-        n=r"\d+",
-    log:
-        "results/logs/figs/fig{n}.log",
-    localrule: True
-    conda:
-        CONDA_ENV
-    shell:
-        "cp {input} {output} 2> {log}"
+# ---- wtm: the artifact plan (ids = hash of resolved parameters) and input functions
+WTM = build_plan(config)
+WTM_RES = config["wtm"]["resources"]
+WTM_FIGS = config["wtm"]["figures"]
+# code digests as params: Snakemake does not track imported modules, so a change to a
+# stage's code changes this param and reruns exactly that stage and what follows
+WTM_CODE = {
+    "data": code_digest("wtm/data.py"),
+    "train": code_digest("wtm/data.py", "wtm/train.py", "wtm/model.py", "wtm/layca.py"),
+    "extract": code_digest(
+        "wtm/data.py", "wtm/extract.py", "wtm/evaluate.py", "wtm/model.py", "wtm/train.py"
+    ),
+    "figures": code_digest("figures/style.py", "figures/wtm.py", "wtm/metrics.py"),
+}
+WTM_FIGURE_NAMES = ["fig1", "fig2", "fig3", "fig4", "noise_generalization"]
+WTM_FIGURES = expand("results/figs/wtm/{fig}.pdf", fig=WTM_FIGURE_NAMES)
+
+
+def wtm_data_file(data_id, split):
+    return f"results/wtm/data/{data_id}/{split}.npz"
+
+
+def wtm_checkpoints(run_id):
+    return f"results/wtm/runs/{run_id}/checkpoints"
+
+
+def wtm_cube(name):
+    return f"results/wtm/cubes/{WTM.run_cube[name]}.nc"
+
+
+def wtm_figure_inputs(wildcards):
+    """Cubes a figure reads, keyed so the figure code can find each run by name."""
+    opts = WTM_FIGS[wildcards.fig]
+    if wildcards.fig == "noise_generalization":
+        return {"evals": [f"results/wtm/evals/{e}.nc" for e in sorted(WTM.evals)]}
+    names = opts["runs"] if "runs" in opts else [opts["run"]]
+    return {name: wtm_cube(name) for name in names}

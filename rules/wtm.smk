@@ -1,41 +1,5 @@
 # The winner-take-most study: data -> train -> extract (cubes) -> figures.
-# Artifact ids come from workflow_scripts.wtm.plan (hash of resolved parameters).
-from workflow_scripts.wtm.plan import build_plan
-
-WTM = build_plan(config)
-WTM_RES = config["wtm"]["resources"]
-WTM_FIGS = config["wtm"]["figures"]
-# code digests as params: Snakemake does not track imported modules, so a change to a
-# stage's code changes this param and reruns exactly that stage and what follows
-WTM_CODE = {
-    "data": code_digest("wtm/data.py"),
-    "train": code_digest("wtm/data.py", "wtm/train.py", "wtm/model.py", "wtm/layca.py"),
-    "extract": code_digest("wtm/data.py", "wtm/extract.py", "wtm/model.py", "wtm/train.py"),
-    "figures": code_digest("figures/style.py", "figures/wtm.py", "wtm/metrics.py"),
-}
-WTM_FIGURE_NAMES = ["fig1", "fig2", "fig3", "fig4", "noise_generalization"]
-WTM_FIGURES = expand("results/figs/wtm/{fig}.pdf", fig=WTM_FIGURE_NAMES)
-
-
-def wtm_data_file(data_id, split):
-    return f"results/wtm/data/{data_id}/{split}.npz"
-
-
-def wtm_checkpoints(run_id):
-    return f"results/wtm/runs/{run_id}/checkpoints"
-
-
-def wtm_cube(name):
-    return f"results/wtm/cubes/{WTM.run_cube[name]}.nc"
-
-
-def wtm_figure_inputs(wildcards):
-    """Cubes a figure reads, keyed so the figure code can find each run by name."""
-    opts = WTM_FIGS[wildcards.fig]
-    if wildcards.fig == "noise_generalization":
-        return {"evals": [f"results/wtm/evals/{e}.nc" for e in sorted(WTM.evals)]}
-    names = opts["runs"] if "runs" in opts else [opts["run"]]
-    return {name: wtm_cube(name) for name in names}
+# Ids and input functions live in common.smk.
 
 
 rule wtm_data:
