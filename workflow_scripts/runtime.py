@@ -22,15 +22,49 @@ def configure_torch(threads):
     torch.set_flush_denormal(True)
 
 
+_CLAIMED_GPU = []  # open lock files, held for the life of the job's process
+
+
 def pick_device(preference="auto"):
-    """'auto' takes CUDA when the job can see a GPU, else the CPU; 'cuda' requires one."""
+    """'auto' takes CUDA when the job can see a GPU, else the CPU; 'cuda' requires one.
+
+    Locally Snakemake sets no CUDA_VISIBLE_DEVICES for ``gpu`` resources, so on a box
+    with several GPUs every job would pile onto GPU 0: a job claims a free device with
+    a lock file instead. Under SLURM (CUDA_VISIBLE_DEVICES set) the job uses what it
+    was given.
+    """
     if preference == "cpu":
         return torch.device("cpu")
     if torch.cuda.is_available():
+        n = torch.cuda.device_count()
+        if n > 1 and "CUDA_VISIBLE_DEVICES" not in os.environ:
+            return torch.device("cuda", claim_gpu(n))
         return torch.device("cuda")
     if preference == "cuda":
         raise RuntimeError("device: cuda was asked for but no CUDA device is visible to this job")
     return torch.device("cpu")
+
+
+def claim_gpu(n_devices, lock_dir=None):
+    """Index of a GPU no other trainscope job on this machine holds (flock per device).
+
+    When all are held, share the one picked by process id (jobs still run, just not
+    spread).
+    """
+    import fcntl
+    import tempfile
+
+    lock_dir = Path(lock_dir or os.environ.get("TRAINSCOPE_GPU_LOCK_DIR", tempfile.gettempdir()))
+    for index in range(n_devices):
+        fh = open(lock_dir / f"trainscope-gpu-{index}.lock", "w")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            continue
+        _CLAIMED_GPU.append(fh)
+        return index
+    return os.getpid() % n_devices
 
 
 def code_digest(*subpackages):
