@@ -167,7 +167,7 @@ def scatter_alignment(ax, cos, y, colour, norm, cmap=CMAP_NORM, s=8):
     ok = np.isfinite(cos) & np.isfinite(y)
     order = np.argsort(colour[ok])               # dark (large) points on top
     sc = ax.scatter(cos[ok][order], y[ok][order], c=np.clip(colour[ok][order], norm.vmin, None)
-                    if norm is not None else "0.3", cmap=cmap, norm=norm, s=s, lw=0)
+                    if norm is not None else "0.3", cmap=cmap, norm=norm, s=s, edgecolors="0.45", linewidths=0.25)
     return sc
 
 
@@ -219,7 +219,7 @@ def fig1(records, opts, out):
     im = None
     for j in range(n_snap):
         im = plot_similarity(ax_top[j + 1], sim, j, tau)
-    ax_top[1].set_title(f"(b)  t = {int(sim['snapshot'].values[0])}", fontsize="small", loc="left")
+    ax_top[1].text(0, 1.12, "(b)", transform=ax_top[1].transAxes, fontsize="small")
     if im is not None:
         top.colorbar(im, ax=ax_top[1:], label="cos sim", fraction=0.03, pad=0.02)
     ax_bot = bottom.subplots(1, len(early) + 1)
@@ -310,13 +310,13 @@ def fig4(records, opts, out):
     fig, axes = plt.subplots(len(sigmas), len(Ns) * len(steps), squeeze=False,
                              figsize=(2.1 * len(Ns) * len(steps), 2.2 * len(sigmas) + 0.5),
                              layout="constrained")
-    sc = None
     for row, sigma in enumerate(sigmas):
-        for c, N in enumerate(Ns):
-            rec = _first(records, "fig4", sigma0=float(sigma), N=N, seed=opts.get("seed"))
+        sc = None
+        recs = [_first(records, "fig4", sigma0=float(sigma), N=N, seed=opts.get("seed")) for N in Ns]
+        norm = _norm(np.concatenate([r["dynamics"]["final_norm_product"].values for r in recs]))
+        for c, (N, rec) in enumerate(zip(Ns, recs)):
             dyn = rec["dynamics"]
             final = dyn["final_norm_product"].values
-            norm = _norm(final)
             for k, step in enumerate(steps):
                 ax = axes[row, c * len(steps) + k]
                 i = time_index(dyn, step)
@@ -326,7 +326,7 @@ def fig4(records, opts, out):
                 ax.set_title(f"N = {N}, t = {int(dyn['time'].values[i])}", fontsize="small")
                 ax.set_xlabel("cos($\\delta_\\alpha$(t))")
         axes[row, 0].set_ylabel(f"{_init_name(sigma)}\n$a_\\alpha(t)$")
-    _colorbar(fig, sc, axes, "final $a_\\alpha$")
+        _colorbar(fig, sc, axes[row, :], "final $a_\\alpha$")
     save_figure(fig, out)
 
 
@@ -340,8 +340,10 @@ def fig5(records, opts, out):
     cols = [(N, s) for N in Ns for s in sparsities]
     fig, axes = plt.subplots(len(sigmas), len(cols), squeeze=False,
                              figsize=(2.1 * len(cols), 2.2 * len(sigmas) + 0.5), layout="constrained")
-    sc = None
     for row, sigma in enumerate(sigmas):
+        sc = None
+        norm = _norm(np.concatenate([_first(records, "fig5", sigma0=float(sigma), N=N, seed=opts.get("seed"))
+                                     ["dynamics"]["final_norm_product"].values for N in Ns]))
         for c, (N, s) in enumerate(cols):
             ax = axes[row, c]
             rec = _first(records, "fig5", sigma0=float(sigma), N=N, seed=opts.get("seed"))
@@ -354,9 +356,9 @@ def fig5(records, opts, out):
                 ax.text(0.5, 0.5, "no IMP masks", ha="center", va="center", transform=ax.transAxes)
                 continue
             final = dyn["final_norm_product"].values
-            sc = scatter_alignment(ax, dyn["cos_delta"].values[i], pruned, final, _norm(final), s=5)
+            sc = scatter_alignment(ax, dyn["cos_delta"].values[i], pruned, final, norm, s=5)
         axes[row, 0].set_ylabel(f"{_init_name(sigma)}\npruned weights / neuron")
-    _colorbar(fig, sc, axes, "final $a_\\alpha$")
+        _colorbar(fig, sc, axes[row, :], "final $a_\\alpha$")
     save_figure(fig, out)
 
 
@@ -376,7 +378,7 @@ def fig7(records, opts, out):
     """Stable cells (Algorithm 1) vs N, both output alignments, mean +- std over seeds."""
     rows = stable_cell_table(records)
     fig, ax = plt.subplots(figsize=(3.8, 3.0), layout="constrained")
-    labels = {1: "aligned to class 1 (label 1)", -1: "aligned to class 0 (label 0)"}
+    labels = {1: "c = label 1 (signed data $+\\tilde X$)", -1: "c = label 0 ($-\\tilde X$)"}
     for a, colour in ((1, "tab:red"), (-1, "tab:blue")):
         sub = [r for r in rows if r["alignment"] == a]
         ax.errorbar([r["N"] for r in sub], [r["mean"] for r in sub], yerr=[r["std"] for r in sub],
