@@ -19,6 +19,7 @@ report: "report/workflow.rst"
 
 include: "rules/common.smk"
 include: "rules/wtm.smk"
+include: "rules/race.smk"
 include: "rules/figures.smk"
 
 

@@ -68,7 +68,7 @@ N_FEATURES = 1024
 
 
 def cifar10_dir(data_dir):
-    return Path(data_dir) / CIFAR10_FOLDER
+    return Path(data_dir).absolute() / CIFAR10_FOLDER
 
 
 def load_cifar10(data_dir, train, download=False):
@@ -88,8 +88,8 @@ def load_cifar10(data_dir, train, download=False):
     if missing:
         raise MissingDatasetError(
             "CIFAR-10", folder, files,
-            f"download {CIFAR10_URL} and unpack it in {Path(data_dir)} "
-            f"(`tar xzf cifar-10-python.tar.gz -C {Path(data_dir)}` creates "
+            f"download {CIFAR10_URL} and unpack it in {Path(data_dir).absolute()} "
+            f"(`tar xzf cifar-10-python.tar.gz -C {Path(data_dir).absolute()}` creates "
             f"{CIFAR10_FOLDER}/), or set `download: true` for the race data source on a "
             "machine with network access",
         )
@@ -114,7 +114,7 @@ def _download_cifar10(data_dir):
 
 def idx_raw_dir(data_dir, source):
     folder, _, _ = IDX_SOURCES[source]
-    return Path(data_dir) / folder / "raw"
+    return Path(data_dir).absolute() / folder / "raw"
 
 
 def load_idx(data_dir, source, train, download=False):
@@ -140,7 +140,7 @@ def load_idx(data_dir, source, train, download=False):
             folder, raw, needed,
             f"on Debian/Ubuntu `apt-get install {package}` (it installs the gzipped idx "
             f"files in {debian_dir}), then `mkdir -p {raw} && {gunzip}` or `python -m "
-            f"workflow_scripts.race.data install-debian {source} {Path(data_dir)}`; "
+            f"workflow_scripts.race.data install-debian {source} {Path(data_dir).absolute()}`; "
             f"or set `download: true` on a machine with network access",
         )
     ds = cls(root=str(data_dir), train=train, download=False)
