@@ -50,7 +50,8 @@ def fig1(cubes, opts, out):
         ax.set_ylabel("average pattern pre-activation")
     class_legend(axes[0, 0])
     fig.suptitle(f"Average pattern pre-activation ({opts['split']} samples, "
-                 f"neuron of influence rank {opts['neuron_rank']})")
+                 f"neuron of influence rank {opts['neuron_rank']})", y=1.0)
+    fig.tight_layout()
     save_figure(fig, out)
 
 
