@@ -119,7 +119,10 @@ def train_run(x, y, spec, out_dir, device, code="", progress=True):
         else:
             _minibatch_epoch(model, opt, xt, yt, spec.batch_size, order_gen)
         now = time.monotonic()
-        if epoch in dump_at or now - last_resume > RESUME_EVERY_S:
+        # a resume point at every sparse checkpoint and at least every RESUME_EVERY_S;
+        # not at each of the dense early dumps, which come seconds apart
+        sparse_dump = epoch in dump_at and epoch > spec.checkpoint_dense_until
+        if sparse_dump or now - last_resume > RESUME_EVERY_S:
             _save_resume(partial / RESUME_FILE, model, opt, order_gen, epoch, history, spec, code)
             last_resume = now
     _write_history(partial / "history.csv", history)
