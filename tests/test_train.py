@@ -77,13 +77,13 @@ def test_stale_resume_state_from_other_code_is_discarded(tmp_path, monkeypatch, 
     real_epoch = train._minibatch_epoch
     seen = {"n": 0}
 
-    def crash_at_epoch_8(*args, **kw):
+    def crash_at_epoch_16(*args, **kw):
         seen["n"] += 1
-        if seen["n"] == 8:
+        if seen["n"] == 16:
             raise KeyboardInterrupt
         real_epoch(*args, **kw)
 
-    monkeypatch.setattr(train, "_minibatch_epoch", crash_at_epoch_8)
+    monkeypatch.setattr(train, "_minibatch_epoch", crash_at_epoch_16)
     with pytest.raises(KeyboardInterrupt):
         train_run(x, y, spec(batch_size=4), out, torch.device("cpu"), code="old", progress=False)
     monkeypatch.undo()
