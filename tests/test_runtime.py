@@ -24,7 +24,7 @@ def test_cpu_fallback_and_explicit_cpu():
 
 def test_code_digest_changes_with_the_code(tmp_path, monkeypatch):
     (tmp_path / "store").mkdir()
-    for name in ("runtime.py", "run.py", "store/a.py", "stage.py"):
+    for name in ("runtime.py", "store/a.py", "stage.py"):
         (tmp_path / name).write_text("x = 1\n")
     monkeypatch.setattr(runtime, "PACKAGE_ROOT", tmp_path)
     before = runtime.code_digest("stage.py")

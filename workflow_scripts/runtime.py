@@ -74,7 +74,7 @@ def code_digest(*subpackages):
     reruns a stage exactly when the code it runs has changed.
     """
     digest = hashlib.sha1()
-    for name in ("store", "runtime.py", "run.py", *subpackages):
+    for name in ("store", "runtime.py", *subpackages):
         target = PACKAGE_ROOT / name
         files = sorted(target.rglob("*.py")) if target.is_dir() else [target]
         for file in files:

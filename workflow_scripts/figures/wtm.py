@@ -34,9 +34,12 @@ def plot_pattern_evolution(ax, ds, neuron_rank, split, classes=(0, 1)):
     ax.set_xlabel("epoch")
 
 
-def class_legend(ax, loc="upper left"):
+def class_legend(target, **kw):
+    """Class colour legend on an axis, or above a whole figure (no overlap with lines)."""
     handles = [Line2D([], [], color=c, label=f"class {i} patterns") for i, c in enumerate(CLASS_COLOURS)]
-    ax.legend(handles=handles, loc=loc, frameon=False, fontsize="small")
+    if isinstance(target, plt.Figure):
+        kw = {"loc": "lower center", "bbox_to_anchor": (0.5, 1.0), "ncol": 2, **kw}
+    target.legend(handles=handles, frameon=False, fontsize="small", **kw)
 
 
 def fig1(cubes, opts, out):
@@ -48,7 +51,7 @@ def fig1(cubes, opts, out):
         ax.set_title(f"{name}: $\\sigma_{{train}}$ = {_sigma_train(ds):g}, "
                      f"test acc {metrics.final_test_accuracy(ds):.2f}")
         ax.set_ylabel("average pattern pre-activation")
-    class_legend(axes[0, 0])
+    class_legend(axes[0, 0], loc="upper left")
     fig.suptitle(f"Average pattern pre-activation ({opts['split']} samples, "
                  f"neuron of influence rank {opts['neuron_rank']})", y=1.0)
     fig.tight_layout()
@@ -87,8 +90,8 @@ def fig2(cubes, opts, out):
     for row, label in enumerate(["avg. pre-activation", "avg. pre-activation",
                                  "pre-activation after training", "avg. sign(dL/da)"]):
         axes[row, 0].set_ylabel(label)
-    class_legend(axes[0, 0])
     fig.tight_layout()
+    class_legend(fig)
     save_figure(fig, out)
 
 
@@ -103,8 +106,8 @@ def fig3(cubes, opts, out):
             axes[i, cls].set_title(f"{name}, class {cls} (test acc "
                                    f"{metrics.final_test_accuracy(ds):.2f})", fontsize="small")
         axes[i, 0].set_ylabel("avg. pattern pre-activation")
-    class_legend(axes[0, 0])
     fig.tight_layout()
+    class_legend(fig)
     save_figure(fig, out)
 
 
