@@ -51,9 +51,13 @@ def write_overlay(path, text):
     return path
 
 
+WTM_FIGURES = [f"results/figs/wtm/{fig}.pdf"
+               for fig in ("fig1", "fig2", "fig3", "fig4", "noise_generalization")]
+
+
 @pytest.fixture(scope="session")
 def smoke_workdir(tmp_path_factory):
     """Every wtm target built once at smoke size (shared by the workflow tests)."""
     workdir = tmp_path_factory.mktemp("smoke")
-    run_snakemake(workdir, "all")
+    run_snakemake(workdir, *WTM_FIGURES)
     return workdir

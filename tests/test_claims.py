@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import run_snakemake
+from conftest import WTM_FIGURES, run_snakemake
 from workflow_scripts.store.cube import open_cube
 from workflow_scripts.wtm import metrics
 
@@ -22,7 +22,7 @@ def default_results(tmp_path_factory):
     workdir = os.environ.get("TRAINSCOPE_CLAIMS_WORKDIR")
     workdir = Path(workdir) if workdir else tmp_path_factory.mktemp("default")
     workdir.mkdir(parents=True, exist_ok=True)
-    run_snakemake(workdir, "all", configfiles=(), timeout=3600)
+    run_snakemake(workdir, *WTM_FIGURES, configfiles=(), timeout=3600)
     return workdir / "results" / "wtm"
 
 

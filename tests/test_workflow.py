@@ -4,7 +4,7 @@ import h5py
 import pytest
 import xarray as xr
 
-from conftest import SMOKE, planned_jobs, run_snakemake, write_overlay
+from conftest import SMOKE, WTM_FIGURES, planned_jobs, run_snakemake, write_overlay
 
 pytestmark = pytest.mark.workflow
 
@@ -45,19 +45,19 @@ def test_cubes_are_self_describing(smoke_workdir):
 
 
 def test_second_invocation_runs_nothing(smoke_workdir):
-    assert planned_jobs(smoke_workdir, "all") == []
+    assert planned_jobs(smoke_workdir, *WTM_FIGURES) == []
 
 
 def test_figure_option_reruns_only_that_figure(smoke_workdir, tmp_path):
     overlay = write_overlay(tmp_path / "fig2.yaml",
                             "wtm:\n  figures:\n    fig2: {run: good, neurons: 1, split: train}\n")
-    jobs = planned_jobs(smoke_workdir, "all", configfiles=(SMOKE, overlay))
+    jobs = planned_jobs(smoke_workdir, *WTM_FIGURES, configfiles=(SMOKE, overlay))
     assert jobs == [("wtm_figure", "results/figs/wtm/fig2.pdf")]
 
 
 def test_sigma_change_reruns_only_that_run_and_its_figures(smoke_workdir, tmp_path):
     overlay = write_overlay(tmp_path / "bad.yaml", "wtm:\n  runs:\n    bad: {sigma_train: 1.1}\n")
-    jobs = planned_jobs(smoke_workdir, "all", configfiles=(SMOKE, overlay))
+    jobs = planned_jobs(smoke_workdir, *WTM_FIGURES, configfiles=(SMOKE, overlay))
     rules = sorted(rule for rule, _ in jobs)
     assert rules == ["wtm_data", "wtm_extract", "wtm_figure", "wtm_train"]
     outputs = dict((rule, out) for rule, out in jobs)

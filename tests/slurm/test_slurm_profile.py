@@ -142,3 +142,117 @@ def test_smoke_fig4_through_slurm(slurm_cluster, tmp_path):
     assert again.returncode == 0, describe(slurm_cluster, again)
     assert "Nothing to be done" in again.output, again.tail()
     assert len(slurm_jobs(slurm_cluster)) == n_jobs, "the rerun submitted jobs"
+
+
+def _cube_and_weights(workdir: Path):
+    """The run's cube (data and coordinates) and its final checkpoint tensors."""
+    import torch
+    import xarray as xr
+
+    cubes = sorted((workdir / "results" / "wtm" / "cubes").glob("*.nc"))
+    assert len(cubes) == 1, cubes
+    with xr.open_dataset(cubes[0]) as ds:
+        cube = ds.load()
+    ckpts = sorted((workdir / "results" / "wtm" / "runs").glob("*/checkpoints/epoch_*.pt"))
+    assert ckpts, "no checkpoints"
+    last = torch.load(ckpts[-1], map_location="cpu", weights_only=False)
+    return cube, [c.name for c in ckpts], last
+
+
+def _tensors_equal(a, b) -> bool:
+    import torch
+
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
+    if isinstance(a, dict):
+        return (isinstance(b, dict) and a.keys() == b.keys()
+                and all(_tensors_equal(a[k], b[k]) for k in a))
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_tensors_equal(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def test_killed_training_job_resumes_bit_identical(slurm_cluster, tmp_path):
+    """Kill the training job on SLURM mid-way; the rerun resumes and ends identical.
+
+    `scancel` (SIGTERM, then SIGKILL, as on preemption with PreemptMode=CANCEL or at a
+    time limit): the job ends CANCELLED and Snakemake resubmits it (retries, attempt 2).
+    The trainer resumes from its `.partial` state; the cube and the final weights must
+    equal those of an uninterrupted local run (CPU, same seed).
+
+    (`scontrol requeue`, i.e. preemption with PreemptMode=REQUEUE, works as well: the
+    profile submits with --requeue, SLURM restarts the same job and Snakemake waits;
+    but SLURM holds a requeued job ~2 minutes before restarting it, too slow for CI.)
+    """
+    how = "scancel"
+    import subprocess
+    import time
+
+    from conftest import snakemake_env, venv_bin
+
+    target = "results/figs/fig4.pdf"
+    configs = ["--configfile", REPO / "configs" / "smoke.yaml", HERE / "resume_overlay.yaml"]
+    # the uninterrupted reference, run locally beside the SLURM run
+    ref_dir = tmp_path / "reference"
+    ref = subprocess.Popen(
+        ["timeout", "-k", "10", "300", str(venv_bin() / "snakemake"), target,
+         "--cores", "1", "-s", str(REPO / "Snakefile"), "-d", str(ref_dir),
+         *map(str, configs)],
+        env=snakemake_env(slurm_cluster), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+
+    workdir = tmp_path / "work"
+    argv = ["timeout", "-k", "10", "300", str(venv_bin() / "snakemake"),
+            "--workflow-profile", str(HERE.parents[1] / "profiles" / "slurm"), target,
+            "-s", str(REPO / "Snakefile"), "-d", str(workdir), *map(str, configs),
+            "--slurm-keep-successful-logs"]
+    t0 = time.monotonic()
+    proc = subprocess.Popen(argv, env=snakemake_env(slurm_cluster),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    killed = None
+    try:
+        # wait until training has dumped a few checkpoints into its .partial dir
+        while time.monotonic() - t0 < 240 and proc.poll() is None:
+            partial = list((workdir / "results" / "wtm" / "runs").glob(
+                "*/checkpoints.partial/epoch_*.pt"))
+            running = [j for j in jobs_of_rule(slurm_cluster, "wtm_train")
+                       if j.get("JobState") == "RUNNING"]
+            if len(partial) >= 3 and running:
+                killed = running[-1]["JobId"]
+                if how == "scancel":
+                    slurm_cluster.run("scancel", killed, check=True)
+                else:
+                    slurm_cluster.run("scontrol", "requeue", killed, check=True)
+                break
+            time.sleep(0.2)
+        out, _ = proc.communicate(timeout=320)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        ref_out, _ = ref.communicate(timeout=320)
+    seconds = time.monotonic() - t0
+    from conftest import SnakemakeRun
+    run = SnakemakeRun(argv, proc.returncode, out, seconds, 300)
+    assert killed, "training finished before it could be killed\n" + describe(slurm_cluster, run)
+    assert ref.returncode == 0, ref_out[-3000:]
+    assert run.returncode == 0, describe(slurm_cluster, run)
+
+    train_jobs = jobs_of_rule(slurm_cluster, "wtm_train")
+    if how == "scancel":
+        assert any(j["JobId"] == killed and j["JobState"] == "CANCELLED" for j in train_jobs)
+        assert "Trying to restart job" in run.output, run.tail()
+        resumed_job = [j for j in train_jobs if int(j["JobId"]) > int(killed)]
+    else:
+        resumed_job = [j for j in train_jobs if j["JobId"] == killed]
+        assert resumed_job and int(resumed_job[0].get("Restarts", 0)) >= 1, train_jobs
+    assert resumed_job and resumed_job[-1]["JobState"] == "COMPLETED", train_jobs
+    train_log = next((workdir / "results" / "logs" / "wtm" / "train").glob("*.log"))
+    assert "resuming from epoch" in train_log.read_text(), train_log.read_text()
+
+    cube, names, last = _cube_and_weights(workdir)
+    ref_cube, ref_names, ref_last = _cube_and_weights(ref_dir)
+    assert names == ref_names
+    assert _tensors_equal(last, ref_last), "final weights differ from the uninterrupted run"
+    assert cube.equals(ref_cube), "cube differs from the uninterrupted run"
+    assert not list(workdir.rglob("*.partial")), "a .partial directory was left behind"
