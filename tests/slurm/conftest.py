@@ -11,13 +11,10 @@ TRAINSCOPE_REQUIRE_SLURM=1 (CI with SLURM installed) to make that an error inste
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cluster import LocalSlurm, SlurmUnavailable, missing_binaries  # noqa: E402
+from .cluster import LocalSlurm, SlurmUnavailable, missing_binaries
 
 
 def _unavailable(reason: str):

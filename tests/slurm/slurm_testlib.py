@@ -1,7 +1,6 @@
 """Helpers for the SLURM tests: run Snakemake through profiles/slurm on a LocalSlurm
-cluster and inspect the jobs it submitted. (Imported by name from tests/slurm, which
-pytest puts on sys.path; kept out of conftest.py so that no test module has to
-import a module called `conftest`, a name every test directory uses.)"""
+cluster and inspect the jobs it submitted. (Kept out of conftest.py: test modules
+import from here, never from a module called `conftest`.)"""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cluster import LocalSlurm
+from .cluster import LocalSlurm
 
 REPO = Path(__file__).resolve().parents[2]
 PROFILE = REPO / "profiles" / "slurm"

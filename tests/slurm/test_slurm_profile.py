@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from slurm_testlib import (PROFILE, REPO, SnakemakeRun, describe, jobs_of_rule, run_snakemake,
+from .slurm_testlib import (PROFILE, REPO, SnakemakeRun, describe, jobs_of_rule, run_snakemake,
                            slurm_jobs, snakemake_env, venv_bin)
 
 pytestmark = pytest.mark.slurm
