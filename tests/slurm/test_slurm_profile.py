@@ -251,3 +251,25 @@ def test_killed_training_job_resumes_bit_identical(slurm_cluster, tmp_path):
     assert _tensors_equal(last, ref_last), "final weights differ from the uninterrupted run"
     assert cube.equals(ref_cube), "cube differs from the uninterrupted run"
     assert not list(workdir.rglob("*.partial")), "a .partial directory was left behind"
+
+
+def test_profile_cannot_wait_forever():
+    """Static checks of profiles/slurm (no cluster needed).
+
+    Without slurmdbd `sacct` fails and the plugin waits forever, silently: the profile
+    must query `squeue`, and check soon enough that squeue still knows finished jobs
+    (SLURM's default MinJobAge is 300 s; the test cluster uses the same).
+    """
+    import yaml
+
+    from .cluster import MIN_JOB_AGE
+
+    profile = yaml.safe_load((PROFILE / "config.v8+.yaml").read_text())
+    assert profile["executor"] == "slurm"
+    assert profile["slurm-status-command"] == "squeue"
+    assert 3 * profile["slurm-init-seconds-before-status-checks"] <= MIN_JOB_AGE == 300
+    assert profile["retries"] >= 1 and profile["rerun-incomplete"] is True
+    assert profile["slurm-requeue"] is True
+    # memory and time of rules without their own grow with the attempt
+    assert all("attempt" in str(profile["default-resources"][k])
+               for k in ("mem_mb", "runtime"))
