@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import WTM_FIGURES, run_snakemake
+from .snakemake_runner import WTM_FIGURES, run_snakemake
 from workflow_scripts.store.cube import open_cube
 from workflow_scripts.wtm import metrics
 

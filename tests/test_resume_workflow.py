@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from conftest import REPO, SMOKE, VENV_BIN, run_snakemake, snakemake_env, write_overlay
+from .snakemake_runner import REPO, SMOKE, VENV_BIN, run_snakemake, snakemake_env, write_overlay
 
 pytestmark = pytest.mark.workflow
 

@@ -4,7 +4,7 @@ import h5py
 import pytest
 import xarray as xr
 
-from conftest import SMOKE, WTM_FIGURES, planned_jobs, run_snakemake, write_overlay
+from .snakemake_runner import SMOKE, WTM_FIGURES, planned_jobs, run_snakemake, write_overlay
 
 pytestmark = pytest.mark.workflow
 
