@@ -1,10 +1,14 @@
 # The race study ("It's not a lottery, it's a race"): data -> stacked training ->
 # IMP rounds -> cubes (dynamics, similarity, stable cells) -> figures and Table 1.
 # Artifact ids come from workflow_scripts.race.plan (hash of resolved parameters).
+from pathlib import Path
+
 from workflow_scripts.race.plan import FIGURES as RACE_FIGURE_NAMES
 from workflow_scripts.race.plan import build_plan as build_race_plan
 from workflow_scripts.race.plan import figure_records as race_figure_records
-from workflow_scripts.race.plan import imp_round_files
+from workflow_scripts.race.plan import data_file as race_data_file
+from workflow_scripts.race.plan import extract_inputs as race_extract_inputs
+from workflow_scripts.race.plan import imp_inputs as race_imp_inputs
 from workflow_scripts.figures.race import record_paths as race_record_paths
 
 RACE = build_race_plan(config)
@@ -22,33 +26,6 @@ RACE_CODE = {
 RACE_FIGURES = expand("results/figs/race/{fig}.pdf", fig=RACE_FIGURE_NAMES)
 RACE_TABLES = ["results/tables/race/table1.csv", "results/tables/race/table1.tex"]
 RACE_ROUNDS = [str(r) for r in range(1, RACE.rounds + 1)]
-
-
-def race_data_file(data_id):
-    return f"results/race/data/{data_id}.pt"
-
-
-def race_stack_dir(stack_id):
-    return f"results/race/stacks/{stack_id}"
-
-
-def race_imp_inputs(wildcards):
-    info = RACE.imp[wildcards.imp_id]
-    run = RACE.runs[info["run_id"]]
-    inputs = {"data": race_data_file(run["data_id"]), "stack": race_stack_dir(run["stack_id"])}
-    r = int(wildcards.r)
-    if r > 1:
-        inputs["prev"] = imp_round_files(wildcards.imp_id, r - 1)["run"]
-    return inputs
-
-
-def race_extract_inputs(wildcards):
-    run = RACE.runs[RACE.cubes[wildcards.cube_id]["run_id"]]
-    return {"data": race_data_file(run["data_id"]), "stack": race_stack_dir(run["stack_id"])}
-
-
-def race_figure_inputs(wildcards):
-    return race_record_paths(race_figure_records(RACE, wildcards.fig))
 
 
 rule race_data:
@@ -86,9 +63,10 @@ rule race_install_fashion_mnist:
             ],
         ),
     params:
-        data_dir=config["data_dir"],
+        # <data_dir>/FashionMNIST/raw/<file> -> <data_dir>; the Debian location is the
+        # default of workflow_scripts.race.data.IDX_SOURCES
+        data_dir=lambda wc, output: str(Path(output[0]).parents[2]),
         source="fashion_mnist",
-        debian_dir="/usr/share/datasets/fashion-mnist",
     log:
         "results/logs/race/install_fashion_mnist.log",
     localrule: True
@@ -129,7 +107,7 @@ rule race_train:
 
 rule race_imp_round:
     input:
-        unpack(race_imp_inputs),
+        unpack(lambda wc: race_imp_inputs(RACE, wc.imp_id, wc.r)),
     output:
         run="results/race/imp/{imp_id}/round{r}.pt",
         masks="results/race/imp/{imp_id}/masks{r}.pt",
@@ -162,7 +140,7 @@ rule race_imp_round:
 
 rule race_extract:
     input:
-        unpack(race_extract_inputs),
+        unpack(lambda wc: race_extract_inputs(RACE, wc.cube_id)),
     output:
         dynamics="results/race/cubes/{cube_id}.dynamics.nc",
         similarity="results/race/cubes/{cube_id}.similarity.nc",
@@ -217,7 +195,7 @@ rule race_stable_cells:
 
 rule race_figure:
     input:
-        race_figure_inputs,
+        lambda wc: race_record_paths(race_figure_records(RACE, wc.fig)),
     output:
         report(
             "results/figs/race/{fig}.pdf",

@@ -33,7 +33,7 @@ def main_install_idx(smk):
     from workflow_scripts.race.data import install_idx_from_debian
 
     raw = install_idx_from_debian(smk.params.data_dir, smk.params.source,
-                                  smk.params.debian_dir or None)
+                                  getattr(smk.params, "debian_dir", None))
     log.info("idx files in %s", raw)
 
 

@@ -175,3 +175,28 @@ def figure_records(plan, name):
         return run_records(plan, list(dict.fromkeys(plan.sweep_runs + plan.grid_runs)),
                            with_pruned=False)
     return run_records(plan, plan.grid_runs, with_pruned=name in ("fig1", "fig5"))
+
+
+# -- paths and input lists for the rules (kept here so the rule file has no functions)
+
+
+def data_file(data_id):
+    return f"results/race/data/{data_id}.pt"
+
+
+def stack_dir(stack_id):
+    return f"results/race/stacks/{stack_id}"
+
+
+def imp_inputs(plan, imp_id, r):
+    """Inputs of IMP round r: data, the dense run's stack, and round r-1 (r > 1)."""
+    run = plan.runs[plan.imp[imp_id]["run_id"]]
+    inputs = {"data": data_file(run["data_id"]), "stack": stack_dir(run["stack_id"])}
+    if int(r) > 1:
+        inputs["prev"] = imp_round_files(imp_id, int(r) - 1)["run"]
+    return inputs
+
+
+def extract_inputs(plan, cube_id):
+    run = plan.runs[plan.cubes[cube_id]["run_id"]]
+    return {"data": data_file(run["data_id"]), "stack": stack_dir(run["stack_id"])}
