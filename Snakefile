@@ -27,3 +27,5 @@ rule all:
     default_target: True
     input:
         WTM_FIGURES,
+        RACE_FIGURES,
+        RACE_TABLES,
