@@ -16,6 +16,7 @@ import argparse
 import time
 
 import torch
+from peak import matmul_gflops  # bench/peak.py (bench/ is on sys.path when run as a script)
 
 from workflow_scripts.race import train as T
 from workflow_scripts.runtime import configure_torch
@@ -45,15 +46,6 @@ def plain_loop(data, seed, sigma0, hidden, steps, batch=4, lr=1e-3, momentum=0.9
     return net[0].weight.detach()
 
 
-def mm_peak(size=1024, reps=20):
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    torch.mm(a, b)
-    t = time.perf_counter()
-    for _ in range(reps):
-        torch.mm(a, b)
-    return 2 * size ** 3 * reps / (time.perf_counter() - t) / 1e9
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=12)
@@ -74,7 +66,7 @@ def main(argv=None):
     flop_per_step = 4 * 4 * 1024 * args.hidden  # fwd W1 x + grad W1 (dominant matmuls)
     work = flop_per_step * args.runs * args.steps
 
-    peak = mm_peak()
+    peak = matmul_gflops(size=1024, repeats=20)
     kw = dict(hidden=args.hidden, total_steps=args.steps, ckpt_steps=[0, args.steps],
               window=args.window)
     t = time.perf_counter()

@@ -17,21 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from peak import matmul_gflops  # bench/peak.py (bench/ is on sys.path when run as a script)
 
 from workflow_scripts.runtime import configure_torch
 from workflow_scripts.store.cube import CubeWriter
 from workflow_scripts.wtm import data
 from workflow_scripts.wtm.extract import extract
 from workflow_scripts.wtm.train import TrainSpec, train_run
-
-
-def matmul_gflops(n=2048, repeats=10):
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.mm(a, b)
-    start = time.perf_counter()
-    for _ in range(repeats):
-        torch.mm(a, b)
-    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
 def spec(epochs, dense_until, every):
