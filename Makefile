@@ -27,6 +27,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/bench_wtm.py
+	$(VENV)/bin/python bench/bench_race.py
 
 lint: $(STAMP)
 	$(VENV)/bin/snakemake --lint
