@@ -1,0 +1,81 @@
+"""A small learnable fake Fashion-MNIST in the real idx format (workflow tests).
+
+Every source class c has a fixed random 28x28 template T_c (bright pixels in the half
+of the image that belongs to its binary class, see ``class_templates``); a sample of
+class c is clip(T_c + Gaussian noise, 0, 255). Binary tasks built
+from class groups are then linearly separable with a large margin, so at smoke size
+the paper's dynamics (alignment to the target vector, clustering, loss drop) happen
+within a few hundred SGD steps.
+
+The files are the uncompressed idx files that torchvision's ``FashionMNIST(root,
+download=False)`` reads from ``<root>/FashionMNIST/raw/`` (magic 0x0803 / 0x0801,
+big-endian sizes, uint8 payload).
+"""
+
+import gzip
+import struct
+from pathlib import Path
+
+import numpy as np
+
+IDX_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+def _write(path, payload, compress=False):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if compress:
+        with gzip.open(f"{path}.gz", "wb") as fh:
+            fh.write(payload)
+    else:
+        path.write_bytes(payload)
+
+
+def write_idx_images(path, images, compress=False):
+    n, h, w = images.shape
+    _write(path, struct.pack(">IIII", 0x00000803, n, h, w) + np.asarray(images, np.uint8).tobytes(),
+           compress)
+
+
+def write_idx_labels(path, labels, compress=False):
+    _write(path, struct.pack(">II", 0x00000801, len(labels)) + np.asarray(labels, np.uint8).tobytes(),
+           compress)
+
+
+def class_templates(groups=((0, 5), (1, 8)), n_classes=10, density=0.9, level=255, seed=0):
+    """Templates [n_classes, 28, 28] (pixel units): the 28x28 grid is split at random into
+    two complementary regions, one per binary class; each source class lights a random
+    ``density`` share of its group's region at ``level``. Classes in no group take the
+    region of class % 2. The class-group difference is then large (norm of the target
+    vector close to its maximum), so the small-init alignment and loss drop happen within
+    a few hundred SGD steps at the paper's learning rate."""
+    rng = np.random.default_rng(seed)
+    region = rng.random((28, 28)) < 0.5
+    group_of = {int(c): b for b, g in enumerate(groups) for c in g}
+    templates = np.zeros((n_classes, 28, 28))
+    for c in range(n_classes):
+        own = region if group_of.get(c, c % 2) == 0 else ~region
+        templates[c] = (own & (rng.random((28, 28)) < density)) * float(level)
+    return templates
+
+
+def learnable_images(labels, templates, noise=25.0, rng=None):
+    rng = rng or np.random.default_rng(0)
+    x = templates[labels] + rng.normal(0.0, noise, size=(len(labels), 28, 28))
+    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+
+
+def write_learnable_fashion_mnist(data_dir, per_class_train=30, per_class_test=15, seed=0,
+                                  noise=25.0, groups=((0, 5), (1, 8)), compress=False):
+    """Write ``<data_dir>/FashionMNIST/raw/`` (4 idx files); return the raw folder."""
+    raw = Path(data_dir) / "FashionMNIST" / "raw"
+    rng = np.random.default_rng(seed + 1)
+    templates = class_templates(groups, seed=seed)
+    for prefix, per_class in (("train", per_class_train), ("t10k", per_class_test)):
+        labels = np.repeat(np.arange(10), per_class)
+        rng.shuffle(labels)
+        write_idx_images(raw / f"{prefix}-images-idx3-ubyte",
+                         learnable_images(labels, templates, noise, rng), compress)
+        write_idx_labels(raw / f"{prefix}-labels-idx1-ubyte", labels, compress)
+    return raw

@@ -1,0 +1,270 @@
+"""The race chain through Snakemake at smoke size on a fake Fashion-MNIST (real idx files).
+
+One module-scoped build of every race target (figures, Table 1) from a small learnable
+fake Fashion-MNIST (tests/race/fake_idx_data.py) that torchvision reads from
+``<data_dir>/FashionMNIST/raw/``; then the artifacts, exact rebuilds, incremental IMP
+rounds, error messages and the paper's claims on the smoke cubes.
+
+Overlay on top of configs/smoke.yaml: ``data_dir`` = the fake data, and 300 SGD steps
+(the small-init loss on the fake data falls near step 200, so the end of training is
+past the drop). About 2-3 minutes on 2 cores.
+"""
+
+import json
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import xarray as xr
+
+from ..snakemake_runner import SMOKE, planned_jobs, run_snakemake, write_overlay
+from .fake_idx_data import IDX_NAMES, write_learnable_fashion_mnist
+
+pytestmark = pytest.mark.workflow
+
+FIGS = ["fig1", "fig3", "fig4", "fig5", "fig7"]
+RACE_TARGETS = [f"results/figs/race/{f}.pdf" for f in FIGS] + [
+    "results/tables/race/table1.csv", "results/tables/race/table1.tex"]
+OVERLAY = "data_dir: {data_dir}\nrace:\n  train:\n    steps: 300\n"
+
+
+@pytest.fixture(scope="module")
+def race_build(tmp_path_factory):
+    """(workdir, overlay path) with every race target built at smoke size."""
+    root = tmp_path_factory.mktemp("race_smoke")
+    data_dir = root / "data"
+    write_learnable_fashion_mnist(data_dir)
+    overlay = write_overlay(root / "overlay.yaml", OVERLAY.format(data_dir=data_dir))
+    workdir = root / "work"
+    workdir.mkdir()
+    run_snakemake(workdir, *RACE_TARGETS, configfiles=(SMOKE, overlay))
+    return workdir, overlay
+
+
+@pytest.fixture(scope="module")
+def workdir(race_build):
+    return race_build[0]
+
+
+def _results(workdir):
+    return Path(workdir) / "results"
+
+
+def _open(path):
+    from workflow_scripts.store.cube import open_cube
+
+    return open_cube(path)
+
+
+def _smoke_config(overlay):
+    """configs/smoke.yaml + overlay merged into config.yaml, validated, as the rules see it."""
+    import yaml
+
+    from workflow_scripts.race.plan import build_plan
+
+    def merge(a, b):
+        for k, v in b.items():
+            a[k] = merge(a.get(k, {}), v) if isinstance(v, dict) and isinstance(a.get(k), dict) else v
+        return a
+
+    repo = SMOKE.parents[1]
+    cfg = yaml.safe_load((repo / "config.yaml").read_text())
+    for extra in (SMOKE, overlay):
+        merge(cfg, yaml.safe_load(Path(extra).read_text()))
+    return cfg, build_plan(cfg)
+
+
+@pytest.fixture(scope="module")
+def plan(race_build):
+    return _smoke_config(race_build[1])[1]
+
+
+@pytest.fixture(scope="module")
+def records(workdir, plan):
+    """Loaded figure records of the default grid (cubes + IMP pruned counts)."""
+    from workflow_scripts.figures.race import load_records
+    from workflow_scripts.race.plan import figure_records
+
+    raw = figure_records(plan, "fig1")
+    for rec in raw:
+        for key in ("dynamics", "similarity"):
+            rec[key] = str(Path(workdir) / rec[key])
+        if "pruned" in rec:
+            rec["pruned"] = {s: str(Path(workdir) / p) for s, p in rec["pruned"].items()}
+    return load_records(raw)
+
+
+# ---------------------------------------------------------------------------------
+# targets and artifacts
+
+
+def test_every_target_is_built(workdir):
+    for fig in FIGS:
+        pdf = _results(workdir) / "figs" / "race" / f"{fig}.pdf"
+        data = pdf.read_bytes()
+        assert data[:5] == b"%PDF-" and b"%%EOF" in data[-1024:] and len(data) > 5000, fig
+    table = _results(workdir) / "tables" / "race"
+    lines = (table / "table1.csv").read_text().splitlines()
+    assert lines[0].split(",") == ["sigma0", "N", "tau", "n_seeds", "k_mean", "k_std",
+                                   "delta_acc_mean", "delta_acc_std"]
+    # smoke grid: 2 sigma0 x 2 N x 3 taus, 2 seeds each
+    assert len(lines) == 1 + 2 * 2 * 3
+    rows = [dict(zip(lines[0].split(","), line.split(","))) for line in lines[1:]]
+    assert {r["N"] for r in rows} == {"20", "40"} and {r["n_seeds"] for r in rows} == {"2"}
+    assert all(np.isfinite(float(r["k_mean"])) for r in rows)
+    tex = (table / "table1.tex").read_text()
+    assert tex.startswith(r"\begin{tabular}") and r"\end{tabular}" in tex
+    assert r"$\tau=0.99$" in tex and "$10^{-5}$" in tex and "$10^{-3}$" in tex
+
+
+def test_cubes_open_with_xarray_and_h5py(workdir, plan):
+    cubes = _results(workdir) / "race" / "cubes"
+    assert len(list(cubes.glob("*.dynamics.nc"))) == len(plan.cubes)
+    assert len(list(cubes.glob("*.stable_cells.nc"))) == len(plan.stable)
+    cube_id = plan.run_cube[plan.grid_runs[0]]
+    dyn = xr.open_dataset(cubes / f"{cube_id}.dynamics.nc", engine="h5netcdf")
+    sim = xr.open_dataset(cubes / f"{cube_id}.similarity.nc", engine="h5netcdf")
+    assert dyn["norm_product"].dims == ("time", "neuron")
+    assert dyn["cos_delta"].dims == ("time", "neuron")
+    assert dyn["n_clusters"].dims == ("time", "tau")
+    assert dyn["final_norm_product"].dims == ("neuron",)
+    assert dyn.sizes["neuron"] == 16 and dyn["time"].values[0] == 0
+    assert dyn["time"].values[-1] == 300
+    assert sim["cos_sim"].dims == ("snapshot", "neuron", "neuron_b")
+    assert sim["cos_sim"].dtype == np.float64
+    assert sim["merge_relative_change"].dims == ("tau",)
+    assert list(np.round(sim["tau"].values, 2)) == [0.70, 0.95, 0.99]
+    for ds in (dyn, sim):
+        for name, var in ds.data_vars.items():
+            assert "units" in var.attrs and var.attrs.get("long_name"), name
+        config = json.loads(ds.attrs["config"])
+        assert config["run"]["sigma0"] == plan.runs[plan.grid_runs[0]]["sigma0"]
+        assert ds.attrs["study"] == "race" and ds.attrs["code_version"]
+    stable = sorted(cubes.glob("*.stable_cells.nc"))[0]
+    sc = xr.open_dataset(stable, engine="h5netcdf")
+    assert "alignment" in sc["stable_cells"].dims and set(sc["alignment"].values) == {-1, 1}
+    assert json.loads(sc.attrs["options"])["n_probes"] == 200
+    for path, ds in ((cubes / f"{cube_id}.dynamics.nc", dyn), (stable, sc)):
+        with h5py.File(path) as f:
+            var = "norm_product" if "norm_product" in ds else "stable_cells"
+            assert f[var].shape == tuple(ds[var].shape)
+
+
+# ---------------------------------------------------------------------------------
+# rebuilds
+
+
+def test_second_invocation_plans_no_jobs(race_build):
+    workdir, overlay = race_build
+    assert planned_jobs(workdir, *RACE_TARGETS, configfiles=(SMOKE, overlay)) == []
+
+
+def test_new_sparsity_adds_only_its_imp_rounds(race_build, tmp_path):
+    workdir, overlay = race_build
+    extra = write_overlay(tmp_path / "sparsity.yaml",
+                          "race:\n  imp:\n    sparsities: [0.5, 0.2]\n")
+    configfiles = (SMOKE, overlay, extra)
+    jobs = planned_jobs(workdir, *RACE_TARGETS, configfiles=configfiles)
+    rules = sorted({rule for rule, _ in jobs})
+    # no data, training, extraction or stable-cell job: only the new rounds + the
+    # figures that read IMP masks
+    assert rules == ["race_figure", "race_imp_round"], jobs
+    rounds = [out for rule, out in jobs if rule == "race_imp_round"]
+    from workflow_scripts.race.plan import build_plan
+
+    cfg = _smoke_config(overlay)[0]
+    cfg["race"]["imp"]["sparsities"] = [0.5, 0.2]
+    new_plan = build_plan(cfg)
+    new_ids = [i for i, v in new_plan.imp.items() if v["sparsity"] == 0.2]
+    assert len(new_ids) == 4  # 2 sigma0 x 2 N, seed 0
+    assert len(rounds) == 3 * len(new_ids)
+    assert all("-p0.2-" in out for out in rounds)
+    # the figures whose inputs are the IMP masks (fig1, fig5); not fig3/fig4/fig7/table1
+    assert sorted(out for rule, out in jobs if rule == "race_figure") == [
+        "results/figs/race/fig1.pdf", "results/figs/race/fig5.pdf"]
+    # the existing 50 % rounds stay where they are
+    assert len(list((_results(workdir) / "race" / "imp").glob("*-p0.5-*/masks3.pt"))) == 4
+
+
+# ---------------------------------------------------------------------------------
+# errors
+
+
+def test_missing_dataset_names_directory_and_files(tmp_path):
+    empty = tmp_path / "empty_data"
+    empty.mkdir()
+    overlay = write_overlay(tmp_path / "empty.yaml", f"data_dir: {empty}\n")
+    proc = run_snakemake(tmp_path / "work", "results/figs/race/fig7.pdf",
+                         configfiles=(SMOKE, overlay), check=False, cores=1)
+    assert proc.returncode != 0
+    logs = list((tmp_path / "work" / "results" / "logs" / "race" / "data").glob("*.log"))
+    text = proc.stdout + proc.stderr + "".join(p.read_text() for p in logs)
+    raw = empty.absolute() / "FashionMNIST" / "raw"
+    assert str(raw) in text
+    assert "train-images-idx3-ubyte" in text and "train-labels-idx1-ubyte" in text
+    assert "dataset-fashion-mnist" in text  # how to get it
+    assert not list((tmp_path / "work" / "results").glob("race/data/*.pt"))
+
+
+@pytest.mark.parametrize("bad, key", [
+    ("race:\n  train:\n    lr: -0.1\n", "race.train.lr"),
+    ("race:\n  imp:\n    sparsities: [1.5]\n", "race.imp.sparsities"),
+    ("race:\n  grid:\n    n_train: [21]\n", "race.grid.n_train"),
+    ("race:\n  data:\n    source: imagenet\n", "race.data.source"),
+])
+def test_bad_race_config_rejected_naming_the_key(tmp_path, bad, key):
+    overlay = write_overlay(tmp_path / "bad.yaml", bad)
+    proc = run_snakemake(tmp_path, *RACE_TARGETS, configfiles=(SMOKE, overlay), check=False)
+    assert proc.returncode != 0
+    assert key in proc.stdout + proc.stderr
+    assert not (tmp_path / "results").exists()
+
+
+# ---------------------------------------------------------------------------------
+# claims (issue 3) on the smoke cubes
+
+
+def test_small_init_neurons_align_into_fewer_clusters(records):
+    from workflow_scripts.figures.race import claim_clusters_vs_neurons, select
+
+    small = select(records, sigma0=1e-5)
+    assert len(small) == 4
+    for rec in small:
+        n_all, n_large, neurons = claim_clusters_vs_neurons(rec["dynamics"], tau=0.95)
+        assert n_all < neurons, (rec["run_id"], n_all, neurons)
+        assert n_large <= n_all
+
+
+def test_final_norm_grows_with_early_alignment(records):
+    from workflow_scripts.figures.race import claim_norm_alignment_spearman, select
+
+    rhos = []
+    for rec in select(records, sigma0=1e-5):
+        rho, _, n = claim_norm_alignment_spearman(rec["dynamics"], step=20)
+        assert n >= 8
+        rhos.append(rho)
+    assert np.mean(rhos) > 0.5 and min(rhos) > 0.2, rhos
+
+
+def test_imp_reaches_the_exact_target_sparsity(workdir, plan):
+    from workflow_scripts.store.checkpoints import load_checkpoint
+
+    assert plan.imp
+    for imp_id, info in plan.imp.items():
+        masks = load_checkpoint(_results(workdir) / "race" / "imp" / imp_id / f"masks{plan.rounds}.pt")
+        zeros = sum(int((~masks[k].bool()).sum()) for k in ("mask_W1", "mask_W2") if k in masks)
+        total = sum(masks[k].numel() for k in ("mask_W1", "mask_W2") if k in masks)
+        assert total == 16 * 1024 + 2 * 16  # W1 and W2 pruned (prune_output_layer: true)
+        keep = round((1 - info["sparsity"]) * total)
+        assert total - zeros == keep, (imp_id, total - zeros, keep)
+        # biases are never pruned, pruned weights stay zero after retraining
+        run = load_checkpoint(_results(workdir) / "race" / "imp" / imp_id / f"round{plan.rounds}.pt")
+        assert float(run["W1"][-1][~masks["mask_W1"].bool()].abs().max()) == 0.0
+
+
+def test_merging_at_tau_099_keeps_accuracy(records):
+    from workflow_scripts.figures.race import claim_merge_change
+
+    # relative change in percent: below 1 % (i.e. a fraction < 0.01)
+    assert claim_merge_change(records, tau=0.99) < 1.0
