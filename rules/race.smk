@@ -6,12 +6,16 @@ from pathlib import Path
 from workflow_scripts.race.plan import FIGURES as RACE_FIGURE_NAMES
 from workflow_scripts.race.plan import build_plan as build_race_plan
 from workflow_scripts.race.plan import figure_records as race_figure_records
+from workflow_scripts.race.plan import figure_reference_problems as race_reference_problems
 from workflow_scripts.race.plan import data_file as race_data_file
 from workflow_scripts.race.plan import extract_inputs as race_extract_inputs
 from workflow_scripts.race.plan import imp_inputs as race_imp_inputs
 from workflow_scripts.figures.race import record_paths as race_record_paths
 
 RACE = build_race_plan(config)
+RACE_PROBLEMS = race_reference_problems(RACE, config["race"])
+if RACE_PROBLEMS:
+    raise WorkflowError("invalid configuration:\n  " + "\n  ".join(RACE_PROBLEMS))
 RACE_RES = config["race"]["resources"]
 RACE_FIGS = config["race"]["figures"]
 RACE_ENTRY = "../workflow_scripts/race/entry.py"

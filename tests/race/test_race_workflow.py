@@ -202,7 +202,8 @@ def test_missing_dataset_names_directory_and_files(tmp_path):
     text = proc.stdout + proc.stderr + "".join(p.read_text() for p in logs)
     raw = empty.absolute() / "FashionMNIST" / "raw"
     assert str(raw) in text
-    assert "train-images-idx3-ubyte" in text and "train-labels-idx1-ubyte" in text
+    for name in IDX_NAMES:  # every file of the source, test split included
+        assert name in text, name
     assert "dataset-fashion-mnist" in text  # how to get it
     assert not list((tmp_path / "work" / "results").glob("race/data/*.pt"))
 
@@ -218,6 +219,19 @@ def test_bad_race_config_rejected_naming_the_key(tmp_path, bad, key):
     proc = run_snakemake(tmp_path, *RACE_TARGETS, configfiles=(SMOKE, overlay), check=False)
     assert proc.returncode != 0
     assert key in proc.stdout + proc.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_figure_option_outside_the_grid_rejected_before_any_job(tmp_path):
+    overlay = write_overlay(tmp_path / "fig.yaml", (
+        "race:\n  figures:\n"
+        "    fig1: {sigma0: 1.0e-5, N: 30, seed: 0, tau: 0.99, sparsity: 0.5}\n"
+        "    fig5: {seed: 0, early_step: 20, sparsities: [0.2]}\n"))
+    proc = run_snakemake(tmp_path, *RACE_TARGETS, configfiles=(SMOKE, overlay), check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "race.figures.fig1" in text and "N=30" in text
+    assert "race.figures.fig5" in text and "race.imp.sparsities" in text
     assert not (tmp_path / "results").exists()
 
 
@@ -264,7 +278,13 @@ def test_imp_reaches_the_exact_target_sparsity(workdir, plan):
 
 
 def test_merging_at_tau_099_keeps_accuracy(records):
-    from workflow_scripts.figures.race import claim_merge_change
+    from workflow_scripts.figures.race import claim_merge_change, select
 
     # relative change in percent: below 1 % (i.e. a fraction < 0.01)
     assert claim_merge_change(records, tau=0.99) < 1.0
+    # and merging did something: at small init the clusters at 0.99 replace many neurons
+    for rec in select(records, sigma0=1e-5):
+        sim = rec["similarity"]
+        k = int(sim["merge_k"].sel(tau=0.99, method="nearest"))
+        assert k < sim.sizes["neuron"], (rec["run_id"], k)
+        assert sim.attrs["merge_accuracy_original"] > 0.9  # a trained network to merge

@@ -133,11 +133,14 @@ def load_idx(data_dir, source, train, download=False):
             print(f"{folder} download into {data_dir} failed: {type(exc).__name__}: {exc}")
     if not all((raw / f).is_file() for f in needed):
         package = "dataset-fashion-mnist" if source == "fashion_mnist" else "dataset-mnist"
+        # name every missing file of the source (both splits), not only this split's:
+        # the data rule reads both, and a user fixing one split would fail again on the other
+        missing = [f for f in IDX_FILES if not (raw / f).is_file()]
         gunzip = " && ".join(
-            f"gunzip -c {debian_dir}/{f}.gz > {raw}/{f}" for f in needed
+            f"gunzip -c {debian_dir}/{f}.gz > {raw}/{f}" for f in missing
         )
         raise MissingDatasetError(
-            folder, raw, needed,
+            folder, raw, [f"{f} (uncompressed)" for f in missing],
             f"on Debian/Ubuntu `apt-get install {package}` (it installs the gzipped idx "
             f"files in {debian_dir}), then `mkdir -p {raw} && {gunzip}` or `python -m "
             f"workflow_scripts.race.data install-debian {source} {Path(data_dir).absolute()}`; "

@@ -145,6 +145,66 @@ def build_plan(config):
     return plan
 
 
+def _matches(run, labels):
+    for key, want in labels.items():
+        if want is None:
+            continue
+        got = run[key]
+        if isinstance(want, float) or isinstance(got, float):
+            if abs(float(got) - float(want)) > 1e-6 * max(abs(float(want)), 1e-300):
+                return False
+        elif got != want:
+            return False
+    return True
+
+
+def figure_reference_problems(plan, race):
+    """Figure options that name no planned run / IMP sparsity (config_check style messages).
+
+    The figures pick runs by label (figures.race._first); a label outside the grid would
+    only fail in the figure job after every run was trained, so it is reported at plan
+    time, naming the key.
+    """
+    figs, grid, imp = race["figures"], race["grid"], race["imp"]
+    problems = []
+
+    def need(fig, run_ids, what, **labels):
+        if not any(_matches(plan.runs[r], labels) for r in run_ids):
+            shown = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                              for k, v in labels.items() if v is not None)
+            problems.append(f"config key race.figures.{fig}: no {what} run with {shown} "
+                            f"(race.grid: sigma0 {grid['sigma0']}, n_train {grid['n_train']}, "
+                            f"seeds {grid['seeds']}; race.train.hidden {race['train']['hidden']}; "
+                            f"race.d_sweep: hidden {race['d_sweep']['hidden']})")
+
+    def need_imp(fig, sparsities, seed):
+        known = [float(x) for x in imp["sparsities"]]
+        for sp in sparsities:
+            if not any(abs(float(sp) - k) < 1e-9 for k in known):
+                problems.append(f"config key race.figures.{fig}: sparsity {sp:g} is not in "
+                                f"race.imp.sparsities {imp['sparsities']}")
+        if sparsities and seed is not None and seed not in imp["seeds"]:
+            problems.append(f"config key race.figures.{fig}: seed {seed} has no IMP runs "
+                            f"(race.imp.seeds {imp['seeds']})")
+
+    o = figs["fig1"]
+    need("fig1", plan.grid_runs, "grid", sigma0=o.get("sigma0"), N=o.get("N"), seed=o.get("seed"))
+    if "sparsity" in o:
+        need_imp("fig1", [o["sparsity"]], o.get("seed"))
+    o = figs["fig3"]
+    both = list(dict.fromkeys(plan.sweep_runs + plan.grid_runs))
+    for sigma in o.get("sigmas") or grid["sigma0"]:
+        need("fig3", both, "grid or d-sweep", sigma0=float(sigma), N=o.get("N"),
+             hidden=o.get("d"), seed=o.get("seed"))
+    for fig in ("fig4", "fig5"):
+        o = figs[fig]
+        for sigma in o.get("sigmas") or grid["sigma0"]:
+            for n in o.get("Ns") or grid["n_train"]:
+                need(fig, plan.grid_runs, "grid", sigma0=float(sigma), N=n, seed=o.get("seed"))
+    need_imp("fig5", figs["fig5"].get("sparsities", [0.2, 0.5, 0.7]), figs["fig5"].get("seed"))
+    return list(dict.fromkeys(problems))
+
+
 def imp_round_files(imp_id, r):
     return {"run": f"results/race/imp/{imp_id}/round{r}.pt",
             "masks": f"results/race/imp/{imp_id}/masks{r}.pt"}
