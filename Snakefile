@@ -26,6 +26,4 @@ include: "rules/figures.smk"
 rule all:
     default_target: True
     input:
-        WTM_FIGURES,
-        RACE_FIGURES,
-        RACE_TABLES,
+        all_targets(WTM_FIGURES, RACE_FIGURES, RACE_TABLES),

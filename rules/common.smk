@@ -1,6 +1,8 @@
 # Shared by every study: config validation, the conda env, resource scaling, wildcard
 # helpers, and each study's artifact plan and input functions (rules stay declarative).
+import os
 import re
+import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -21,6 +23,17 @@ RUN_SCRIPT = "../workflow_scripts/run.py"
 def one_of(ids):
     """A wildcard regex matching exactly the known ids (unknown targets: no rule matches)."""
     return "|".join(re.escape(i) for i in sorted(ids)) or "(?!)"
+
+
+# `snakemake --report` needs every report-marked output in its DAG on disk. For a
+# report of what has been built so far, `all` then asks only for targets that exist
+# (Snakemake offers no report setting for this; its command line is the only signal).
+REPORT_BUILT_ONLY = "--report" in sys.argv
+
+
+def all_targets(*groups):
+    targets = [t for group in groups for t in group]
+    return [t for t in targets if os.path.exists(t)] if REPORT_BUILT_ONLY else targets
 
 
 def by_attempt(amount):
