@@ -18,7 +18,6 @@ if RACE_PROBLEMS:
     raise WorkflowError("invalid configuration:\n  " + "\n  ".join(RACE_PROBLEMS))
 RACE_RES = config["race"]["resources"]
 RACE_FIGS = config["race"]["figures"]
-RACE_ENTRY = "../workflow_scripts/race/entry.py"
 RACE_RESUME_EVERY = config["race"]["train"]["resume_every"]
 RACE_CODE = {
     "data": code_digest("race/data.py", "race/entry.py"),
@@ -48,7 +47,7 @@ rule race_data:
     conda:
         CONDA_ENV
     script:
-        RACE_ENTRY
+        RUN_SCRIPT
 
 
 # Explicit only (`snakemake --cores 1 race_install_fashion_mnist`): gunzips the idx files
@@ -77,7 +76,7 @@ rule race_install_fashion_mnist:
     conda:
         CONDA_ENV
     script:
-        RACE_ENTRY
+        RUN_SCRIPT
 
 
 rule race_train:
@@ -106,7 +105,7 @@ rule race_train:
     conda:
         CONDA_ENV
     script:
-        RACE_ENTRY
+        RUN_SCRIPT
 
 
 rule race_imp_round:
@@ -139,7 +138,7 @@ rule race_imp_round:
     conda:
         CONDA_ENV
     script:
-        RACE_ENTRY
+        RUN_SCRIPT
 
 
 rule race_extract:
@@ -166,7 +165,7 @@ rule race_extract:
     conda:
         CONDA_ENV
     script:
-        RACE_ENTRY
+        RUN_SCRIPT
 
 
 rule race_stable_cells:
@@ -194,7 +193,7 @@ rule race_stable_cells:
     conda:
         CONDA_ENV
     script:
-        RACE_ENTRY
+        RUN_SCRIPT
 
 
 rule race_figure:
@@ -218,7 +217,7 @@ rule race_figure:
     conda:
         CONDA_ENV
     script:
-        RACE_ENTRY
+        RUN_SCRIPT
 
 
 rule race_table:
@@ -242,4 +241,4 @@ rule race_table:
     conda:
         CONDA_ENV
     script:
-        RACE_ENTRY
+        RUN_SCRIPT

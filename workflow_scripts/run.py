@@ -13,6 +13,10 @@ ENTRY_POINTS = {
     "wtm_extract": "workflow_scripts.wtm.extract",
     "wtm_noise_eval": "workflow_scripts.wtm.evaluate",
     "wtm_figure": "workflow_scripts.figures.wtm",
+    # the race module's main dispatches on the rule name itself
+    **{rule: "workflow_scripts.race.entry" for rule in (
+        "race_data", "race_install_fashion_mnist", "race_train", "race_imp_round",
+        "race_extract", "race_stable_cells", "race_figure", "race_table")},
 }
 
 

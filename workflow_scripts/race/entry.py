@@ -1,6 +1,6 @@
 """Snakemake entry points of the race study: ``main(snakemake)`` dispatches on the rule.
 
-Rules run this file with ``script: "../workflow_scripts/race/entry.py"``; every
+Rules run ``workflow_scripts/run.py``, which calls ``main`` here for every race rule; every
 hyperparameter arrives through ``snakemake.params`` (Snakemake does not track config
 values read inside a script), inputs/outputs/log/threads are the only other things read.
 """
@@ -148,7 +148,3 @@ def main(snakemake):
     except Exception:  # the log file gets the reason, not only Snakemake's stderr
         log.exception("rule %s failed", snakemake.rule)
         raise
-
-
-if "snakemake" in globals():
-    main(snakemake)  # noqa: F821 - injected by Snakemake's script directive
