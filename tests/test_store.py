@@ -30,8 +30,9 @@ def test_spec_ids_differ_for_different_specs_only():
     assert spec_id("a b/c", {}).startswith("a_b_c-")
 
 
-def write_cube(path, epochs=(0, 1, 5)):
+def write_cube(path, epochs=(0, 1, 5), expected_length=None):
     with CubeWriter(path, grow_dim="epoch", grow_dtype="i4", sizes={"neuron": 3, "sample": 4},
+                    expected_length=expected_length,
                     coords={"sample": (("sample",), np.arange(4), {}),
                             "split": (("sample",), np.array(["train", "train", "test", "test"]), {}),
                             "class": (("sample",), np.array([0, 1, 0, 1]), {})},
@@ -54,6 +55,15 @@ def test_cube_roundtrip_xarray_and_h5py(tmp_path):
     with h5py.File(path) as f:
         assert f["z"].shape == (3, 3, 4)
         assert f["z"].chunks == (1, 3, 4)
+
+
+@pytest.mark.parametrize("expected_length", [2, 3, 5])
+def test_presized_cube_is_trimmed_or_grown_to_what_was_written(tmp_path, expected_length):
+    path = tmp_path / "c.nc"
+    write_cube(path, expected_length=expected_length)
+    ds = xr.open_dataset(path, engine="h5netcdf")
+    assert ds["epoch"].values.tolist() == [0, 1, 5]
+    assert ds["z"].sel(epoch=1).values.mean() == 1.0
 
 
 def test_corrupt_cube_and_checkpoint_are_named(tmp_path):

@@ -28,9 +28,12 @@ class CubeWriter:
     coords: name -> (dims, values, attrs) for fixed coordinates.
     variables: name -> (dims, dtype, attrs); dims may include ``grow_dim``.
     attrs: global attributes (dicts/lists are stored as JSON text).
+    expected_length: slices expected along ``grow_dim``, when known (the dimension is
+        sized once up front instead of resized per slice; trimmed on close).
     """
 
-    def __init__(self, path, *, grow_dim, grow_dtype, sizes, coords, variables, attrs):
+    def __init__(self, path, *, grow_dim, grow_dtype, sizes, coords, variables, attrs,
+                 expected_length=None):
         self.path = Path(path)
         self.grow_dim = grow_dim
         self._atomic = atomic_path(self.path)
@@ -59,6 +62,9 @@ class CubeWriter:
                 self._vars[name] = var
             for key, value in attrs.items():
                 self._file.attrs[key] = _attr_value(value)
+            self._allocated = int(expected_length or 0)
+            if self._allocated:
+                self._file.resize_dimension(grow_dim, self._allocated)
         except BaseException as exc:
             self._abort(exc)
             raise
@@ -67,7 +73,9 @@ class CubeWriter:
     def append(self, grow_value, **arrays):
         """Add one slice; ``arrays`` holds every variable that has the growing dim."""
         i = self.n
-        self._file.resize_dimension(self.grow_dim, i + 1)
+        if i >= self._allocated:
+            self._allocated = i + 1
+            self._file.resize_dimension(self.grow_dim, self._allocated)
         self._grow[i] = grow_value
         for name, var in self._vars.items():
             if self.grow_dim not in var.dimensions:
@@ -82,6 +90,8 @@ class CubeWriter:
         self._vars[name][...] = values
 
     def close(self):
+        if self._allocated != self.n:
+            self._file.resize_dimension(self.grow_dim, self.n)
         self._file.attrs[COMPLETE_ATTR] = 1
         self._file.close()
         self._atomic.__exit__(None, None, None)

@@ -91,7 +91,8 @@ def extract(ckpt_dir, train_arrays, test_arrays, activation, n_neurons, out_path
         "test_accuracy": ((E,), "f4", {"long_name": "accuracy on the test split", "units": "1"}),
     }
     with CubeWriter(out_path, grow_dim=E, grow_dtype="i4", sizes={N: K, Sd: S},
-                    coords=cube_coords, variables=variables, attrs=attrs) as cube:
+                    coords=cube_coords, variables=variables, attrs=attrs,
+                    expected_length=len(files)) as cube:
         for file in tqdm(files, desc="extract", disable=not progress, mininterval=2.0):
             ckpt = load_checkpoint(file)
             W1, w2 = ckpt["W1"], ckpt["w2"]
