@@ -1,11 +1,11 @@
 """Fixtures that write tiny data sets in the real CIFAR-10 and idx formats."""
 
-import gzip
 import pickle
-import struct
 
 import numpy as np
 import pytest
+
+from .fake_idx_data import write_idx_images, write_idx_labels  # the idx writers, shared
 
 
 def write_fake_cifar(data_dir, per_class_train=6, per_class_test=4, seed=0):
@@ -29,26 +29,6 @@ def write_fake_cifar(data_dir, per_class_train=6, per_class_test=4, seed=0):
     with open(folder / "test_batch", "wb") as fh:
         pickle.dump({b"data": data, b"labels": labels.tolist()}, fh)
     return folder
-
-
-def write_idx_images(path, images, compress=False):
-    n, h, w = images.shape
-    payload = struct.pack(">IIII", 0x00000803, n, h, w) + images.astype(np.uint8).tobytes()
-    _write(path, payload, compress)
-
-
-def write_idx_labels(path, labels, compress=False):
-    payload = struct.pack(">II", 0x00000801, len(labels)) + np.asarray(labels, np.uint8).tobytes()
-    _write(path, payload, compress)
-
-
-def _write(path, payload, compress):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if compress:
-        with gzip.open(f"{path}.gz", "wb") as fh:
-            fh.write(payload)
-    else:
-        path.write_bytes(payload)
 
 
 def write_fake_idx(folder, per_class_train=8, per_class_test=4, compress=False, seed=0):
