@@ -19,31 +19,8 @@ import torch
 from peak import matmul_gflops  # bench/peak.py (bench/ is on sys.path when run as a script)
 
 from workflow_scripts.race import train as T
+from workflow_scripts.race.reference import plain_sgd_run
 from workflow_scripts.runtime import configure_torch
-
-
-def plain_loop(data, seed, sigma0, hidden, steps, batch=4, lr=1e-3, momentum=0.9):
-    w = T.init_weights(seed, sigma0, hidden, data["x_train"].shape[1])
-    net = torch.nn.Sequential(torch.nn.Linear(data["x_train"].shape[1], hidden),
-                              torch.nn.ReLU(), torch.nn.Linear(hidden, 2))
-    with torch.no_grad():
-        net[0].weight.copy_(w["W1"]), net[0].bias.copy_(w["b1"])
-        net[2].weight.copy_(w["W2"]), net[2].bias.copy_(w["b2"])
-    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
-    gen, n = T.order_generator(seed), len(data["x_train"])
-    x, y = data["x_train"], data["y_train"]
-    done = 0
-    while done < steps:
-        order = T.epoch_order(gen, n)
-        for j in range(n // batch):
-            if done == steps:
-                break
-            i = order[j * batch:(j + 1) * batch]
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(net(x[i]), y[i]).backward()
-            opt.step()
-            done += 1
-    return net[0].weight.detach()
 
 
 def main(argv=None):
@@ -78,7 +55,7 @@ def main(argv=None):
         T.train_runs(data, runs, method="direct", **kw)
         t_direct = time.perf_counter() - t
     t = time.perf_counter()
-    ref = [plain_loop(data, r.seed, r.sigma0, args.hidden, args.steps) for r in runs]
+    ref = [plain_sgd_run(data, r.seed, r.sigma0, args.hidden, args.steps, lr=1e-3)["W1"] for r in runs]
     t_plain = time.perf_counter() - t
     diff = max(float((r["W1"][-1] - w).abs().max() / w.abs().max()) for r, w in zip(res, ref))
 

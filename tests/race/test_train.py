@@ -4,42 +4,8 @@ import pytest
 import torch
 
 from workflow_scripts.race import train as T
+from workflow_scripts.race.reference import plain_sgd_run as plain_loop
 from workflow_scripts.store.checkpoints import load_checkpoint
-
-
-def plain_loop(data, seed, sigma0, hidden, steps, lr, batch=4, momentum=0.9, masks=None, init=None):
-    """The same run with nn.Linear + torch.optim.SGD, one step at a time."""
-    w = init or T.init_weights(seed, sigma0, hidden, data["x_train"].shape[1])
-    net = torch.nn.Sequential(torch.nn.Linear(data["x_train"].shape[1], hidden),
-                              torch.nn.ReLU(), torch.nn.Linear(hidden, 2))
-
-    def apply_masks():
-        if masks is not None:
-            net[0].weight.mul_(masks[0])
-            net[2].weight.mul_(masks[1])
-
-    with torch.no_grad():
-        for mod, wk, bk in ((net[0], "W1", "b1"), (net[2], "W2", "b2")):
-            mod.weight.copy_(w[wk])
-            mod.bias.copy_(w[bk])
-        apply_masks()
-    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
-    gen, n = T.order_generator(seed), len(data["x_train"])
-    done = 0
-    while done < steps:
-        order = T.epoch_order(gen, n)
-        for j in range(n // batch):
-            if done == steps:
-                break
-            i = order[j * batch:(j + 1) * batch]
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(net(data["x_train"][i]), data["y_train"][i]).backward()
-            opt.step()
-            with torch.no_grad():
-                apply_masks()
-            done += 1
-    return {"W1": net[0].weight.detach(), "b1": net[0].bias.detach(),
-            "W2": net[2].weight.detach(), "b2": net[2].bias.detach()}
 
 
 @pytest.fixture
