@@ -12,7 +12,6 @@ from workflow_scripts.figures import race as figs
 from workflow_scripts.race import extract as ex
 from workflow_scripts.race import run_figures
 from workflow_scripts.store.checkpoints import save_checkpoint
-from workflow_scripts.store.cube import open_cube
 
 STEPS = [0, 5, 10, 50, 100, 200]
 
