@@ -1,7 +1,8 @@
 # trainscope: neuron-level training dynamics as an incremental artifact store.
 #   snakemake --cores 8 results/figs/fig4.pdf      figure 4 of the default study
-#   snakemake --cores 8                            every figure of every study
-#   snakemake --report report.html                 the figures built so far, captioned
+#   snakemake --cores 8                            every figure, table and claims table
+#   snakemake --report report.html                 what has been built so far, captioned
+# A study plugs in with one include line below (README: "Adding a study").
 import os
 
 from snakemake.utils import min_version
@@ -20,10 +21,15 @@ report: "report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/wtm.smk"
 include: "rules/race.smk"
-include: "rules/figures.smk"
+include: "rules/shared.smk"
 
 
 rule all:
     default_target: True
     input:
-        all_targets(WTM_FIGURES, RACE_FIGURES, RACE_TABLES),
+        study_targets(),
+
+
+# results/index.csv: every built artifact with its parameters (workflow_scripts.store.catalog)
+onsuccess:
+    refresh_catalog()

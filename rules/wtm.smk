@@ -1,13 +1,19 @@
-# The winner-take-most study: data -> train -> extract (cubes) -> figures.
-# Ids and input functions live in common.smk.
+# The winner-take-most study: data -> train -> extract (cubes) / noise eval -> figures.
+# Ids, paths and the input/params functions are methods of the plan
+# (workflow_scripts/wtm/plan.py).
+from workflow_scripts.wtm.plan import FIGURES as WTM_FIGURES
+from workflow_scripts.wtm.plan import build_plan as build_wtm_plan
+
+WTM = register_study("wtm", build_wtm_plan(config))
+WTM_RESOURCES = config["wtm"]["resources"]
 
 
 rule wtm_data:
     output:
         "results/wtm/data/{data_id}/{split}.npz",
     params:
-        spec=lambda wc: WTM.datasets[wc.data_id],
-        code=WTM_CODE["data"],
+        spec=WTM.data_spec,
+        code=stage_code("wtm_data"),
     wildcard_constraints:
         data_id=one_of(WTM.datasets),
         split="train|test",
@@ -24,20 +30,18 @@ rule wtm_data:
 
 rule wtm_train:
     input:
-        data=lambda wc: wtm_data_file(WTM.runs[wc.run_id]["data_id"], "train"),
+        data=WTM.train_data,
     output:
         checkpoints=directory("results/wtm/runs/{run_id}/checkpoints"),
     params:
-        spec=lambda wc: WTM.runs[wc.run_id]["train"],
+        spec=WTM.train_spec,
         device=config["device"],
-        code=WTM_CODE["train"],
+        code=stage_code("wtm_train"),
     wildcard_constraints:
         run_id=one_of(WTM.runs),
-    threads: WTM_RES["train"]["threads"]
+    threads: WTM_RESOURCES["train"]["threads"]
     resources:
-        gpu=WTM_RES["train"].get("gpu", 0),
-        mem_mb=by_attempt(WTM_RES["train"]["mem_mb"]),
-        runtime=by_attempt(WTM_RES["train"]["runtime"]),
+        **job_resources(WTM_RESOURCES["train"]),
     log:
         "results/logs/wtm/train/{run_id}.log",
     benchmark:
@@ -50,24 +54,17 @@ rule wtm_train:
 
 rule wtm_extract:
     input:
-        checkpoints=lambda wc: wtm_checkpoints(WTM.cubes[wc.cube_id]["run_id"]),
-        train_data=lambda wc: wtm_data_file(WTM.runs[WTM.cubes[wc.cube_id]["run_id"]]["data_id"], "train"),
-        test_data=lambda wc: wtm_data_file(WTM.cubes[wc.cube_id]["test_data_id"], "test"),
+        unpack(WTM.extract_inputs),
     output:
         cube="results/wtm/cubes/{cube_id}.nc",
     params:
-        run_id=lambda wc: WTM.cubes[wc.cube_id]["run_id"],
-        activation=lambda wc: WTM.runs[WTM.cubes[wc.cube_id]["run_id"]]["train"]["activation"],
-        neurons=lambda wc: WTM.cubes[wc.cube_id]["neurons"],
-        train_per_pattern=lambda wc: WTM.cubes[wc.cube_id]["train_per_pattern"],
-        config=lambda wc: WTM.cubes[wc.cube_id]["config"],
-        code=WTM_CODE["extract"],
+        spec=WTM.extract_spec,
+        code=stage_code("wtm_extract"),
     wildcard_constraints:
         cube_id=one_of(WTM.cubes),
-    threads: WTM_RES["extract"]["threads"]
+    threads: WTM_RESOURCES["extract"]["threads"]
     resources:
-        mem_mb=by_attempt(WTM_RES["extract"]["mem_mb"]),
-        runtime=by_attempt(WTM_RES["extract"]["runtime"]),
+        **job_resources(WTM_RESOURCES["extract"]),
     log:
         "results/logs/wtm/extract/{cube_id}.log",
     benchmark:
@@ -80,23 +77,17 @@ rule wtm_extract:
 
 rule wtm_noise_eval:
     input:
-        checkpoints=lambda wc: wtm_checkpoints(WTM.evals[wc.eval_id]["run_id"]),
-        test_data=lambda wc: [wtm_data_file(t, "test") for t in WTM.evals[wc.eval_id]["test_data_ids"]],
+        unpack(WTM.noise_eval_inputs),
     output:
         cube="results/wtm/evals/{eval_id}.nc",
     params:
-        run_id=lambda wc: WTM.evals[wc.eval_id]["run_id"],
-        activation=lambda wc: WTM.runs[WTM.evals[wc.eval_id]["run_id"]]["train"]["activation"],
-        sigma_train=lambda wc: WTM.evals[wc.eval_id]["sigma_train"],
-        seed=lambda wc: WTM.evals[wc.eval_id]["seed"],
-        config=lambda wc: WTM.evals[wc.eval_id]["config"],
-        code=WTM_CODE["extract"],
+        spec=WTM.noise_eval_spec,
+        code=stage_code("wtm_noise_eval"),
     wildcard_constraints:
         eval_id=one_of(WTM.evals),
     threads: 1
     resources:
-        mem_mb=by_attempt(WTM_RES["extract"]["mem_mb"]),
-        runtime=by_attempt(WTM_RES["extract"]["runtime"]),
+        **job_resources(WTM_RESOURCES["extract"]),
     log:
         "results/logs/wtm/noise_eval/{eval_id}.log",
     benchmark:
@@ -109,7 +100,7 @@ rule wtm_noise_eval:
 
 rule wtm_figure:
     input:
-        unpack(wtm_figure_inputs),
+        unpack(WTM.figure_inputs),
     output:
         report(
             "results/figs/wtm/{fig}.pdf",
@@ -117,10 +108,10 @@ rule wtm_figure:
             category="wtm: winner-take-most",
         ),
     params:
-        options=lambda wc: WTM_FIGS[wc.fig],
-        code=WTM_CODE["figures"],
+        options=WTM.figure_options,
+        code=stage_code("wtm_figure"),
     wildcard_constraints:
-        fig=one_of(WTM_FIGURE_NAMES),
+        fig=one_of(WTM_FIGURES),
     log:
         "results/logs/wtm/figures/{fig}.log",
     localrule: True

@@ -1,32 +1,55 @@
 """Config validation before any job runs, with messages that name the offending key.
 
-The JSON schema (schemas/config.schema.yaml plus one schemas/<study>.schema.yaml per
-study) catches unknown keys, wrong types and out-of-range values; a few checks that a
-schema cannot express (figure run names must exist) follow.
+The JSON schema (``schemas/config.schema.yaml``, the shared definitions in
+``schemas/common.schema.yaml`` and one ``schemas/<study>.schema.yaml`` per study,
+found by name) catches unknown keys, wrong types and out-of-range values. Values that
+are valid one by one but contradict each other are each study's to check:
+``workflow_scripts.<study>.plan.config_problems(config)``, called here for every
+study once the schema passes.
 """
 
+import functools
 import re
 from pathlib import Path
 
 import jsonschema
 import yaml
+from referencing import Registry, Resource
+
+from .study import SCHEMA_DIR, plan_module, study_names
 
 
 class ConfigError(ValueError):
     pass
 
 
-def load_schema(schema_dir):
+def schema_id(name):
+    return f"urn:trainscope:schema:{name}"
+
+
+@functools.lru_cache(maxsize=4)
+def _schemas(schema_dir):
     schema_dir = Path(schema_dir)
-    schema = yaml.safe_load((schema_dir / "config.schema.yaml").read_text())
-    for study_file in sorted(schema_dir.glob("*.schema.yaml")):
-        study = study_file.name.split(".")[0]
-        if study != "config":
-            sub = yaml.safe_load(study_file.read_text())
-            # its own $id makes the study schema's "#/$defs/..." refs resolve inside it
-            sub.setdefault("$id", f"urn:trainscope:schema:{study}")
-            schema["properties"][study] = sub
-    return schema
+    top = yaml.safe_load((schema_dir / "config.schema.yaml").read_text())
+    studies = study_names(schema_dir)
+    resources = []
+    for name in ["common", *studies]:
+        sub = yaml.safe_load((schema_dir / f"{name}.schema.yaml").read_text())
+        # its own $id makes the schema's "#/$defs/..." refs resolve inside it; studies
+        # reach the shared definitions as "urn:trainscope:schema:common#/$defs/..."
+        sub["$id"] = schema_id(name)
+        resources.append((sub["$id"], Resource.from_contents(sub)))
+        if name != "common":
+            top["properties"][name] = {"$ref": sub["$id"]}
+    top["properties"]["default_study"]["enum"] = studies
+    top["required"] = sorted(set(top.get("required", [])) | set(studies))
+    return top, Registry().with_resources(resources), tuple(studies)
+
+
+def load_schema(schema_dir=SCHEMA_DIR):
+    """(top-level schema with every study inserted, registry of the sub-schemas)."""
+    top, registry, _ = _schemas(str(schema_dir))
+    return top, registry
 
 
 def key_path(error):
@@ -56,14 +79,15 @@ def describe(error):
     return f"config key {key_path(error)}: {error.message}"
 
 
-def validate_config(config, schema_dir):
+def validate_config(config, schema_dir=SCHEMA_DIR):
     """Raise ConfigError listing every problem; return None when the config is valid."""
-    schema = load_schema(schema_dir)
-    validator = jsonschema.Draft202012Validator(schema)
+    top, registry, studies = _schemas(str(schema_dir))
+    validator = jsonschema.Draft202012Validator(top, registry=registry)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     problems = [describe(leaf) for e in errors for leaf in _leaves(e)]
-    if not problems and "wtm" in config:
-        problems += _check_wtm_references(config["wtm"])
+    if not problems:
+        for study in studies:
+            problems += plan_module(study).config_problems(config)
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(dict.fromkeys(problems)))
 
@@ -75,16 +99,3 @@ def _leaves(error):
             yield from _leaves(sub)
     else:
         yield error
-
-
-def _check_wtm_references(wtm):
-    runs = set(wtm["runs"])
-    problems = []
-    for fig, opts in wtm["figures"].items():
-        names = opts.get("runs", []) + ([opts["run"]] if "run" in opts else [])
-        for name in names:
-            if name not in runs:
-                problems.append(
-                    f"config key wtm.figures.{fig}: run {name!r} is not defined in wtm.runs "
-                    f"(defined: {', '.join(sorted(runs))})")
-    return problems

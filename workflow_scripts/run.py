@@ -1,31 +1,33 @@
-"""The one script every rule runs: dispatch to the entry point of the rule's stage.
+"""The one script every rule runs: set up the job once, then call the rule's adapter.
 
-Snakemake's ``script:`` directive executes a file outside of any package, so the
-stage modules (which use package-relative imports) are imported from here by name.
-Each entry point is ``main(snakemake)``: it reads input/output/params/log only.
+Snakemake's ``script:`` directive executes this file outside of any package; the
+adapter of rule ``<package>_<stage>`` is ``workflow_scripts.<package>.stages.<stage>``
+(``workflow_scripts.entry``). Set-up happens here and nowhere else: the rule's log
+file, torch threads and denormal flushing (torch jobs), the device (adapters that take
+one), and the traceback of a failure in the log.
 """
 
-import importlib
+import logging
 
-ENTRY_POINTS = {
-    "wtm_data": "workflow_scripts.wtm.data",
-    "wtm_train": "workflow_scripts.wtm.train",
-    "wtm_extract": "workflow_scripts.wtm.extract",
-    "wtm_noise_eval": "workflow_scripts.wtm.evaluate",
-    "wtm_figure": "workflow_scripts.figures.wtm",
-    # the race module's main dispatches on the rule name itself
-    **{rule: "workflow_scripts.race.entry" for rule in (
-        "race_data", "race_install_fashion_mnist", "race_train", "race_imp_round",
-        "race_extract", "race_stable_cells", "race_figure", "race_table")},
-}
+from workflow_scripts.entry import adapter_arguments, entry_point
+from workflow_scripts.runtime import configure_torch, pick_device, setup_logging
+
+log = logging.getLogger("workflow_scripts.run")
 
 
 def run(smk):
+    setup_logging(smk.log[0] if smk.log else None)
     try:
-        module_name = ENTRY_POINTS[smk.rule]
-    except KeyError:
-        raise SystemExit(f"no entry point for rule {smk.rule!r} in workflow_scripts/run.py") from None
-    importlib.import_module(module_name).main(smk)
+        adapter = entry_point(smk.rule)
+        kwargs = {}
+        if adapter.trainscope_stage["torch"]:
+            configure_torch(smk.threads)
+        if "device" in adapter_arguments(adapter):
+            kwargs["device"] = pick_device(smk.params.device)
+        adapter(smk, **kwargs)
+    except Exception:  # the rule's log gets the reason, not only Snakemake's stderr
+        log.exception("rule %s failed", smk.rule)
+        raise
 
 
 if "snakemake" in globals():

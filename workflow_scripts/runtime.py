@@ -1,13 +1,14 @@
-"""Per-job torch settings and device choice (CUDA when present, else the CPU)."""
+"""Per-job set-up: threads, denormals, device choice (CUDA when present), logging.
 
-import hashlib
+torch is imported inside the functions that need it: the workflow imports this
+module while parsing, and figure jobs never need torch.
+"""
+
 import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
-
-import torch
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 
@@ -18,6 +19,8 @@ def configure_torch(threads):
     Tiny weights (std 1e-5 init) produce denormal floats that made CPU runs up to 5x
     slower; flushing them to zero changes nothing measurable in the results.
     """
+    import torch
+
     torch.set_num_threads(max(1, int(threads)))
     torch.set_flush_denormal(True)
 
@@ -33,6 +36,10 @@ def pick_device(preference="auto"):
     a lock file instead. Under SLURM (CUDA_VISIBLE_DEVICES set) the job uses what it
     was given.
     """
+    import torch
+
+    if preference not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"device must be auto, cpu or cuda, got {preference!r}")
     if preference == "cpu":
         return torch.device("cpu")
     if torch.cuda.is_available():
@@ -65,22 +72,6 @@ def claim_gpu(n_devices, lock_dir=None):
         _CLAIMED_GPU.append(fh)
         return index
     return os.getpid() % n_devices
-
-
-def code_digest(*subpackages):
-    """Hash of the source files of the named subpackages (plus shared ones).
-
-    Rules pass this as a param, so Snakemake (which does not track imported modules)
-    reruns a stage exactly when the code it runs has changed.
-    """
-    digest = hashlib.sha1()
-    for name in ("store", "runtime.py", *subpackages):
-        target = PACKAGE_ROOT / name
-        files = sorted(target.rglob("*.py")) if target.is_dir() else [target]
-        for file in files:
-            digest.update(str(file.relative_to(PACKAGE_ROOT)).encode())
-            digest.update(file.read_bytes())
-    return digest.hexdigest()[:12]
 
 
 def code_version():

@@ -19,7 +19,7 @@ import pytest
 import xarray as xr
 
 from ..snakemake_runner import SMOKE, planned_jobs, run_snakemake, write_overlay
-from .fake_idx_data import IDX_NAMES, write_learnable_fashion_mnist
+from ..fake_data import IDX_NAMES, write_learnable_fashion_mnist
 
 pytestmark = pytest.mark.workflow
 

@@ -1,23 +1,12 @@
-"""Figures and Table 1 of "It's not a lottery, it's a race", from cubes and tables only.
+"""Figures of "It's not a lottery, it's a race", from the cubes only.
 
-Every function takes ``records``: a list of dicts, one per run (or data set for Fig 7),
-with grid labels and loaded artifacts:
-
-    {"sigma0": 1e-5, "N": 200, "d": 300, "seed": 0,
-     "dynamics": xr.Dataset, "similarity": xr.Dataset,      # race extract cubes
-     "pruned": {0.5: int array [d], ...},                  # IMP, per target sparsity
-     "stable_cells": xr.Dataset}                            # Fig 7 records only
-
-``load_records`` turns the same dicts with file paths in place of the datasets (as the
-rules pass them in ``params.runs``) into loaded records. ``opts`` are the figure's
-options from the config; every option has a default here.
-
-Claim helpers at the end (``claim_*``) compute the numbers the claim tests check.
+Every figure takes ``records`` (``race.records``: one dict per run, labels plus opened
+cubes), the figure's ``opts`` from the config (every option has a default here) and
+the output path. Plotting only: loading, selection and the numbers behind the claims
+live in ``race.records`` and ``race.claims``.
 """
 
 import json
-import logging
-from pathlib import Path
 
 import matplotlib
 
@@ -27,107 +16,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
-from scipy.stats import spearmanr  # noqa: E402
 
-from ..store.atomic import atomic_path  # noqa: E402
-from ..store.cube import open_cube  # noqa: E402
+from ..race.records import first as _first  # noqa: E402
+from ..race.records import (largest_cluster, select, sorted_unique,  # noqa: E402
+                            stable_cell_table, time_index)
+from .style import save_figure  # noqa: E402
 
-try:  # the shared look; seaborn's paper context when the style module is absent
-    from .style import apply_style, save_figure
-except ImportError:  # pragma: no cover
-    def apply_style():
-        sns.set_theme(context="paper", style="ticks")
-
-    def save_figure(fig, path):
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="pdf", bbox_inches="tight")
-        plt.close(fig)
-
-log = logging.getLogger(__name__)
-
-ARTIFACT_KEYS = ("dynamics", "similarity", "stable_cells")
 INIT_NAMES = {1e-5: "small init", 1e-3: "medium init"}
 CMAP_NORM = "rocket_r"   # darker = larger final norm, as in the paper
 CMAP_SIM = "vlag"
-
-
-# ----------------------------------------------------------------------------------
-# loading
-
-def load_pruned(path):
-    """Pruned weights per neuron (int [d]) from an IMP artifact.
-
-    Accepts a torch file with ``pruned_per_neuron`` or with masks ``mask_W1``/``mask_W2``
-    (True = kept), or a netCDF cube with ``pruned_total`` / ``pruned_per_neuron``.
-    """
-    path = Path(path)
-    if path.suffix in (".nc", ".h5", ".cdf"):
-        ds = open_cube(path)
-        for name in ("pruned_per_neuron", "pruned_total"):
-            if name in ds:
-                return ds[name].values.astype(np.int64)
-        raise KeyError(f"{path} has no pruned_per_neuron / pruned_total variable")
-    from ..store.checkpoints import load_checkpoint
-
-    obj = load_checkpoint(path)
-    if "pruned_per_neuron" in obj:
-        return np.asarray(obj["pruned_per_neuron"]).astype(np.int64)
-    m1 = np.asarray(obj["mask_W1"], dtype=bool)
-    count = (~m1).sum(axis=1)
-    if "mask_W2" in obj:
-        count = count + (~np.asarray(obj["mask_W2"], dtype=bool)).sum(axis=0)
-    return count.astype(np.int64)
-
-
-def load_records(records):
-    """Open the artifacts named by path in each record (see module doc)."""
-    out = []
-    for rec in records:
-        r = dict(rec)
-        for key in ARTIFACT_KEYS:
-            if key in r and isinstance(r[key], (str, Path)):
-                r[key] = open_cube(r[key])
-        if "pruned" in r:
-            r["pruned"] = {float(s): (load_pruned(p) if isinstance(p, (str, Path)) else np.asarray(p))
-                           for s, p in r["pruned"].items()}
-        out.append(r)
-    return out
-
-
-def record_paths(records):
-    """Every artifact path in raw records (the rule's input list)."""
-    paths = []
-    for rec in records:
-        paths += [str(rec[k]) for k in ARTIFACT_KEYS if k in rec]
-        paths += [str(p) for p in rec.get("pruned", {}).values()]
-    return paths
-
-
-def select(records, **labels):
-    """Records whose labels equal the given values (floats compared with tolerance)."""
-    def ok(rec):
-        for k, v in labels.items():
-            if v is None:
-                continue
-            got = rec.get(k)
-            if isinstance(v, float) or isinstance(got, float):
-                if got is None or not np.isclose(float(got), float(v), rtol=1e-6):
-                    return False
-            elif got != v:
-                return False
-        return True
-    return [r for r in records if ok(r)]
-
-
-def _first(records, what, **labels):
-    found = select(records, **labels)
-    if not found:
-        raise ValueError(f"{what}: no run with {labels} among {len(records)} records")
-    return sorted(found, key=lambda r: r.get("seed", 0))[0]
-
-
-def _sorted_unique(records, key):
-    return sorted({r[key] for r in records if key in r})
 
 
 def _init_name(sigma):
@@ -135,21 +32,6 @@ def _init_name(sigma):
         if np.isclose(sigma, s):
             return f"{name} ($\\sigma_0$={sigma:g})"
     return f"$\\sigma_0$={sigma:g}"
-
-
-# ----------------------------------------------------------------------------------
-# cube helpers
-
-def time_index(dyn, step):
-    """Index of the recorded time nearest to SGD step ``step``."""
-    return int(np.argmin(np.abs(dyn["time"].values - int(step))))
-
-
-def largest_cluster(sim, tau, snapshot=-1, large_only=False):
-    """Neuron indices of the largest cluster at ``tau`` in a similarity snapshot."""
-    var = "cluster_label_large" if large_only else "cluster_label"
-    labels = sim[var].sel(tau=tau, method="nearest").values[snapshot]
-    return np.flatnonzero(labels == 0)
 
 
 def _norm(values):
@@ -261,11 +143,11 @@ def fig3(records, opts, out):
     left, right = fig.subfigures(1, 2, width_ratios=[1, 1.5])
     ax = left.subplots()
     sweep = select(records, sigma0=sigma_a)
-    palette = sns.color_palette("viridis", n_colors=max(1, len(_sorted_unique(sweep, "d"))))
-    for colour, d in zip(palette, _sorted_unique(sweep, "d")):
+    palette = sns.color_palette("viridis", n_colors=max(1, len(sorted_unique(sweep, "d"))))
+    for colour, d in zip(palette, sorted_unique(sweep, "d")):
         for var, ls, what in (("n_clusters", "-", "all"), ("n_clusters_large", "--", "large")):
             Ns, means, stds = [], [], []
-            for N in _sorted_unique(select(sweep, d=d), "N"):
+            for N in sorted_unique(select(sweep, d=d), "N"):
                 vals = [float(r["dynamics"][var].sel(tau=tau, method="nearest").values[-1])
                         for r in select(sweep, d=d, N=N)]
                 Ns.append(N)
@@ -280,7 +162,7 @@ def fig3(records, opts, out):
     ax.set_ylabel(f"clusters at end ($\\tau$ = {tau:g})")
     ax.set_title(f"(a) {_init_name(sigma_a)}, mean $\\pm$ std over runs", loc="left", fontsize="small")
     ax.legend(frameon=False, fontsize="x-small")
-    sigmas = opts.get("sigmas") or _sorted_unique(records, "sigma0")
+    sigmas = opts.get("sigmas") or sorted_unique(records, "sigma0")
     names = opts.get("snapshot_titles", ["init", "before loss drop", "end"])
     axes = right.subplots(len(sigmas), len(names), squeeze=False)
     im = None
@@ -305,8 +187,8 @@ def fig4(records, opts, out):
     """a(t) vs cos(delta(t)) at t = 0 and an early t, all neurons; colour = final a;
     rows sigma0, columns N x {t=0, early}."""
     steps = [0, int(opts.get("early_step", 50))]
-    sigmas = opts.get("sigmas") or _sorted_unique(records, "sigma0")
-    Ns = opts.get("Ns") or _sorted_unique(records, "N")
+    sigmas = opts.get("sigmas") or sorted_unique(records, "sigma0")
+    Ns = opts.get("Ns") or sorted_unique(records, "N")
     fig, axes = plt.subplots(len(sigmas), len(Ns) * len(steps), squeeze=False,
                              figsize=(2.1 * len(Ns) * len(steps), 2.2 * len(sigmas) + 0.5),
                              layout="constrained")
@@ -334,8 +216,8 @@ def fig5(records, opts, out):
     """IMP-pruned weights per neuron vs early cos(delta), columns N x sparsity,
     rows sigma0; colour = final a."""
     step = int(opts.get("early_step", 50))
-    sigmas = opts.get("sigmas") or _sorted_unique(records, "sigma0")
-    Ns = opts.get("Ns") or _sorted_unique(records, "N")
+    sigmas = opts.get("sigmas") or sorted_unique(records, "sigma0")
+    Ns = opts.get("Ns") or sorted_unique(records, "N")
     sparsities = [float(s) for s in opts.get("sparsities", [0.2, 0.5, 0.7])]
     cols = [(N, s) for N in Ns for s in sparsities]
     fig, axes = plt.subplots(len(sigmas), len(cols), squeeze=False,
@@ -362,18 +244,6 @@ def fig5(records, opts, out):
     save_figure(fig, out)
 
 
-def stable_cell_table(records):
-    """Rows (N, alignment, mean, std, n) over probe seeds and data seeds."""
-    rows = []
-    for N in _sorted_unique(records, "N"):
-        for a in (1, -1):
-            vals = np.concatenate([r["stable_cells"]["stable_cells"].sel(alignment=a).values
-                                   for r in select(records, N=N)])
-            rows.append({"N": N, "alignment": a, "mean": float(np.mean(vals)),
-                         "std": float(np.std(vals)), "n": int(vals.size)})
-    return rows
-
-
 def fig7(records, opts, out):
     """Stable cells (Algorithm 1) vs N, both output alignments, mean +- std over seeds."""
     rows = stable_cell_table(records)
@@ -393,112 +263,6 @@ def fig7(records, opts, out):
                      fontsize="small")
     ax.legend(frameon=False, fontsize="x-small")
     save_figure(fig, out)
-
-
-# ----------------------------------------------------------------------------------
-# Table 1
-
-def merge_rows(records):
-    """Table 1 rows: per (sigma0, N, tau) k and relative accuracy change, mean/std over seeds."""
-    rows = []
-    for sigma in _sorted_unique(records, "sigma0"):
-        for N in _sorted_unique(select(records, sigma0=sigma), "N"):
-            recs = select(records, sigma0=sigma, N=N)
-            taus = recs[0]["similarity"]["tau"].values
-            for j, tau in enumerate(taus):
-                k = np.array([float(r["similarity"]["merge_k"].values[j]) for r in recs])
-                dacc = np.array([float(r["similarity"]["merge_relative_change"].values[j]) for r in recs])
-                rows.append({"sigma0": sigma, "N": N, "tau": float(tau), "n_seeds": len(recs),
-                             "k_mean": k.mean(), "k_std": k.std(ddof=1) if len(k) > 1 else float("nan"),
-                             "delta_acc_mean": dacc.mean(),
-                             "delta_acc_std": dacc.std(ddof=1) if len(dacc) > 1 else float("nan")})
-    return rows
-
-
-def _pm(mean, std, fmt, signed=False):
-    m = format(mean, ("+" if signed else "") + fmt)
-    return m + ("^{*}" if not np.isfinite(std) else f" \\pm {format(std, fmt)}")
-
-
-def table1(records, opts, out_csv, out_tex=None):
-    """CSV (one row per sigma0 x N x tau) and a LaTeX table laid out like the paper's."""
-    import csv
-
-    rows = merge_rows(records)
-    fields = ["sigma0", "N", "tau", "n_seeds", "k_mean", "k_std", "delta_acc_mean", "delta_acc_std"]
-    with atomic_path(out_csv) as tmp:
-        with open(tmp, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=fields)
-            w.writeheader()
-            for r in rows:
-                w.writerow({k: (f"{r[k]:.6g}" if isinstance(r[k], float) else r[k]) for k in fields})
-    if out_tex is None:
-        return rows
-    taus = sorted({r["tau"] for r in rows})
-    lines = [r"\begin{tabular}{ll" + "rr" * len(taus) + "}", r"\toprule",
-             " & & " + " & ".join(f"\\multicolumn{{2}}{{c}}{{$\\tau={t:.2f}$}}" for t in taus) + r" \\",
-             r"$\sigma_0$ & $N$ & " + " & ".join(["$k$ & $\\Delta$acc (\\%)"] * len(taus)) + r" \\",
-             r"\midrule"]
-    for sigma in sorted({r["sigma0"] for r in rows}):
-        first = True
-        for N in sorted({r["N"] for r in rows if r["sigma0"] == sigma}):
-            cells = []
-            for t in taus:
-                r = next(x for x in rows if x["sigma0"] == sigma and x["N"] == N and x["tau"] == t)
-                cells += [f"${_pm(r['k_mean'], r['k_std'], '.1f')}$",
-                          f"${_pm(r['delta_acc_mean'], r['delta_acc_std'], '.1f', signed=True)}$"]
-            exp = int(np.round(np.log10(sigma))) if sigma > 0 else 0
-            label = f"$10^{{{exp}}}$" if first else ""
-            lines.append(f"{label} & {N} & " + " & ".join(cells) + r" \\")
-            first = False
-    lines += [r"\bottomrule", r"\end{tabular}",
-              r"% k: clusters (neurons after merging); Delta acc: relative change in accuracy after"
-              r" merging (%), mean +- std over seeds; * single seed."]
-    with atomic_path(out_tex) as tmp:
-        Path(tmp).write_text("\n".join(lines) + "\n")
-    return rows
-
-
-# ----------------------------------------------------------------------------------
-# claim helpers (numbers the claim tests check)
-
-def claim_clusters_vs_neurons(dyn, tau=0.95):
-    """(clusters over all neurons, clusters among large neurons, neurons) at the end."""
-    n_all = int(dyn["n_clusters"].sel(tau=tau, method="nearest").values[-1])
-    n_large = int(dyn["n_clusters_large"].sel(tau=tau, method="nearest").values[-1])
-    return n_all, n_large, int(dyn.sizes["neuron"])
-
-
-def claim_norm_alignment_spearman(dyn, step=0):
-    """Spearman rank correlation between final a and cos(delta) at ``step`` (nearest
-    recorded time), over neurons with a finite cos(delta). Returns (rho, pvalue, n)."""
-    i = time_index(dyn, step)
-    cos = dyn["cos_delta"].values[i]
-    final = dyn["final_norm_product"].values
-    ok = np.isfinite(cos) & np.isfinite(final)
-    if ok.sum() < 3:
-        return float("nan"), float("nan"), int(ok.sum())
-    res = spearmanr(cos[ok], final[ok])
-    return float(res.statistic), float(res.pvalue), int(ok.sum())
-
-
-def claim_clusters_by_N(records, tau=0.95, large=False, **labels):
-    """{N: mean clusters at the end} over the matching records (for 'grows with N')."""
-    var = "n_clusters_large" if large else "n_clusters"
-    recs = select(records, **labels)
-    return {N: float(np.mean([r["dynamics"][var].sel(tau=tau, method="nearest").values[-1]
-                              for r in select(recs, N=N)]))
-            for N in _sorted_unique(recs, "N")}
-
-
-def claim_merge_change(records, tau=0.99):
-    """Largest |relative accuracy change| (%) after merging at tau over the records."""
-    vals = []
-    for r in records:
-        sim = r["similarity"]
-        j = int(np.argmin(np.abs(sim["tau"].values - tau)))
-        vals.append(abs(float(sim["merge_relative_change"].values[j])))
-    return max(vals) if vals else float("nan")
 
 
 FIGURES = {"fig1": fig1, "fig3": fig3, "fig4": fig4, "fig5": fig5, "fig7": fig7}

@@ -7,10 +7,9 @@ import numpy as np
 import seaborn as sns
 from matplotlib.lines import Line2D
 
-from ..runtime import setup_logging
 from ..store.cube import cube_config, open_cube
 from ..wtm import metrics
-from .style import CLASS_COLOURS, apply_style, class_shades, save_figure
+from .style import CLASS_COLOURS, class_shades, save_figure
 
 log = logging.getLogger(__name__)
 
@@ -160,17 +159,3 @@ def _frame(rows):
 
 
 FIGURES = {"fig1": fig1, "fig2": fig2, "fig3": fig3, "fig4": fig4}
-
-
-def main(snakemake):
-    setup_logging(snakemake.log[0] if snakemake.log else None)
-    apply_style()
-    name = snakemake.wildcards.fig
-    opts = snakemake.params.options
-    if name == "noise_generalization":
-        evals = [open_cube(p) for p in snakemake.input.evals]
-        noise_generalization(evals, opts, snakemake.output[0])
-        return
-    cubes = {key: open_cube(path) for key, path in snakemake.input.items()}
-    FIGURES[name](cubes, opts, snakemake.output[0])
-    log.info("wrote %s", snakemake.output[0])

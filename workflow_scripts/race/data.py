@@ -1,11 +1,7 @@
 """Binary image data sets of the race study, built from a labelled image source.
 
-Sources (``source`` names):
-- ``cifar10``: the standard ``cifar-10-batches-py`` folder (python pickles
-  ``data_batch_1..5`` and ``test_batch``, each with ``b"data"`` uint8 [n, 3072] in
-  channel-major RGB order and ``b"labels"``) under a data directory.
-- ``fashion_mnist`` / ``mnist``: MNIST-format idx files read through torchvision from
-  ``<data_dir>/FashionMNIST/raw/`` (``<data_dir>/MNIST/raw/``), uncompressed.
+Sources are those of the shared registry (``workflow_scripts.datasets``): ``cifar10``
+(the ``cifar-10-batches-py`` pickles), ``fashion_mnist`` and ``mnist`` (idx files).
 
 Preprocessing (the same for every source, so every source yields 1024 features):
 1. grayscale: RGB images are mapped to luma with the ITU-R BT.601 weights
@@ -28,167 +24,16 @@ split by a generator seeded with ``seed``; the test subset is drawn the same way
 its own seed stream) from the source's test split. Both are shuffled.
 """
 
-import gzip
 import json
-import pickle
-import shutil
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..store.atomic import atomic_path
+from ..datasets import load_arrays, source
 from ..store.checkpoints import save_checkpoint
-from ..store.errors import MissingDatasetError
 
-CIFAR10_FOLDER = "cifar-10-batches-py"
-CIFAR10_TRAIN_FILES = [f"data_batch_{i}" for i in range(1, 6)]
-CIFAR10_TEST_FILES = ["test_batch"]
-CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
-CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
-                   "dog", "frog", "horse", "ship", "truck"]
-
-IDX_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
-# source name -> (torchvision class name = folder under data_dir, class names, Debian dir)
-IDX_SOURCES = {
-    "fashion_mnist": ("FashionMNIST",
-                      ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
-                      "/usr/share/datasets/fashion-mnist"),
-    "mnist": ("MNIST", [str(i) for i in range(10)], "/usr/share/datasets/mnist"),
-}
-SOURCES = ["cifar10", *IDX_SOURCES]
 LUMA_601 = (0.299, 0.587, 0.114)
 N_FEATURES = 1024
-
-
-# ---------------------------------------------------------------------------------
-# sources
-
-
-def cifar10_dir(data_dir):
-    return Path(data_dir).absolute() / CIFAR10_FOLDER
-
-
-def load_cifar10(data_dir, train, download=False):
-    """Images uint8 [n, 32, 32, 3] (HWC, RGB) and labels int64 [n].
-
-    The pickles are read directly rather than through torchvision.datasets.CIFAR10,
-    which verifies md5 sums of every batch file: the small fake batches that the tests
-    write in the real format could never pass that check, and the real files are
-    checked once when downloaded anyway.
-    """
-    folder = cifar10_dir(data_dir)
-    files = CIFAR10_TRAIN_FILES if train else CIFAR10_TEST_FILES
-    missing = [f for f in files if not (folder / f).is_file()]
-    if missing and download:
-        _download_cifar10(data_dir)
-        missing = [f for f in files if not (folder / f).is_file()]
-    if missing:
-        raise MissingDatasetError(
-            "CIFAR-10", folder, files,
-            f"download {CIFAR10_URL} and unpack it in {Path(data_dir).absolute()} "
-            f"(`tar xzf cifar-10-python.tar.gz -C {Path(data_dir).absolute()}` creates "
-            f"{CIFAR10_FOLDER}/), or set `download: true` for the race data source on a "
-            "machine with network access",
-        )
-    images, labels = [], []
-    for name in files:
-        with open(folder / name, "rb") as fh:
-            batch = pickle.load(fh, encoding="bytes")
-        data = np.asarray(batch[b"data"], dtype=np.uint8)
-        images.append(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
-        labels.append(np.asarray(batch[b"labels"], dtype=np.int64))
-    return np.concatenate(images), np.concatenate(labels)
-
-
-def _download_cifar10(data_dir):
-    import torchvision
-
-    try:
-        torchvision.datasets.CIFAR10(root=str(data_dir), train=True, download=True)
-    except Exception as exc:  # no network, proxy, checksum: say so and fail below
-        print(f"CIFAR-10 download into {data_dir} failed: {type(exc).__name__}: {exc}")
-
-
-def idx_raw_dir(data_dir, source):
-    folder, _, _ = IDX_SOURCES[source]
-    return Path(data_dir).absolute() / folder / "raw"
-
-
-def load_idx(data_dir, source, train, download=False):
-    """Images uint8 [n, 28, 28] and labels int64 [n] of an MNIST-format source."""
-    import torchvision
-
-    folder, _, debian_dir = IDX_SOURCES[source]
-    raw = idx_raw_dir(data_dir, source)
-    prefix = "train" if train else "t10k"
-    needed = [f for f in IDX_FILES if f.startswith(prefix)]
-    cls = getattr(torchvision.datasets, folder)
-    if download and not all((raw / f).is_file() for f in needed):
-        try:
-            cls(root=str(data_dir), train=train, download=True)
-        except Exception as exc:
-            print(f"{folder} download into {data_dir} failed: {type(exc).__name__}: {exc}")
-    if not all((raw / f).is_file() for f in needed):
-        package = "dataset-fashion-mnist" if source == "fashion_mnist" else "dataset-mnist"
-        # name every missing file of the source (both splits), not only this split's:
-        # the data rule reads both, and a user fixing one split would fail again on the other
-        missing = [f for f in IDX_FILES if not (raw / f).is_file()]
-        gunzip = " && ".join(
-            f"gunzip -c {debian_dir}/{f}.gz > {raw}/{f}" for f in missing
-        )
-        raise MissingDatasetError(
-            folder, raw, [f"{f} (uncompressed)" for f in missing],
-            f"on Debian/Ubuntu `apt-get install {package}` (it installs the gzipped idx "
-            f"files in {debian_dir}), then `mkdir -p {raw} && {gunzip}` or `python -m "
-            f"workflow_scripts.race.data install-debian {source} {Path(data_dir).absolute()}`; "
-            f"or set `download: true` on a machine with network access",
-        )
-    ds = cls(root=str(data_dir), train=train, download=False)
-    return ds.data.numpy().astype(np.uint8), ds.targets.numpy().astype(np.int64)
-
-
-def install_idx_from_debian(data_dir, source="fashion_mnist", debian_dir=None):
-    """Copy + gunzip the idx files that a Debian package installed into ``<data_dir>``.
-
-    Returns the raw folder. Each file appears atomically; files already there are kept.
-    Raises MissingDatasetError when the Debian files are absent.
-    """
-    folder, _, default_dir = IDX_SOURCES[source]
-    debian_dir = Path(debian_dir or default_dir)
-    raw = idx_raw_dir(data_dir, source)
-    for name in IDX_FILES:
-        target = raw / name
-        if target.is_file():
-            continue
-        src = debian_dir / f"{name}.gz"
-        plain = debian_dir / name
-        if not src.is_file() and not plain.is_file():
-            package = "dataset-fashion-mnist" if source == "fashion_mnist" else "dataset-mnist"
-            raise MissingDatasetError(
-                folder, debian_dir, [f"{n}.gz" for n in IDX_FILES],
-                f"`apt-get install {package}` installs them there",
-            )
-        with atomic_path(target) as tmp:
-            opener = gzip.open if src.is_file() else open
-            with opener(src if src.is_file() else plain, "rb") as fin, open(tmp, "wb") as fout:
-                shutil.copyfileobj(fin, fout)
-    return raw
-
-
-def load_source(source, data_dir, train, download=False):
-    """Images (uint8, [n, H, W] gray or [n, H, W, 3] RGB) and labels of one split."""
-    if source == "cifar10":
-        return load_cifar10(data_dir, train, download)
-    if source in IDX_SOURCES:
-        return load_idx(data_dir, source, train, download)
-    raise ValueError(f"unknown race data source {source!r}; known: {SOURCES}")
-
-
-def class_names(source):
-    return CIFAR10_CLASSES if source == "cifar10" else IDX_SOURCES[source][1]
 
 
 # ---------------------------------------------------------------------------------
@@ -249,7 +94,7 @@ def _split_evenly(total, parts):
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
-def build_binary_dataset(source, data_dir, groups, n_train, n_test, seed,
+def build_binary_dataset(source_name, data_dir, groups, n_train, n_test, seed,
                          resize="pad", download=False):
     """The binary data set as a dict (see module doc); nothing is written."""
     groups = [[int(c) for c in g] for g in groups]
@@ -259,46 +104,30 @@ def build_binary_dataset(source, data_dir, groups, n_train, n_test, seed,
         raise ValueError(f"a source class is in both groups: {groups}")
     out = {}
     for split, n, stream, train in (("train", n_train, 0, True), ("test", n_test, 1, False)):
-        images, labels = load_source(source, data_dir, train, download)
+        images, labels = load_arrays(source_name, data_dir, train, download)
         gen = torch.Generator().manual_seed(_derive_seed(seed, stream))
         idx, y = balanced_indices(labels, groups, n, gen)
         out[f"x_{split}"] = to_features(images[idx.numpy()], resize)
         out[f"y_{split}"] = y
-    names = class_names(source)
+    names = source(source_name).classes
     out["meta"] = json.dumps({
-        "source": source, "groups": groups,
+        "source": source_name, "groups": groups,
         "group_names": [[names[c] for c in g] for g in groups],
         "n_train": n_train, "n_test": n_test, "seed": seed, "resize": resize,
-        "grayscale": "ITU-R BT.601 luma" if source == "cifar10" else "source is gray",
+        "grayscale": "ITU-R BT.601 luma" if source(source_name).image_shape[-1] == 3
+        else "source is gray",
         "scale": "x / 255 in [0, 1], not standardised", "n_features": N_FEATURES,
     }, sort_keys=True)
     return out
 
 
-def write_binary_dataset(path, **kwargs):
-    data = build_binary_dataset(**kwargs)
+def write_binary_dataset(path, spec):
+    """Build the data set of a ``specs.DataSpec`` and save it (torch file, atomically)."""
+    data = build_binary_dataset(spec.source, spec.data_dir, spec.groups, spec.n_train,
+                                spec.n_test, spec.seed, spec.resize, spec.download)
     save_checkpoint(path, data)
     return data
 
 
 def _derive_seed(seed, stream):
     return int(np.random.SeedSequence([int(seed), int(stream)]).generate_state(1)[0])
-
-
-def main(argv=None):
-    """``python -m workflow_scripts.race.data install-debian fashion_mnist <data_dir>``."""
-    import argparse
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    inst = sub.add_parser("install-debian", help="gunzip Debian's idx files into data_dir")
-    inst.add_argument("source", choices=sorted(IDX_SOURCES))
-    inst.add_argument("data_dir")
-    inst.add_argument("--debian-dir", default=None)
-    args = parser.parse_args(argv)
-    raw = install_idx_from_debian(args.data_dir, args.source, args.debian_dir)
-    print(f"idx files ready in {raw}")
-
-
-if __name__ == "__main__":
-    main()

@@ -26,29 +26,19 @@ step is used) or the names ``init`` (first checkpoint), ``end`` (last) and
 in the global attributes ``snapshot_names`` and ``snapshot_requested``.
 """
 
-import json
 import logging
+from dataclasses import asdict
 
 import numpy as np
 
 from ..runtime import code_version
 from ..store.cube import CubeWriter
+from .specs import ExtractOptions
 from .metrics import alignment as al
 from .metrics import clusters as cl
 from .metrics import merging as mg
 
 log = logging.getLogger(__name__)
-
-DEFAULTS = {
-    "taus": [0.70, 0.95, 0.99],
-    "snapshots": ["init", "before_drop", "end"],
-    "rel_threshold": 0.01,
-    "weighting": "simplified",
-    "class_method": "dataset",
-    "merge_split": "test",
-    "drop_fraction": 0.1,
-    "sample_chunk": 2048,
-}
 
 NEURON_VARS = {
     "norm_product": ("f8", {"long_name": "norm product a = ||w2|| ||w1||", "units": "a.u.^2"}),
@@ -112,10 +102,10 @@ def _np(a):
     return np.asarray(a)
 
 
-def extract_run(weights, data, out_dynamics, out_similarity, *, attrs, options=None):
+def extract_run(weights, data, out_dynamics, out_similarity, *, attrs, options=ExtractOptions()):
     """Write both cubes of one run. ``weights``/``data``: dicts as saved by the training
-    and data stages (torch tensors or arrays). ``options``: see DEFAULTS."""
-    opt = {**DEFAULTS, **(options or {})}
+    and data stages (torch tensors or arrays); ``options``: a ``specs.ExtractOptions``."""
+    opt = asdict(options)
     taus = [float(t) for t in opt["taus"]]
     steps = _np(weights["steps"]).astype(np.int64)
     W1, b1, W2, b2 = (weights[k] for k in ("W1", "b1", "W2", "b2"))
@@ -225,27 +215,19 @@ def extract_run(weights, data, out_dynamics, out_similarity, *, attrs, options=N
              out_similarity, len(snap_idx))
 
 
-def meta_dict(obj):
-    """The ``meta`` JSON string of a weights/data file as a dict ({} when absent)."""
-    raw = obj.get("meta") if hasattr(obj, "get") else None
-    if raw is None:
-        return {}
-    return json.loads(raw) if isinstance(raw, str) else dict(raw)
-
-
 # ----------------------------------------------------------------------------------
 # stable cells per data set (Fig. 7)
 
-def extract_stable_cells(data, out_path, *, attrs, n_probes, seeds=(0, 1, 2), t_max=200,
-                         patience=5, chunk=4096, augment_bias=False, device="cpu"):
-    """Algorithm 1 on the training split for both output alignments, one slice per probe seed."""
+def extract_stable_cells(data, out_path, *, attrs, options, device="cpu"):
+    """Algorithm 1 on the training split for both output alignments, one slice per probe
+    seed; ``options``: a ``specs.StableCellOptions``."""
     from .metrics import stable_cells as sc
+
+    seeds = options.seeds
 
     X = _np(data["x_train"]).astype(np.float64)
     y = _np(data["y_train"]).astype(np.int64)
     aligns = np.array([1, -1], dtype=np.int8)
-    options = {"n_probes": n_probes, "seeds": list(seeds), "t_max": t_max, "patience": patience,
-               "augment_bias": augment_bias, "chunk": chunk}
     variables = {
         "stable_cells": (("probe_seed", "alignment"), "i4", {
             "long_name": "estimated number of stable cells (Algorithm 1, Appendix D)", "units": "1"}),
@@ -256,14 +238,15 @@ def extract_stable_cells(data, out_path, *, attrs, n_probes, seeds=(0, 1, 2), t_
         "description": "+1: signed data (2y-1) x (target of neurons pointing to class 1); -1: its negative"})}
     with CubeWriter(out_path, grow_dim="probe_seed", grow_dtype="i8", sizes={"alignment": 2},
                     coords=coords, variables=variables,
-                    attrs={**attrs, "options": options, "code_version": code_version(),
+                    attrs={**attrs, "options": asdict(options), "code_version": code_version(),
                            "n_train": len(y), "n_inputs": X.shape[1]}) as cube:
         for seed in seeds:
             counts, iters = [], []
             for a in aligns:
-                n, hist = sc.stable_cell_count(X, y, n_probes=n_probes, t_max=t_max, patience=patience,
-                                               seed=int(seed), alignment=int(a), augment_bias=augment_bias,
-                                               chunk=chunk, device=device, return_history=True)
+                n, hist = sc.stable_cell_count(
+                    X, y, n_probes=options.n_probes, t_max=options.t_max, patience=options.patience,
+                    seed=int(seed), alignment=int(a), augment_bias=options.augment_bias,
+                    chunk=options.chunk, device=device, return_history=True)
                 counts.append(n)
                 iters.append(len(hist))
                 log.info("stable cells: seed %s alignment %+d -> %d (%d iterations)", seed, a, n, len(hist))

@@ -16,6 +16,8 @@ import json
 
 import torch
 
+from ..store.checkpoints import save_checkpoint
+
 PRUNABLE = ("W1", "W2")
 REWIND = "init"  # survivors are reset to the round-0 weights at step 0
 
@@ -130,3 +132,37 @@ def run_masks(run, names):
         masks = {"W1": torch.ones_like(run["W1"][-1], dtype=torch.bool),
                  "W2": torch.ones_like(run["W2"][-1], dtype=torch.bool)}
     return {k: masks[k] for k in names}
+
+
+def run_round(data, dense, prev, *, run_id, imp_id, round_index, spec, train, out_run, out_masks,
+              resume_every, device, code="", data_meta=None):
+    """IMP round ``round_index`` of the dense run ``dense``: prune round r-1's final weights
+    (``prev``; the dense run itself for round 1), rewind the survivors, retrain with the
+    masks, and write the retrained run and the masks record (``specs.ImpSpec``)."""
+    from .stacked import RunSpec
+    from .train import train_runs
+
+    if spec.rewind != REWIND:
+        raise ValueError(f"rewind {spec.rewind!r} is not implemented (only {REWIND!r})")
+    names = prunable_names(spec.prune_output_layer)
+    n_prunable = sum(dense[k][0].numel() for k in names)
+    masks, keep = next_round_masks(final_weights(prev), run_masks(prev, names), n_prunable,
+                                   spec.sparsity, round_index, spec.rounds)
+    full = {"W1": masks["W1"],
+            "W2": masks.get("W2", torch.ones_like(dense["W2"][0], dtype=torch.bool))}
+    init = rewind(initial_weights(dense), full)
+    run_meta = json.loads(dense["meta"])
+    extra = {"run_id": run_id, "imp_id": imp_id}
+    run = RunSpec(seed=run_meta["seed"], sigma0=run_meta["sigma0"], init=init,
+                  mask_W1=full["W1"], mask_W2=full["W2"],
+                  meta={**extra, "imp_round": round_index, "imp_sparsity": spec.sparsity})
+    hidden = init["W1"].shape[0]
+    train_runs(data, [run], hidden=hidden, total_steps=train["total_steps"],
+               ckpt_steps=train["checkpoint_steps"], lr=train["lr"], momentum=train["momentum"],
+               batch_size=train["batch_size"], window=train["window"], method=train["method"],
+               resume_every=resume_every, out=out_run, code=code, device=device, progress=True,
+               data_meta=data_meta)
+    save_checkpoint(out_masks, masks_record(masks, keep, n_prunable, spec.sparsity, round_index,
+                                            spec.rounds, spec.prune_output_layer, hidden,
+                                            extra=extra))
+    return keep, n_prunable

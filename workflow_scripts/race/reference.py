@@ -7,7 +7,7 @@ benchmark times it; it is never used to produce results.
 
 import torch
 
-from . import train as T
+from . import stacked as T
 
 
 def plain_sgd_run(data, seed, sigma0, hidden, steps, lr, batch=4, momentum=0.9,

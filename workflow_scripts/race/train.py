@@ -1,394 +1,46 @@
-"""Training of the race network, many runs at once in one process.
+"""Training of race runs with weight dumps, resume after a kill, and atomic outputs.
 
-Network (paper, Section 5): x in R^1024 -> h = W1 x + b1 (d hidden, ReLU) -> o = W2 a + b2
-(2 outputs, softmax cross-entropy). W1 [d, 1024] and W2 [2, d] ~ N(0, sigma_0^2), zero
-biases; SGD (lr 0.001, momentum 0.9, dampening 0, no Nesterov, i.e. torch.optim.SGD's
-update buf <- m buf + g, p <- p - lr buf) on mini-batches of 4; time t counts SGD steps.
-Everything is float32.
+The runs of one job are trained together by ``stacked.BatchedRuns``. Outputs:
 
-Runs that share (N, d, batch size, number of steps) are stacked along a leading run
-dimension and trained with batched matmuls; each run keeps its own data order (a
-per-run seeded generator draws one permutation of the training set per epoch, batches
-are consecutive slices of it; N must be a multiple of the batch size), its own init
-(seeded) or given initial weights, and optionally fixed pruning masks.
+- ``out`` and ``names`` (a training stack): ``<out>/<name>.pt`` per run; the directory
+  appears once every run is written;
+- ``out`` alone (one run, e.g. an IMP round): the file ``out``;
+- neither: the results are returned in memory (tests, benchmarks).
 
-Two update methods give the same SGD trajectory up to float32 rounding:
-- ``direct``: every step computes the W1 gradient (rank ``batch``) and updates the
-  momentum buffer and W1 in place. Simple, but every step streams W1 and its buffer
-  (2.4 MB per run at d=300) through memory 5-6 times with rank-4 matmuls that run far
-  below the machine's peak: on the 2-core CPU this was only 1.2-1.4x faster than a
-  plain one-run nn.Module loop (bench/bench_race.py).
-- ``lowrank`` (the CPU default without masks): W1's change within a window of K steps
-  is a sum of rank-``batch`` outer products whose coefficients follow from the
-  momentum recursion. With s the window start, U_j = gh_j^T X_j the W1 gradient of
-  step s+j (j = 0..K-1) and m the momentum,
-      W_{s+j}   = W_s - lr a_j buf_s - lr sum_{i<j} e_{j-1-i} U_i
-      buf_{s+j} = m^j buf_s + sum_{i<j} m^{j-1-i} U_i
-  with a_j = sum_{q=1..j} m^q and e_q = sum_{r=0..q} m^r. The data order is known in
-  advance, so the window's K*batch samples X_W are gathered once; the pre-activations
-  of step j are (W_s X_j^T) - lr a_j (buf_s X_j^T) - lr sum_i e_{j-1-i} gh_i^T (X_i X_j^T),
-  i.e. two [d, 1024] x [1024, K*batch] matmuls and a Gram matrix per window plus tiny
-  per-step products; at the window's end W and buf are materialised with one
-  [d, K*batch] x [K*batch, 1024] matmul each. All big products run near the BLAS peak.
-  Masks break the low-rank structure (M * U is not low rank), so masked (IMP) runs use
-  ``direct``.
-Both match a plain torch.optim.SGD loop to float32 rounding (tests). The loss-drop
-phase amplifies rounding-level differences (a 1e-6 relative change of the init grew to
-~4e-4 in W1 by the end of the drop), so implementations that differ in summation order
-agree to ~1e-6 before the drop and to ~1e-3 after it; results are bit-reproducible for
-a fixed method, window and machine.
-Window cuts lie on a fixed grid (multiples of ``window``, epoch ends, checkpoint steps),
-so the trajectory does not depend on how often resume states are saved.
-
-Resume: with output paths, every run keeps ``<output>.partial/`` beside its final file:
-``dump-<step>.pt`` per checkpoint and ``state-<step>.pt`` (weights, momentum buffers,
-generator state, epoch order, position) every ``resume_every`` steps (rounded up to the
-window grid), all written atomically. A rerun after a kill resumes from the newest state
-that all runs of the stack have and ends bit-identical (CPU) to an uninterrupted run.
-A partial directory whose fingerprint (the resolved training settings) differs is
-discarded. The partial directory is deleted once the final file is written.
+Progress lives in ``<out>.partial/`` (``store.resume.Partial``): the weight dumps
+(``<name>/dump-<step>.pt``) as they are taken and one resume state (every run's weights,
+momentum buffers, generator state, epoch order and position) every ``resume_every``
+steps, rounded up to the window grid so that the trajectory does not depend on it. A
+rerun after a kill resumes from the newest state and ends bit-identical (CPU) to an
+uninterrupted run; a partial directory of other settings, data, init, masks or code is
+discarded.
 """
 
-import hashlib
 import json
+import logging
 import math
-import shutil
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 
-import numpy as np
 import torch
 
-from ..store.atomic import atomic_path
 from ..store.checkpoints import load_checkpoint, save_checkpoint
+from ..store.resume import Partial, fingerprint
+from .stacked import WEIGHTS, BatchedRuns, tensor_digest
 
-N_OUT = 2
-WEIGHTS = ("W1", "b1", "W2", "b2")
-
-
-@dataclass
-class RunSpec:
-    """One run of a stack: seed (init and data order), init std, optional init/masks."""
-
-    seed: int
-    sigma0: float
-    init: dict | None = None  # W1, b1, W2, b2 (e.g. IMP rewind); overrides seed init
-    mask_W1: torch.Tensor | None = None  # bool [d, D]; True = weight kept
-    mask_W2: torch.Tensor | None = None  # bool [2, d]
-    meta: dict = field(default_factory=dict)
-
-
-# ---------------------------------------------------------------------------------
-# pure helpers
-
-
-def derive_seed(seed, stream):
-    """Independent 32-bit seeds per (seed, stream): 0 = init, 1 = data order."""
-    return int(np.random.SeedSequence([int(seed), int(stream)]).generate_state(1)[0])
-
-
-def init_weights(seed, sigma0, hidden, n_in=1024):
-    gen = torch.Generator().manual_seed(derive_seed(seed, 0))
-    return {
-        "W1": torch.randn(hidden, n_in, generator=gen).mul_(sigma0),
-        "b1": torch.zeros(hidden),
-        "W2": torch.randn(N_OUT, hidden, generator=gen).mul_(sigma0),
-        "b2": torch.zeros(N_OUT),
-    }
-
-
-def order_generator(seed):
-    return torch.Generator().manual_seed(derive_seed(seed, 1))
-
-
-def epoch_order(generator, n):
-    """The sample order of one epoch (a permutation of range(n))."""
-    return torch.randperm(n, generator=generator)
-
-
-def steps_per_epoch(n, batch_size):
-    if n % batch_size:
-        raise ValueError(f"N = {n} must be a multiple of the batch size {batch_size}")
-    return n // batch_size
-
-
-def resolve_total_steps(n, batch_size, epochs=None, steps=None):
-    """Training length in SGD steps from exactly one of epochs / steps."""
-    if (epochs is None) == (steps is None):
-        raise ValueError("give exactly one of epochs and steps")
-    if steps is not None:
-        return int(steps)
-    return int(round(epochs * steps_per_epoch(n, batch_size)))
-
-
-def checkpoint_steps(total_steps, dense_until, dense_every, n_log):
-    """Dump steps: every ``dense_every`` steps up to ``dense_until``, then ``n_log``
-    log-spaced steps up to ``total_steps``. Sorted, unique, includes 0 and the last."""
-    total_steps = int(total_steps)
-    dense_until = min(int(dense_until), total_steps)
-    steps = set(range(0, dense_until + 1, max(1, int(dense_every))))
-    if n_log > 0 and total_steps > dense_until:
-        start = max(dense_until, 1)
-        steps.update(int(round(s)) for s in np.geomspace(start, total_steps, int(n_log) + 1)[1:])
-    steps.update({0, total_steps})
-    return sorted(s for s in steps if 0 <= s <= total_steps)
-
-
-def tensor_digest(*tensors):
-    h = hashlib.sha1()
-    for t in tensors:
-        if t is not None:
-            h.update(t.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()[:16]
-
-
-# ---------------------------------------------------------------------------------
-# the batched trainer
-
-
-class BatchedRuns:
-    """R runs of the same shape, stacked; ``advance`` moves them all forward."""
-
-    def __init__(self, data, runs, *, hidden, lr=1e-3, momentum=0.9, batch_size=4,
-                 method="auto", window=32, device="cpu"):
-        self.R = len(runs)
-        if self.R == 0:
-            raise ValueError("no runs to train")
-        device = torch.device(device)
-        datas = list(data) if isinstance(data, (list, tuple)) else [data] * self.R
-        if len(datas) != self.R:
-            raise ValueError(f"{len(datas)} data sets for {self.R} runs")
-        self.shared = all(d is datas[0] for d in datas)
-        keys = ("x_train", "y_train", "x_test", "y_test")
-        if self.shared:
-            self.X, self.Y, self.Xt, self.Yt = (datas[0][k].to(device) for k in keys)
-        else:
-            self.X, self.Y, self.Xt, self.Yt = (
-                torch.stack([d[k] for d in datas]).to(device) for k in keys)
-        self.X = self.X.to(torch.float32)
-        self.Xt = self.Xt.to(torch.float32)
-        self.N, self.D = self.X.shape[-2:]
-        self.d, self.B, self.lr, self.m = int(hidden), int(batch_size), float(lr), float(momentum)
-        self.spe = steps_per_epoch(self.N, self.B)
-        self.window = max(1, int(window))
-        self.device = device
-        masked = any(r.mask_W1 is not None or r.mask_W2 is not None for r in runs)
-        if method == "auto":
-            method = "direct" if masked or device.type != "cpu" else "lowrank"
-        if method == "lowrank" and masked:
-            raise ValueError("masked runs need method='direct' (masks break the low-rank update)")
-        if method not in ("direct", "lowrank"):
-            raise ValueError(f"unknown method {method!r}")
-        self.method = method
-
-        inits = []
-        for r in runs:
-            w = r.init if r.init is not None else init_weights(r.seed, r.sigma0, self.d, self.D)
-            inits.append({k: w[k].to(torch.float32) for k in WEIGHTS})
-        for k in WEIGHTS:
-            setattr(self, k, torch.stack([w[k] for w in inits]).to(device).contiguous())
-        # W1 and its momentum buffer share one [R, 2d, D] tensor, so that the low-rank
-        # method reads and updates both with single matmuls.
-        self._WB = torch.zeros(self.R, 2 * self.d, self.D, device=device)
-        self._WB[:, :self.d] = self.W1
-        self.W1 = self._WB[:, :self.d]
-        if masked:
-            self.mask_W1 = torch.stack([
-                (r.mask_W1 if r.mask_W1 is not None else torch.ones(self.d, self.D, dtype=torch.bool))
-                for r in runs]).to(device)
-            self.mask_W2 = torch.stack([
-                (r.mask_W2 if r.mask_W2 is not None else torch.ones(N_OUT, self.d, dtype=torch.bool))
-                for r in runs]).to(device)
-            self._mask_f1 = self.mask_W1.to(torch.float32)
-            self._mask_f2 = self.mask_W2.to(torch.float32)
-            self.W1.mul_(self._mask_f1)
-            self.W2.mul_(self._mask_f2)
-        else:
-            self.mask_W1 = self.mask_W2 = None
-        self.bufs = {k: torch.zeros_like(getattr(self, k)) for k in WEIGHTS if k != "W1"}
-        self.bufs["W1"] = self._WB[:, self.d:]
-        self.gram = None
-        if self.method == "lowrank" and self.shared and self.N <= 8192:
-            self.gram = self.X @ self.X.T  # [N, N]: window Gram blocks are gathered from it
-        self.gens = [order_generator(r.seed) for r in runs]
-        self.order = None  # [R, N] permutation of the current epoch
-        self.pos = 0  # batches of the current epoch already used
-        self.step = 0
-        self._ar = torch.arange(self.R, device=device)
-
-    # -- state ---------------------------------------------------------------------
-
-    def weights(self, r):
-        return {k: getattr(self, k)[r].detach().cpu().clone() for k in WEIGHTS}
-
-    def run_state(self, r):
-        state = {f"buf_{k}": self.bufs[k][r].cpu().clone() for k in WEIGHTS}
-        state.update(self.weights(r))
-        state.update(step=self.step, pos=self.pos, gen=self.gens[r].get_state(),
-                     has_order=self.order is not None)
-        state["order"] = (self.order[r].cpu().clone() if self.order is not None
-                          else torch.zeros(0, dtype=torch.int64))
-        return state
-
-    def load_run_states(self, states):
-        steps = {int(s["step"]) for s in states}
-        if len(steps) != 1:
-            raise ValueError(f"resume states of one stack disagree on the step: {steps}")
-        for k in WEIGHTS:
-            getattr(self, k).copy_(torch.stack([s[k] for s in states]).to(self.device))
-            self.bufs[k].copy_(torch.stack([s[f"buf_{k}"] for s in states]).to(self.device))
-        for gen, s in zip(self.gens, states):
-            gen.set_state(s["gen"])
-        self.step, self.pos = int(states[0]["step"]), int(states[0]["pos"])
-        self.order = (torch.stack([s["order"] for s in states]).to(self.device)
-                      if bool(states[0]["has_order"]) else None)
-
-    # -- training ------------------------------------------------------------------
-
-    def advance(self, n_steps):
-        """Train ``n_steps`` SGD steps; windows are cut at epoch ends and the window grid."""
-        while n_steps > 0:
-            if self.order is None or self.pos == self.spe:
-                self.order = torch.stack([epoch_order(g, self.N) for g in self.gens]).to(self.device)
-                self.pos = 0
-            k = min(n_steps, self.spe - self.pos, self.window - self.step % self.window)
-            idx = self.order[:, self.pos * self.B:(self.pos + k) * self.B]  # [R, kB]
-            if self.method == "lowrank":
-                self._window_lowrank(idx, k)
-            else:
-                for j in range(k):
-                    self._step_direct(idx[:, j * self.B:(j + 1) * self.B])
-            self.pos += k
-            self.step += k
-            n_steps -= k
-
-    def _gather(self, idx):
-        if self.shared:
-            return self.X[idx], self.Y[idx]
-        ar = self._ar[:, None]
-        return self.X[ar, idx], self.Y[ar, idx]
-
-    def _head(self, h, yb):
-        """Gradients of the mean batch cross-entropy; h: pre-activations [R, B, d]."""
-        act = h.clamp_min(0)
-        o = torch.baddbmm(self.b2.unsqueeze(1), act, self.W2.transpose(1, 2))
-        p = torch.softmax(o, dim=-1)
-        p.scatter_add_(2, yb.unsqueeze(2), torch.full(yb.shape + (1,), -1.0, device=p.device))
-        go = p.div_(h.shape[1])
-        g_W2 = torch.bmm(go.transpose(1, 2), act)
-        g_b2 = go.sum(1)
-        gh = torch.bmm(go, self.W2).mul_(h > 0)
-        return gh, gh.sum(1), g_W2, g_b2
-
-    def _update_small(self, g_b1, g_W2, g_b2):
-        lr, m = self.lr, self.m
-        for name, g in (("b1", g_b1), ("W2", g_W2), ("b2", g_b2)):
-            buf = self.bufs[name]
-            buf.mul_(m).add_(g)
-            getattr(self, name).add_(buf, alpha=-lr)
-        if self.mask_W2 is not None:
-            self.W2.mul_(self._mask_f2)
-
-    def _step_direct(self, idx):
-        xb, yb = self._gather(idx)
-        h = torch.baddbmm(self.b1.unsqueeze(1), xb, self.W1.transpose(1, 2))
-        gh, g_b1, g_W2, g_b2 = self._head(h, yb)
-        buf = self.bufs["W1"]
-        buf.mul_(self.m).add_(torch.bmm(gh.transpose(1, 2), xb))
-        self.W1.add_(buf, alpha=-self.lr)
-        if self.mask_W1 is not None:
-            self.W1.mul_(self._mask_f1)
-        self._update_small(g_b1, g_W2, g_b2)
-
-    def _window_lowrank(self, idx, k):
-        B, lr, m, d = self.B, self.lr, self.m, self.d
-        XW, YW = self._gather(idx)  # [R, kB, D], [R, kB]
-        P = torch.bmm(XW, self._WB.transpose(1, 2))  # [R, kB, 2d] = [X W_s^T | X buf_s^T]
-        PW, PB = P[..., :d], P[..., d:]
-        if self.gram is not None:
-            G = self.gram[idx.unsqueeze(2), idx.unsqueeze(1)]  # [R, kB, kB]
-        else:
-            G = torch.bmm(XW, XW.transpose(1, 2))
-        GH = torch.zeros(self.R, k * B, d, device=XW.device)  # rows: gh of each sample
-        a = [sum(m ** q for q in range(1, j + 1)) for j in range(k + 1)]
-        e = [sum(m ** r for r in range(q + 1)) for q in range(k)]
-        e_rev = torch.tensor(e[::-1], dtype=torch.float32, device=XW.device)  # [e_{k-1}..e_0]
-        e_rows = e_rev.repeat_interleave(B)
-        for j in range(k):
-            c = slice(j * B, (j + 1) * B)
-            if j == 0:
-                h = PW[:, c].clone()
-            else:
-                h = torch.add(PW[:, c], PB[:, c], alpha=-lr * a[j])
-                # earlier steps i < j weigh e_{j-1-i}: the last j entries of e_rev
-                w = e_rows[(k - j) * B:]
-                h.baddbmm_(G[:, c, :j * B] * w, GH[:, :j * B], alpha=-lr)
-            h.add_(self.b1.unsqueeze(1))  # [R, B, d]
-            gh, g_b1, g_W2, g_b2 = self._head(h, YW[:, c])
-            GH[:, c] = gh
-            self._update_small(g_b1, g_W2, g_b2)
-        # materialise: W_{s+k} = W_s - lr a_k buf_s - lr sum e_{k-1-i} U_i,
-        #              buf_{s+k} = m^k buf_s + sum m^{k-1-i} U_i   (one matmul for both)
-        wB = torch.tensor([m ** (k - 1 - i) for i in range(k)], dtype=torch.float32,
-                          device=XW.device).repeat_interleave(B)
-        buf = self.bufs["W1"]
-        self.W1.add_(buf, alpha=-lr * a[k])
-        buf.mul_(m ** k)
-        coef = torch.cat([GH * (-lr * e_rows)[:, None], GH * wB[:, None]], dim=2)  # [R, kB, 2d]
-        self._WB.baddbmm_(coef.transpose(1, 2), XW)
-
-    # -- evaluation ----------------------------------------------------------------
-
-    @torch.no_grad()
-    def _logits(self, X, chunk=2048):
-        out = []
-        for start in range(0, X.shape[-2], chunk):
-            xs = X[..., start:start + chunk, :]
-            if xs.dim() == 2:  # shared data: one matmul for all runs
-                h = (xs @ self.W1.reshape(self.R * self.d, self.D).T)
-                h = h.view(len(xs), self.R, self.d).transpose(0, 1)
-            else:
-                h = torch.bmm(xs, self.W1.transpose(1, 2))
-            a = h.add_(self.b1.unsqueeze(1)).clamp_min_(0)
-            out.append(torch.baddbmm(self.b2.unsqueeze(1), a, self.W2.transpose(1, 2)))
-        return torch.cat(out, dim=1)  # [R, n, 2]
-
-    @torch.no_grad()
-    def evaluate(self):
-        """(train loss [R], test accuracy [R]) with the current weights."""
-        logits = self._logits(self.X)
-        Y = self.Y.expand(self.R, -1) if self.Y.dim() == 1 else self.Y
-        logp = torch.log_softmax(logits, dim=-1)
-        loss = -logp.gather(2, Y.unsqueeze(2)).squeeze(2).mean(1)
-        logits_t = self._logits(self.Xt)
-        Yt = self.Yt.expand(self.R, -1) if self.Yt.dim() == 1 else self.Yt
-        acc = (logits_t.argmax(-1) == Yt).to(torch.float32).mean(1)
-        return loss.cpu(), acc.cpu()
-
-
-# ---------------------------------------------------------------------------------
-# driver with checkpoints, resume and output files
+log = logging.getLogger(__name__)
 
 
 def train_runs(data, runs, *, hidden, total_steps, ckpt_steps, lr=1e-3, momentum=0.9,
-               batch_size=4, out_paths=None, out_dir=None, names=None, resume_every=2000,
-               window=32, method="auto", device="cpu", progress=False, on_boundary=None,
-               data_meta=None):
-    """Train the stacked runs; returns the result dicts (see ``result_dict``).
+               batch_size=4, out=None, names=None, code="", resume_every=2000, window=32,
+               method="auto", device="cpu", progress=False, on_boundary=None, data_meta=None):
+    """Train the stacked runs. Returns the result dicts (in memory) or the written paths.
 
-    With ``out_paths`` (one per run) each result is written there atomically (and the
-    returned list holds the paths); progress is kept in ``<path>.partial/`` for resume.
-    With ``out_dir`` and ``names`` the results are ``<out_dir>/<name>.pt``; the
-    directory appears atomically once all are written, progress is kept in
-    ``<out_dir>.partial/<name>/``.
     ``on_boundary(step)`` is called after each window cut (tests inject crashes there).
     """
-    if out_dir is not None:
-        if names is None or len(names) != len(runs) or len(set(names)) != len(names):
-            raise ValueError("out_dir needs one distinct name per run")
-        if out_paths is not None:
-            raise ValueError("give out_paths or out_dir, not both")
+    if names is not None and (len(names) != len(runs) or len(set(names)) != len(names)):
+        raise ValueError("a stack output needs one distinct name per run")
+    if out is not None and names is None and len(runs) != 1:
+        raise ValueError(f"a file output holds one run, not {len(runs)}: give names")
     t0 = time.perf_counter()
     total_steps = int(total_steps)
     ckpt = sorted({int(s) for s in ckpt_steps})
@@ -404,35 +56,27 @@ def train_runs(data, runs, *, hidden, total_steps, ckpt_steps, lr=1e-3, momentum
         "loss": "softmax cross-entropy, batch mean", "dtype": "float32",
         "data": data_meta if data_meta is not None else {},
     }
-    fingerprints = [_fingerprint(settings, r, trainer) for r in runs]
     save_every = trainer.window * max(1, math.ceil(int(resume_every) / trainer.window))
-
-    if out_dir is not None:
-        partial_root = Path(f"{out_dir}.partial")
-        partials = [partial_root / str(n) for n in names]
-    else:
-        partials = [Path(f"{p}.partial") for p in out_paths] if out_paths else None
-    if out_paths is not None and len(out_paths) != trainer.R:
-        raise ValueError(f"{len(out_paths)} output paths for {trainer.R} runs")
+    partial = None
+    if out is not None:
+        partial = Partial(out, fingerprint(_identity(settings, runs, trainer), code))
+        _resume(trainer, partial, names, ckpt)
     dumps = [[] for _ in runs]  # in-memory mode
-    if partials:
-        resumed = _try_resume(trainer, partials, fingerprints, ckpt)
-        if not resumed:
-            for p in partials:
-                shutil.rmtree(p, ignore_errors=True)
-                p.mkdir(parents=True)
-    step = trainer.step
+
+    def dump_file(r, at):
+        return partial.file(f"{names[r] if names else 'run'}/dump-{at:09d}.pt")
 
     def record(at):
         loss, acc = trainer.evaluate()
         for r in range(trainer.R):
             entry = trainer.weights(r)
             entry.update(step=at, train_loss=float(loss[r]), test_accuracy=float(acc[r]))
-            if partials:
-                save_checkpoint(partials[r] / f"dump-{at:09d}.pt", entry)
+            if partial:
+                save_checkpoint(dump_file(r, at), entry)
             else:
                 dumps[r].append(entry)
 
+    step = trainer.step
     if step == 0 and 0 in ckpt:
         record(0)
     ckpt_set = set(ckpt)
@@ -445,37 +89,54 @@ def train_runs(data, runs, *, hidden, total_steps, ckpt_steps, lr=1e-3, momentum
         step = nxt
         if step in ckpt_set:
             record(step)
-        if partials and step % save_every == 0 and step < total_steps:
-            _save_states(trainer, partials, fingerprints)
+        if partial and step % save_every == 0 and step < total_steps:
+            partial.save_state(step, {"runs": [trainer.run_state(r) for r in range(trainer.R)]})
         if on_boundary is not None:
             on_boundary(step)
     bar.close()
 
-    results = []
     elapsed = time.perf_counter() - t0
-    if out_dir is not None:
-        with atomic_path(out_dir) as tmp:
-            tmp.mkdir(parents=True)
-            for r, run in enumerate(runs):
-                entries = [load_checkpoint(partials[r] / f"dump-{s:09d}.pt") for s in ckpt]
-                res = result_dict(entries, _run_meta(settings, run, trainer, elapsed),
-                                  *_masks_of(trainer, r))
-                torch.save(res, tmp / f"{names[r]}.pt")
-                results.append(Path(out_dir) / f"{names[r]}.pt")
-        shutil.rmtree(partial_root, ignore_errors=True)
-        return results
+    results = []
     for r, run in enumerate(runs):
-        entries = ([load_checkpoint(partials[r] / f"dump-{s:09d}.pt") for s in ckpt]
-                   if partials else dumps[r])
-        res = result_dict(entries, _run_meta(settings, run, trainer, elapsed),
-                          *_masks_of(trainer, r))
-        if out_paths:
-            save_checkpoint(out_paths[r], res)
-            shutil.rmtree(partials[r], ignore_errors=True)
-            results.append(out_paths[r])
-        else:
-            results.append(res)
-    return results
+        entries = [load_checkpoint(dump_file(r, s)) for s in ckpt] if partial else dumps[r]
+        results.append(result_dict(entries, _run_meta(settings, run, trainer, elapsed),
+                                   *_masks_of(trainer, r)))
+    if partial is None:
+        return results
+    if names is None:
+        partial.finalize(lambda tmp: torch.save(results[0], tmp))
+        return [out]
+
+    def write_stack(tmp):
+        tmp.mkdir(parents=True)
+        for name, res in zip(names, results):
+            torch.save(res, tmp / f"{name}.pt")
+
+    partial.finalize(write_stack)
+    return [out / f"{name}.pt" for name in names]
+
+
+def _identity(settings, runs, trainer):
+    """What a resume state must match: settings, each run's seed/init/masks, the data."""
+    return {"settings": settings, "stack": trainer.R,
+            "runs": [{"seed": r.seed, "sigma0": r.sigma0,
+                      "init": None if r.init is None else tensor_digest(*(r.init[k] for k in WEIGHTS)),
+                      "masks": tensor_digest(r.mask_W1, r.mask_W2)} for r in runs],
+            "x_train": tensor_digest(trainer.X if trainer.shared else None)}
+
+
+def _resume(trainer, partial, names, ckpt):
+    latest = partial.latest_state()
+    if latest is None:
+        return
+    step, state = latest
+    folders = names or ["run"]
+    if not all(partial.file(f"{n}/dump-{s:09d}.pt").is_file() for n in folders for s in ckpt if s <= step):
+        log.warning("resume state at step %d lacks weight dumps: training %s afresh", step,
+                    partial.output)
+        return
+    trainer.load_run_states(state["runs"])
+    log.info("resumed %d run(s) at step %d from %s", trainer.R, step, partial.dir)
 
 
 def _run_meta(settings, run, trainer, elapsed):
@@ -505,61 +166,7 @@ def result_dict(entries, meta, mask_W1=None, mask_W2=None):
     return res
 
 
-def _fingerprint(settings, run, trainer):
-    spec = {**settings, "seed": run.seed, "sigma0": run.sigma0,
-            "init": None if run.init is None else tensor_digest(*(run.init[k] for k in WEIGHTS)),
-            "masks": tensor_digest(run.mask_W1, run.mask_W2),
-            "x_train": tensor_digest(trainer.X if trainer.shared else None),
-            "stack": trainer.R}
-    return hashlib.sha1(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _save_states(trainer, partials, fingerprints):
-    step = trainer.step
-    for r, p in enumerate(partials):
-        state = trainer.run_state(r)
-        state["fingerprint"] = fingerprints[r]
-        save_checkpoint(p / f"state-{step:09d}.pt", state)
-    for p in partials:  # only once every run has its new state
-        for old in p.glob("state-*.pt"):
-            if int(old.stem.split("-")[1]) < step:
-                old.unlink()
-
-
-def _try_resume(trainer, partials, fingerprints, ckpt):
-    """Load the newest state all runs share; False (start afresh) when there is none."""
-    if not all(p.is_dir() for p in partials):
-        return False
-    common = None
-    for p in partials:
-        steps = {int(f.stem.split("-")[1]) for f in p.glob("state-*.pt")}
-        common = steps if common is None else common & steps
-    for step in sorted(common or (), reverse=True):
-        try:
-            states = [load_checkpoint(p / f"state-{step:09d}.pt") for p in partials]
-        except Exception:
-            continue
-        if any(s.get("fingerprint") != f for s, f in zip(states, fingerprints)):
-            return False
-        if not all((p / f"dump-{s:09d}.pt").is_file() for p in partials for s in ckpt if s <= step):
-            return False
-        trainer.load_run_states(states)
-        print(f"resumed {len(partials)} run(s) at step {step} from {partials[0]}")
-        return True
-    return False
-
-
 def _progress(total, initial, enabled):
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover
-        enabled = False
-    if not enabled:
-        class _Null:
-            def update(self, n):
-                pass
+    from ..progress import progress
 
-            def close(self):
-                pass
-        return _Null()
-    return tqdm(total=total, initial=initial, unit="step", mininterval=5.0)
+    return progress(total=total, initial=initial, desc="train", unit="step", enabled=enabled)

@@ -127,6 +127,15 @@ def open_cube(path):
     return ds
 
 
+def standard_attrs(title, study, config, **extra):
+    """Global attributes every cube carries: what it is, the resolved config that made
+    it (JSON) and the code version."""
+    from ..runtime import code_version
+
+    return {"title": title, "study": study, "config": config, "code_version": code_version(),
+            "Conventions": "CF-1.8", "source": "trainscope workflow", **extra}
+
+
 def cube_config(ds):
     """The resolved config stored in a cube's global attrs, as a dict."""
     return json.loads(ds.attrs["config"])

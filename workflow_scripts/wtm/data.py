@@ -12,23 +12,12 @@ split).
 """
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import numpy as np
 
 from ..store.atomic import atomic_path
-
-
-@dataclass(frozen=True)
-class PatternSpec:
-    n_features: int
-    n_patterns: int
-    active_per_pattern: int
-    overlapping_masks: bool
-    train_per_pattern: int
-    test_per_pattern: int
-    pattern_seed: int
-    sigma: float
+from .specs import PatternSpec
 
 
 def make_patterns(spec):
@@ -101,9 +90,3 @@ def load(path):
         arrays = {k: f[k] for k in f.files if k != "spec"}
         spec = PatternSpec(**json.loads(str(f["spec"])))
     return arrays, spec
-
-
-def main(snakemake):
-    spec = PatternSpec(**snakemake.params.spec)
-    save(snakemake.output[0], generate(spec, snakemake.wildcards.split), spec)
-

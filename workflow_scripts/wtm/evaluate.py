@@ -3,13 +3,10 @@
 import numpy as np
 import torch
 
-from ..runtime import setup_logging
 from ..store.checkpoints import load_checkpoint
 from ..store.cube import CubeWriter
-from . import data as wtm_data
-from .extract import cube_attrs
 from .model import forward_parts
-from .train import list_checkpoints
+from .checkpoints import list_checkpoints
 
 
 def accuracy(W1, w2, x, y, activation):
@@ -29,18 +26,3 @@ def evaluate(ckpt_dir, test_sets, activation, out_path, attrs):
                         "long_name": "test accuracy of the final weights", "units": "1"})}) as cube:
         for sigma, acc in zip(sigmas, (a for _, a in rows)):
             cube.append(sigma, test_accuracy=acc)
-
-
-def main(snakemake):
-    setup_logging(snakemake.log[0] if snakemake.log else None)
-    torch.set_num_threads(snakemake.threads)
-    p = snakemake.params
-    test_sets = []
-    for path in snakemake.input.test_data:
-        arrays, spec = wtm_data.load(path)
-        test_sets.append((spec.sigma, arrays))
-    attrs = cube_attrs(f"WTM noise generalisation of run {p.run_id}", p.config, p.run_id)
-    attrs.update(sigma_train=p.sigma_train, seed=p.seed)
-    with torch.no_grad():
-        evaluate(snakemake.input.checkpoints, test_sets, p.activation, snakemake.output.cube, attrs)
-

@@ -12,14 +12,12 @@ import logging
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
-from ..runtime import code_version, setup_logging
+from ..progress import progress
 from ..store.checkpoints import load_checkpoint
 from ..store.cube import CubeWriter
-from . import data as wtm_data
 from .model import forward_parts
-from .train import list_checkpoints
+from .checkpoints import list_checkpoints
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +60,7 @@ SAMPLE_ATTRS = {
 
 
 def extract(ckpt_dir, train_arrays, test_arrays, activation, n_neurons, out_path, attrs,
-            train_per_pattern=0, progress=True):
+            train_per_pattern=0, show_progress=True):
     files = list_checkpoints(ckpt_dir)
     final = load_checkpoint(files[-1])
     w2_final = final["w2"].numpy()
@@ -93,7 +91,7 @@ def extract(ckpt_dir, train_arrays, test_arrays, activation, n_neurons, out_path
     with CubeWriter(out_path, grow_dim=E, grow_dtype="i4", sizes={N: K, Sd: S},
                     coords=cube_coords, variables=variables, attrs=attrs,
                     expected_length=len(files)) as cube:
-        for file in tqdm(files, desc="extract", disable=not progress, mininterval=2.0):
+        for file in progress(files, desc="extract", unit="checkpoint", enabled=show_progress):
             ckpt = load_checkpoint(file)
             W1, w2 = ckpt["W1"], ckpt["w2"]
             z, _, logits = forward_parts(W1, w2, xt, activation)
@@ -110,29 +108,3 @@ def extract(ckpt_dir, train_arrays, test_arrays, activation, n_neurons, out_path
                 test_accuracy=correct[~is_train].mean(),
             )
     log.info("wrote %s: %d epochs x %d neurons x %d samples", out_path, len(files), K, S)
-
-
-def cube_attrs(title, config, run_id):
-    return {
-        "title": title,
-        "study": "wtm",
-        "run_id": run_id,
-        "config": config,
-        "code_version": code_version(),
-        "Conventions": "CF-1.8",
-        "source": "trainscope workflow",
-    }
-
-
-def main(snakemake):
-    setup_logging(snakemake.log[0] if snakemake.log else None)
-    torch.set_num_threads(snakemake.threads)
-    p = snakemake.params
-    train_arrays, _ = wtm_data.load(snakemake.input.train_data)
-    test_arrays, _ = wtm_data.load(snakemake.input.test_data)
-    with torch.no_grad():
-        extract(snakemake.input.checkpoints, train_arrays, test_arrays, p.activation,
-                p.neurons, snakemake.output.cube,
-                cube_attrs(f"WTM cube of run {p.run_id}", p.config, p.run_id),
-                train_per_pattern=p.train_per_pattern)
-

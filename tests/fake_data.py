@@ -1,4 +1,11 @@
-"""A small learnable fake Fashion-MNIST in the real idx format (workflow tests).
+"""Small data sets in the real on-disk formats, so that the real loaders run in tests.
+
+- idx files (MNIST / Fashion-MNIST): ``write_idx_images``, ``write_idx_labels``,
+  ``write_fake_idx`` (random images), ``write_learnable_fashion_mnist`` (see below);
+- CIFAR-10 python pickles: ``write_fake_cifar``;
+- torchvision ImageFolder trees of real PNG files: ``write_image_folder``.
+
+The learnable fake Fashion-MNIST (workflow tests):
 
 Every source class c has a fixed random 28x28 template T_c (bright pixels in the half
 of the image that belongs to its binary class, see ``class_templates``); a sample of
@@ -13,6 +20,7 @@ big-endian sizes, uint8 payload).
 """
 
 import gzip
+import pickle
 import struct
 from pathlib import Path
 
@@ -79,3 +87,58 @@ def write_learnable_fashion_mnist(data_dir, per_class_train=30, per_class_test=1
                          learnable_images(labels, templates, noise, rng), compress)
         write_idx_labels(raw / f"{prefix}-labels-idx1-ubyte", labels, compress)
     return raw
+
+
+def write_fake_cifar(data_dir, per_class_train=6, per_class_test=4, seed=0):
+    """cifar-10-batches-py/ with 5 train batches and a test batch (python pickles)."""
+    rng = np.random.default_rng(seed)
+    folder = data_dir / "cifar-10-batches-py"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def batch(per_class):
+        labels = np.repeat(np.arange(10), per_class)
+        rng.shuffle(labels)
+        data = rng.integers(0, 256, size=(len(labels), 3072), dtype=np.uint8)
+        return data, labels
+
+    data, labels = batch(per_class_train * 5)
+    for i, part in enumerate(np.array_split(np.arange(len(labels)), 5), start=1):
+        with open(folder / f"data_batch_{i}", "wb") as fh:
+            pickle.dump({b"data": data[part], b"labels": labels[part].tolist(),
+                         b"batch_label": f"training batch {i} of 5".encode()}, fh)
+    data, labels = batch(per_class_test)
+    with open(folder / "test_batch", "wb") as fh:
+        pickle.dump({b"data": data, b"labels": labels.tolist()}, fh)
+    return folder
+
+
+def write_fake_idx(folder, per_class_train=8, per_class_test=4, compress=False, seed=0):
+    """The four idx files (28x28 images) in ``folder`` (gzipped when compress)."""
+    rng = np.random.default_rng(seed)
+    for prefix, per_class in (("train", per_class_train), ("t10k", per_class_test)):
+        labels = np.repeat(np.arange(10), per_class)
+        rng.shuffle(labels)
+        images = rng.integers(0, 256, size=(len(labels), 28, 28), dtype=np.uint8)
+        write_idx_images(folder / f"{prefix}-images-idx3-ubyte", images, compress)
+        write_idx_labels(folder / f"{prefix}-labels-idx1-ubyte", labels, compress)
+    return folder
+
+
+def write_image_folder(root, classes=("cat", "dog", "fish"), per_class=(6, 4), size=(40, 48),
+                       seed=0):
+    """``<root>/train/<class>/*.png`` and ``<root>/val/<class>/*.png``: RGB images whose
+    mean colour depends on the class (learnable), written as real PNG files."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    root = Path(root)
+    for split, n in zip(("train", "val"), per_class):
+        for c, name in enumerate(classes):
+            folder = root / split / name
+            folder.mkdir(parents=True, exist_ok=True)
+            base = np.zeros(3)
+            base[c % 3] = 180
+            for i in range(n):
+                img = np.clip(base + rng.normal(0, 40, size=(*size, 3)), 0, 255).astype(np.uint8)
+                Image.fromarray(img).save(folder / f"{name}_{i:03d}.png")
+    return root

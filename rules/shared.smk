@@ -1,0 +1,83 @@
+# Rules every registered study gets (included after the studies' rules files):
+# results/figs/fig<N>.pdf (figure N of default_study), results/claims/<study>.csv, and
+# the explicit Fashion-MNIST install step. Names no study.
+
+
+def default_study_figure(wildcards):
+    return f"results/figs/{config['default_study']}/fig{wildcards.n}.pdf"
+
+
+def claims_inputs(wildcards):
+    return STUDIES[wildcards.study].claims_inputs()
+
+
+def claims_options(wildcards):
+    return STUDIES[wildcards.study].claims_options()
+
+
+def claims_code(wildcards):
+    return stage_code("claims_table", f"workflow_scripts.{wildcards.study}.claims")
+
+
+rule default_study_figure:
+    input:
+        default_study_figure,
+    output:
+        "results/figs/fig{n}.pdf",
+    wildcard_constraints:
+        n=r"\d+",
+    log:
+        "results/logs/figs/fig{n}.log",
+    localrule: True
+    conda:
+        CONDA_ENV
+    shell:
+        "cp {input} {output} 2> {log}"
+
+
+rule claims_table:
+    input:
+        unpack(claims_inputs),
+    output:
+        report(
+            "results/claims/{study}.csv",
+            caption="../report/claims.rst",
+            category="claims: which paper claims reproduce",
+        ),
+    params:
+        options=claims_options,
+        size=config["size"],
+        code=claims_code,
+    wildcard_constraints:
+        study=one_of(STUDIES),
+    log:
+        "results/logs/claims/{study}.log",
+    localrule: True
+    conda:
+        CONDA_ENV
+    script:
+        RUN_SCRIPT
+
+
+# Explicit only (`snakemake --cores 1 datasets_install_fashion_mnist`): gunzips the idx
+# files of Debian's dataset-fashion-mnist into <data_dir>/FashionMNIST/raw/. No rule
+# depends on it, so a missing data set is reported, never fetched behind your back.
+rule datasets_install_fashion_mnist:
+    output:
+        expand(
+            "{data_dir}/FashionMNIST/raw/{name}",
+            data_dir=config["data_dir"],
+            name=[
+                "train-images-idx3-ubyte",
+                "train-labels-idx1-ubyte",
+                "t10k-images-idx3-ubyte",
+                "t10k-labels-idx1-ubyte",
+            ],
+        ),
+    log:
+        "results/logs/datasets/install_fashion_mnist.log",
+    localrule: True
+    conda:
+        CONDA_ENV
+    script:
+        RUN_SCRIPT
