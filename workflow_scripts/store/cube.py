@@ -30,10 +30,13 @@ class CubeWriter:
     attrs: global attributes (dicts/lists are stored as JSON text).
     expected_length: slices expected along ``grow_dim``, when known (the dimension is
         sized once up front instead of resized per slice; trimmed on close).
+    chunks: per-variable chunk sizes, name -> {dim: size}, for dims other than
+        ``grow_dim`` (default: one slice along ``grow_dim``, the whole of every other dim;
+        smaller chunks let a reader fetch e.g. one neuron without reading every slice whole).
     """
 
     def __init__(self, path, *, grow_dim, grow_dtype, sizes, coords, variables, attrs,
-                 expected_length=None):
+                 expected_length=None, chunks=None):
         self.path = Path(path)
         self.grow_dim = grow_dim
         self._atomic = atomic_path(self.path)
@@ -53,8 +56,11 @@ class CubeWriter:
             # pattern, ...) as coordinates of every variable that spans their dims.
             aux = [n for n, (dims, _, _) in coords.items() if tuple(dims) != (n,)]
             for name, (dims, dtype, var_attrs) in variables.items():
-                chunks = tuple(1 if d == grow_dim else self._file.dimensions[d].size for d in dims)
-                var = self._file.create_variable(name, dims, dtype, chunks=chunks)
+                override = (chunks or {}).get(name, {})
+                shape = tuple(1 if d == grow_dim else
+                              min(override.get(d, self._file.dimensions[d].size),
+                                  self._file.dimensions[d].size) for d in dims)
+                var = self._file.create_variable(name, dims, dtype, chunks=shape)
                 var.attrs.update(var_attrs)
                 linked = [n for n in aux if set(coords[n][0]) <= set(dims)]
                 if linked:
