@@ -10,6 +10,11 @@ import importlib
 # constructors)
 REGISTRY = {
     "mlp": "workflow_scripts.models.mlp:MLP",
+    "narrow_resnet18": "workflow_scripts.models.narrow_resnet:narrow_resnet18",
+    "narrow_resnet34": "workflow_scripts.models.narrow_resnet:narrow_resnet34",
+    "resnet18": "torchvision.models:resnet18",
+    "resnet34": "torchvision.models:resnet34",
+    "resnet50": "torchvision.models:resnet50",
 }
 NAMES = tuple(REGISTRY)
 
