@@ -74,6 +74,8 @@ rule datasets_install_fashion_mnist:
                 "t10k-labels-idx1-ubyte",
             ],
         ),
+    params:
+        code=stage_code("datasets_install_fashion_mnist"),
     log:
         "results/logs/datasets/install_fashion_mnist.log",
     localrule: True

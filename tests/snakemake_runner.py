@@ -47,7 +47,3 @@ def write_overlay(path, text):
     path = Path(path)
     path.write_text(text)
     return path
-
-
-WTM_FIGURES = [f"results/figs/wtm/{fig}.pdf"
-               for fig in ("fig1", "fig2", "fig3", "fig4", "noise_generalization")]

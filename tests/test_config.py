@@ -1,26 +1,20 @@
-from pathlib import Path
+import copy
 
 import pytest
-import yaml
-from snakemake.utils import update_config
 
+from workflow_scripts import config_check
 from workflow_scripts.config_check import ConfigError, validate_config
+from workflow_scripts.study import REPO, load_config, study_names
 from workflow_scripts.wtm.plan import build_plan
-
-REPO = Path(__file__).resolve().parents[1]
-SCHEMAS = REPO / "schemas"
 
 
 def load(*overlays):
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    for overlay in overlays:
-        update_config(config, yaml.safe_load((REPO / overlay).read_text()))
-    return config
+    return load_config(*(REPO / o for o in overlays), validate=False)
 
 
 @pytest.mark.parametrize("overlays", [(), ("configs/smoke.yaml",), ("configs/paper.yaml",)])
 def test_default_and_overlays_are_valid(overlays):
-    validate_config(load(*overlays), SCHEMAS)
+    validate_config(load(*overlays))
 
 
 BAD = [
@@ -30,10 +24,16 @@ BAD = [
     (lambda c: c["wtm"]["data"].update(train_per_pattern=-3), "wtm.data.train_per_pattern"),
     (lambda c: c["wtm"]["data"].update(n_features="500"), "wtm.data.n_features"),
     (lambda c: c.update(default_study="lottery"), "default_study"),
+    (lambda c: c.update(size="huge"), "config key size"),
     (lambda c: c["wtm"]["train"].update(optimizer="adam"), "wtm.train.optimizer"),
     (lambda c: c["wtm"]["train"].pop("lr"), "missing config key wtm.train.lr"),
+    (lambda c: c.pop("race"), "missing config key race"),
     (lambda c: c["wtm"]["figures"]["fig2"].update(run="nope"), "wtm.figures.fig2"),
     (lambda c: c["wtm"]["extract"].update(sigma_test=-1), "wtm.extract.sigma_test"),
+    (lambda c: c["wtm"]["resources"]["train"].update(threads=0), "wtm.resources.train.threads"),
+    (lambda c: c["race"]["resources"]["imp"].update(mem="2G"), "unknown config key race.resources.imp.mem"),
+    (lambda c: c["race"]["extract"].update(weighting="weighted"), "race.extract.weighting"),
+    (lambda c: c["race"]["extract"].update(class_method="votes"), "race.extract.class_method"),
 ]
 
 
@@ -42,7 +42,33 @@ def test_bad_values_are_rejected_naming_the_key(mutate, message):
     config = load()
     mutate(config)
     with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
-        validate_config(config, SCHEMAS)
+        validate_config(config)
+
+
+def test_default_study_accepts_exactly_the_studies_that_exist():
+    enum = config_check.load_schema()[0]["properties"]["default_study"]["enum"]
+    assert enum == study_names()
+    for name in enum:
+        config = load()
+        config["default_study"] = name
+        validate_config(config)
+
+
+@pytest.mark.parametrize("mutate, keys", [
+    (lambda w: w["data"].update(n_patterns=40, active_per_pattern=20),
+     ["wtm.data.n_patterns", "wtm.data.n_features", "overlapping_masks"]),
+    (lambda w: w["data"].update(active_per_pattern=600, overlapping_masks=True),
+     ["wtm.data.active_per_pattern", "wtm.data.n_features"]),
+    (lambda w: w["extract"].update(train_per_pattern=400),
+     ["wtm.extract.train_per_pattern", "wtm.data.train_per_pattern"]),
+])
+def test_contradicting_wtm_values_are_rejected_naming_both_keys(mutate, keys):
+    config = load()
+    mutate(config["wtm"])
+    with pytest.raises(ConfigError) as err:
+        validate_config(config)
+    for key in keys:
+        assert key in str(err.value)
 
 
 def test_plan_ids_follow_parameters():
@@ -62,3 +88,10 @@ def test_plan_ids_follow_parameters():
     for plan in (base, changed, build_plan(load("configs/smoke.yaml"))):
         for run_id, run in plan.runs.items():
             assert specs.setdefault(run_id, run["spec"]) == run["spec"]
+
+
+def test_a_default_written_out_is_the_same_run():
+    implicit = load()
+    explicit = copy.deepcopy(implicit)
+    explicit["wtm"]["runs"]["linear"]["hidden"] = implicit["wtm"]["train"]["hidden"]
+    assert build_plan(implicit).named_runs == build_plan(explicit).named_runs

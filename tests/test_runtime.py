@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from workflow_scripts import runtime
@@ -16,17 +17,35 @@ def test_jobs_on_a_multi_gpu_box_claim_different_devices(tmp_path):
     assert runtime.claim_gpu(3, lock_dir=tmp_path) == 0  # released with the job
 
 
-def test_cpu_fallback_and_explicit_cpu():
-    assert runtime.pick_device("cpu").type == "cpu"
-    if not torch.cuda.is_available():
-        assert runtime.pick_device("auto").type == "cpu"
+@pytest.mark.parametrize("visible, count, preference, expected", [
+    (False, 0, "auto", "cpu"),
+    (True, 1, "auto", "cuda"),
+    (True, 1, "cpu", "cpu"),
+    (True, 1, "cuda", "cuda"),
+])
+def test_device_choice(monkeypatch, visible, count, preference, expected):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: visible)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+    assert runtime.pick_device(preference).type == expected
 
 
-def test_code_digest_changes_with_the_code(tmp_path, monkeypatch):
-    (tmp_path / "store").mkdir()
-    for name in ("runtime.py", "store/a.py", "stage.py"):
-        (tmp_path / name).write_text("x = 1\n")
-    monkeypatch.setattr(runtime, "PACKAGE_ROOT", tmp_path)
-    before = runtime.code_digest("stage.py")
-    (tmp_path / "stage.py").write_text("x = 2\n")
-    assert runtime.code_digest("stage.py") != before
+def test_cuda_asked_for_without_a_gpu_fails_clearly(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match="no CUDA device"):
+        runtime.pick_device("cuda")
+    with pytest.raises(ValueError, match="gpu0"):
+        runtime.pick_device("gpu0")
+
+
+def test_several_gpus_without_slurm_claim_one(monkeypatch, tmp_path):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setenv("TRAINSCOPE_GPU_LOCK_DIR", str(tmp_path))
+    try:
+        devices = {runtime.pick_device("auto").index for _ in range(2)}
+    finally:
+        for fh in runtime._CLAIMED_GPU:
+            fh.close()
+        runtime._CLAIMED_GPU.clear()
+    assert devices == {0, 1}

@@ -89,3 +89,35 @@ def test_writer_failure_leaves_no_cube(tmp_path):
             cube.append(0, v=np.zeros(2))
             cube.append(1, wrong=np.zeros(2))
     assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_partial_keeps_the_newest_state_and_finalizes_atomically(tmp_path):
+    from workflow_scripts.store.resume import Partial, fingerprint
+
+    out = tmp_path / "run"
+    p = Partial(out, fingerprint({"lr": 0.1}, "code1"))
+    torch.save({"x": 1}, p.file("ckpt/epoch_1.pt"))
+    for step in (10, 20, 30):
+        p.save_state(step, {"step": step})
+    assert p.state_steps() == [30]
+    (p.dir / "state-000000040.pt").write_bytes(b"truncated")  # a damaged newer state
+    step, state = Partial(out, fingerprint({"lr": 0.1}, "code1")).latest_state()
+    assert (step, state["step"]) == (30, 30)
+    assert not out.exists()
+    p.finalize_directory()
+    assert sorted(f.name for f in out.rglob("*")) == ["ckpt", "epoch_1.pt"]
+    assert not p.dir.exists()
+
+
+def test_partial_of_other_parameters_or_code_is_discarded(tmp_path):
+    from workflow_scripts.store.resume import Partial, fingerprint
+
+    out = tmp_path / "run.pt"
+    Partial(out, fingerprint({"lr": 0.1}, "a")).save_state(5, {"w": 1})
+    assert Partial(out, fingerprint({"lr": 0.1}, "a")).latest_state()[0] == 5
+    assert Partial(out, fingerprint({"lr": 0.1}, "b")).latest_state() is None
+    Partial(out, fingerprint({"lr": 0.1}, "b")).save_state(5, {"w": 1})
+    assert Partial(out, fingerprint({"lr": 0.2}, "b")).latest_state() is None
+    p = Partial(out, fingerprint({"lr": 0.2}, "b"))
+    p.finalize(lambda tmp: tmp.write_text("done"))
+    assert out.read_text() == "done" and not p.dir.exists()

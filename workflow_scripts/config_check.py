@@ -58,7 +58,7 @@ def key_path(error):
 
 
 def describe(error):
-    """'config key wtm.train.lr: -1 is less than or equal to the minimum of 0'."""
+    """'config key <study>.train.lr: -1 is less than or equal to the minimum of 0'."""
     if error.validator in ("additionalProperties", "unevaluatedProperties"):
         # name the unexpected key itself, not only its parent; jsonschema's message
         # lists them as "('a', 'b' were unexpected)"

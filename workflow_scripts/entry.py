@@ -1,7 +1,7 @@
 """Which function a rule runs, and the digest of exactly the code that function runs.
 
 Convention: rule ``<package>_<stage>`` runs the adapter ``stage`` in
-``workflow_scripts/<package>/stages.py`` (``wtm_train`` -> ``wtm.stages.train``,
+``workflow_scripts/<package>/stages.py`` (``<study>_train`` -> ``<study>.stages.train``,
 ``claims_table`` -> ``claims.stages.table``). An adapter is a small function
 decorated with :func:`stage` that reads ``input/output/params/log/threads`` of the
 Snakemake job explicitly and calls one library function with named arguments.

@@ -1,19 +1,19 @@
 """Extraction of the race cubes from synthetic weights/data files (the training format)."""
 
 import json
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
-from snakemake.iocontainers import Namedlist
 
 from workflow_scripts.race import extract as ex
-from workflow_scripts.race import run_extract
 from workflow_scripts.race.metrics import alignment as al
 from workflow_scripts.race.metrics import clusters as cl
+from workflow_scripts.race.metrics import merging as mg
+from workflow_scripts.race.metrics import stable_cells as sc
 from workflow_scripts.store.checkpoints import save_checkpoint
-from workflow_scripts.store.cube import cube_config, open_cube
+from workflow_scripts.race.specs import ExtractOptions, StableCellOptions
+from workflow_scripts.store.cube import cube_config, open_cube, standard_attrs
 
 
 def synthetic_files(tmp_path, T=5, d=6, D=16, N=30, M=20, masks=False, seed=0):
@@ -47,12 +47,6 @@ def synthetic_files(tmp_path, T=5, d=6, D=16, N=30, M=20, masks=False, seed=0):
     return tmp_path / "weights.pt", tmp_path / "data.pt", weights, data
 
 
-def fake_snakemake(inputs, outputs, params, log=None):
-    return SimpleNamespace(input=Namedlist(fromdict=inputs), output=Namedlist(fromdict=outputs),
-                           params=Namedlist(fromdict=params), log=Namedlist(log or []),
-                           threads=1, rule="race_extract", wildcards=Namedlist())
-
-
 def test_snapshot_resolution():
     steps = np.array([0, 10, 20, 50, 100])
     loss = np.array([0.693, 0.693, 0.69, 0.4, 0.1])
@@ -71,15 +65,14 @@ def test_pruned_per_neuron():
     np.testing.assert_array_equal(pt, [2, 0, 1])
 
 
-def test_extract_run_via_entry_point(tmp_path):
-    wpath, dpath, weights, data = synthetic_files(tmp_path, masks=True)
+def test_extract_run_writes_both_cubes(tmp_path):
+    _, _, weights, data = synthetic_files(tmp_path, masks=True)
     out = {"dynamics": str(tmp_path / "cubes" / "dyn.nc"),
            "similarity": str(tmp_path / "cubes" / "sim.nc")}
     config = {"race": {"hidden": 6}, "seed": 0}
-    smk = fake_snakemake({"weights": str(wpath), "data": str(dpath)}, out,
-                         {"options": {"taus": [0.7, 0.95, 0.99], "snapshots": ["init", "before_drop", "end"]},
-                          "config": config, "run_id": "r0"}, log=[str(tmp_path / "log.txt")])
-    run_extract.main(smk)
+    ex.extract_run(weights, data, out["dynamics"], out["similarity"],
+                   attrs=standard_attrs("run r0", "race", config, run_id="r0"),
+                   options=ExtractOptions(taus=(0.7, 0.95, 0.99)))
     dyn = open_cube(out["dynamics"])
     sim = open_cube(out["similarity"])
     assert dyn.sizes == {"time": 5, "neuron": 6, "tau": 3}
@@ -110,27 +103,25 @@ def test_extract_run_via_entry_point(tmp_path):
     assert sim["merge_k"].values[-1] == sim["n_clusters"].sel(tau=0.99).values[-1]
     assert np.isfinite(sim["merge_relative_change"].values).all()
     assert json.loads(sim.attrs["snapshot_names"]) == ["init", "before_drop", "end"]
-    assert 0 <= sim.attrs["merge_accuracy_original"] <= 1
+    final = [weights[k][-1].numpy() for k in ("W1", "b1", "W2", "b2")]
+    assert sim.attrs["merge_accuracy_original"] == pytest.approx(
+        mg.accuracy(*final, data["x_test"].numpy(), data["y_test"].numpy()))
     dyn.close()
     sim.close()
 
 
-def test_stable_cells_entry_point(tmp_path):
-    _, dpath, _, _ = synthetic_files(tmp_path)
+def test_stable_cells_cube(tmp_path):
+    _, _, _, data = synthetic_files(tmp_path)
     out = tmp_path / "stable.nc"
-    smk = fake_snakemake({"data": str(dpath)}, {"stable_cells": str(out)},
-                         {"options": {"n_probes": 300, "seeds": [0, 1], "t_max": 50},
-                          "config": {}, "data_id": "d0"})
-    run_extract.main(smk)
+    options = StableCellOptions(n_probes=300, seeds=(0, 1), t_max=50, patience=5, chunk=128)
+    ex.extract_stable_cells(data, out, attrs=standard_attrs("d0", "race", {}), options=options)
     ds = open_cube(out)
     assert ds["stable_cells"].shape == (2, 2)
     np.testing.assert_array_equal(ds["probe_seed"].values, [0, 1])
     np.testing.assert_array_equal(ds["alignment"].values, [1, -1])
-    assert (ds["stable_cells"].values >= 0).all()
+    X, y = data["x_train"].numpy(), data["y_train"].numpy()
+    for i, seed in enumerate((0, 1)):
+        for j, a in enumerate((1, -1)):
+            assert ds["stable_cells"].values[i, j] == sc.stable_cell_count(
+                X, y, n_probes=300, seed=seed, alignment=a, t_max=50, patience=5, chunk=128)
     ds.close()
-
-
-def test_unknown_outputs(tmp_path):
-    smk = fake_snakemake({}, {"other": str(tmp_path / "x")}, {})
-    with pytest.raises(SystemExit):
-        run_extract.main(smk)

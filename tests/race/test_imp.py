@@ -3,7 +3,9 @@ import json
 import pytest
 import torch
 
-from workflow_scripts.race import imp, train as T
+from workflow_scripts.race import imp
+from workflow_scripts.race import train as T
+from workflow_scripts.race.stacked import RunSpec, init_weights
 
 
 def weights(seed=0, d=30, D=40):
@@ -30,6 +32,12 @@ def test_exact_sparsity_and_nested_masks(sparsity, output_layer):
     alive = sum(int(masks[k].sum()) for k in names)
     assert alive == round(n * (1 - sparsity))
     assert abs((1 - alive / n) - sparsity) <= 1 / n
+
+
+def test_keep_counts_round_to_nearest_not_down():
+    # the smoke network's 16416 prunable weights at 70 %: 4924.8 kept -> 4925 (int() gives 4924)
+    assert imp.keep_count(16416, 0.7, 3, 3) == 4925
+    assert imp.keep_count(16416, 0.2, 1, 3) == round(16416 * 0.8 ** (1 / 3)) == 15239
 
 
 def test_per_round_fraction_matches_methods():
@@ -73,7 +81,7 @@ def test_pruned_per_neuron_counts_row_and_column():
 
 
 def test_rewind_and_record():
-    init = T.init_weights(0, 1e-3, 6, 8)
+    init = init_weights(0, 1e-3, 6, 8)
     m = imp.prune(weights(0, 6, 8), imp.full_masks(init), 20)
     w = imp.rewind(init, m)
     assert torch.all(w["W1"][~m["W1"]] == 0)
@@ -92,14 +100,14 @@ def test_imp_rounds_end_to_end_reach_target(torch_one_thread):
     y = (x[:, :8].sum(1) > x[:, 8:16].sum(1)).long()
     data = {"x_train": x, "y_train": y, "x_test": x, "y_test": y}
     kw = dict(hidden=10, total_steps=60, ckpt_steps=[0, 60], lr=0.05)
-    dense = T.train_runs(data, [T.RunSpec(seed=0, sigma0=0.1)], **kw)[0]
+    dense = T.train_runs(data, [RunSpec(seed=0, sigma0=0.1)], **kw)[0]
     n = dense["W1"][0].numel() + dense["W2"][0].numel()
     prev, names = dense, imp.prunable_names(True)
     for r in range(1, 4):
         masks, keep = imp.next_round_masks(imp.final_weights(prev), imp.run_masks(prev, names),
                                            n, 0.5, r, 3)
         init = imp.rewind(imp.initial_weights(dense), masks)
-        prev = T.train_runs(data, [T.RunSpec(seed=0, sigma0=0.1, init=init, mask_W1=masks["W1"],
+        prev = T.train_runs(data, [RunSpec(seed=0, sigma0=0.1, init=init, mask_W1=masks["W1"],
                                              mask_W2=masks["W2"])], **kw)[0]
         alive = int((prev["W1"][-1] != 0).sum() + (prev["W2"][-1] != 0).sum())
         assert alive <= keep and int(prev["mask_W1"].sum() + prev["mask_W2"].sum()) == keep

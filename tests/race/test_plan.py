@@ -1,40 +1,34 @@
-"""The race artifact plan and the entry points, on the smoke config and fake data."""
+"""The race artifact plan (ids, records, cross-field checks) and the stage library
+functions chained as the rules chain them, on the smoke config and fake data."""
 
 import copy
 import json
+from dataclasses import asdict
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import torch
-import yaml
 
-from workflow_scripts.config_check import validate_config
-from workflow_scripts.race import entry, plan as rp
+from workflow_scripts.config_check import ConfigError, validate_config
+from workflow_scripts.race import imp, plan as rp
+from workflow_scripts.race.data import write_binary_dataset
+from workflow_scripts.race.specs import ImpSpec
+from workflow_scripts.race.stacked import RunSpec
+from workflow_scripts.race.train import train_runs
 from workflow_scripts.store.checkpoints import load_checkpoint
+from workflow_scripts.study import REPO, load_config
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def merged(base, over):
-    out = copy.deepcopy(base)
-    for k, v in over.items():
-        out[k] = merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
+SMOKE = REPO / "configs" / "smoke.yaml"
 
 
 @pytest.fixture
 def config():
-    base = yaml.safe_load((ROOT / "config.yaml").read_text())
-    smoke = yaml.safe_load((ROOT / "configs" / "smoke.yaml").read_text())
-    cfg = merged(base, smoke)
-    validate_config(cfg, ROOT / "schemas")
-    return cfg
+    return load_config(SMOKE)
 
 
 def test_default_config_is_valid_and_plans_the_grid():
-    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
-    validate_config(cfg, ROOT / "schemas")
+    cfg = load_config()
     p = rp.build_plan(cfg)
     race = cfg["race"]
     n_grid = len(race["grid"]["sigma0"]) * len(race["grid"]["n_train"]) * len(race["grid"]["seeds"])
@@ -52,37 +46,68 @@ def test_ids_are_stable_and_new_sparsity_adds_only_its_rounds(config):
     more["race"]["imp"]["sparsities"] = config["race"]["imp"]["sparsities"] + [0.7]
     b = rp.build_plan(more)
     assert set(a.imp) < set(b.imp)
-    assert {b.imp[i]["sparsity"] for i in set(b.imp) - set(a.imp)} == {0.7}
+    assert {b.imp[i]["spec"].sparsity for i in set(b.imp) - set(a.imp)} == {0.7}
     assert set(a.stacks) == set(b.stacks) and set(a.cubes) == set(b.cubes)
     lr = copy.deepcopy(config)
     lr["race"]["train"]["lr"] = 0.002
     assert not set(rp.build_plan(lr).runs) & set(a.runs)
 
 
-def test_figure_records_follow_the_figures_contract(config):
+def test_ids_hash_resolved_options_not_the_written_ones(config):
+    """A default written out or left out is the same artifact; a changed value is not."""
+    implicit = copy.deepcopy(config)
+    implicit["race"]["extract"].pop("rel_threshold", None)
+    implicit["race"]["stable_cells"].pop("augment_bias", None)
+    explicit = copy.deepcopy(implicit)
+    explicit["race"]["extract"].update(drop_fraction=0.1, weighting="simplified",
+                                       sample_chunk=2048, rel_threshold=0.01)
+    explicit["race"]["stable_cells"]["augment_bias"] = False
+    a, b = rp.build_plan(implicit), rp.build_plan(explicit)
+    assert set(a.cubes) == set(b.cubes) and set(a.stable) == set(b.stable)
+    assert all(c["config"]["options"]["drop_fraction"] == 0.1 for c in a.cubes.values())
+    assert all(s["config"]["options"]["augment_bias"] is False for s in a.stable.values())
+    other = copy.deepcopy(implicit)
+    other["race"]["extract"]["drop_fraction"] = 0.2
+    other["race"]["stable_cells"]["augment_bias"] = True
+    c = rp.build_plan(other)
+    assert not set(c.cubes) & set(a.cubes) and not set(c.stable) & set(a.stable)
+
+
+def test_record_files_follow_the_figures(config):
     p = rp.build_plan(config)
-    recs = rp.figure_records(p, "fig5")
-    assert {"sigma0", "N", "d", "seed", "dynamics", "similarity"} <= set(recs[0])
-    assert any("pruned" in r for r in recs)
-    assert all(r["d"] == config["race"]["train"]["hidden"] for r in recs)
-    assert len(rp.figure_records(p, "fig3")) == len(set(p.grid_runs) | set(p.sweep_runs))
-    assert all("stable_cells" in r for r in rp.figure_records(p, "fig7"))
+    fig5 = p.record_files("fig5")
+    assert len(fig5["dynamics"]) == len(fig5["similarity"]) == len(p.grid_runs)
+    assert len(fig5["masks"]) == len(p.imp) and all(m.endswith(f"masks{p.rounds}.pt") for m in fig5["masks"])
+    assert "masks" not in p.record_files("fig4")
+    assert len(p.record_files("fig3")["dynamics"]) == len(set(p.grid_runs) | set(p.sweep_runs))
+    assert len(p.record_files("fig7")["stable_cells"]) == len(p.stable)
 
 
-def smk(rule, input, output, params, tmp_path):
-    ns = SimpleNamespace
-    out = ns(**output) if isinstance(output, dict) else output
-    if isinstance(output, dict):
-        out.keys = lambda: output.keys()
-    return ns(rule=rule, input=ns(**input), output=out, params=ns(**params),
-              log=[str(tmp_path / f"{rule}.log")], threads=1)
+@pytest.mark.parametrize("change, keys", [
+    (lambda r: r["data"].update(groups=[[0, 5], [5, 8]]), ["race.data.groups", "both"]),
+    (lambda r: r["grid"].update(n_train=[20, 24004]), ["race.grid.n_train", "race.data.groups", "6001", "6000"]),
+    (lambda r: r["data"].update(n_test=4002), ["race.data.n_test", "1001", "1000"]),
+    (lambda r: r["train"].update(batch_size=3), ["race.grid.n_train", "race.train.batch_size"]),
+    (lambda r: r["imp"].update(seeds=[0, 7]), ["race.imp.seeds", "race.grid.seeds"]),
+])
+def test_contradicting_values_are_rejected_before_any_job(config, change, keys):
+    change(config["race"])
+    with pytest.raises(ConfigError) as err:
+        validate_config(config)
+    for key in keys:
+        assert key in str(err.value)
 
 
-class Outputs(list):
-    """Stands in for Snakemake's output list (indexable)."""
+def test_rules_inputs_chain_imp_rounds(config):
+    p = rp.build_plan(config)
+    imp_id = next(iter(p.imp))
+    first = p.imp_inputs(SimpleNamespace(imp_id=imp_id, r="1"))
+    third = p.imp_inputs(SimpleNamespace(imp_id=imp_id, r="3"))
+    assert "prev" not in first and third["prev"] == rp.imp_round_file(imp_id, 2)
+    assert first["stack"] == rp.stack_dir(p.runs[p.imp[imp_id]["run_id"]]["stack_id"])
 
 
-def test_entry_points_data_train_imp(tmp_path, config, fake_writers):
+def test_data_train_and_imp_rounds_chain_as_the_rules_do(tmp_path, config, fake_writers):
     fake_writers["idx"](tmp_path / "src" / "FashionMNIST" / "raw", per_class_train=12)
     config["data_dir"] = str(tmp_path / "src")
     config["race"]["grid"]["n_train"] = [20]
@@ -92,36 +117,37 @@ def test_entry_points_data_train_imp(tmp_path, config, fake_writers):
     config["race"]["checkpoints"] = {"dense_until": 10, "dense_every": 5, "n_log": 3}
     p = rp.build_plan(config)
     for data_id, spec in p.datasets.items():
-        entry.main(smk("race_data", {}, Outputs([str(tmp_path / f"{data_id}.pt")]),
-                       {"spec": spec}, tmp_path))
+        write_binary_dataset(tmp_path / f"{data_id}.pt", spec)
     stack_id, stack = next(iter(p.stacks.items()))
+    data = load_checkpoint(tmp_path / f"{stack['data_id']}.pt")
     stack_dir = tmp_path / "stacks" / stack_id
-    entry.main(smk("race_train", {"data": str(tmp_path / f"{stack['data_id']}.pt")},
-                   Outputs([str(stack_dir)]),
-                   {"runs": stack["runs"], "hidden": stack["hidden"], "train": stack["train"],
-                    "resume_every": 20, "device": "cpu"}, tmp_path))
+    t = stack["train"]
+    train_runs(data, [RunSpec(seed=r["seed"], sigma0=r["sigma0"]) for r in stack["runs"]],
+               hidden=stack["hidden"], total_steps=t["total_steps"],
+               ckpt_steps=t["checkpoint_steps"], lr=t["lr"], momentum=t["momentum"],
+               batch_size=t["batch_size"], window=t["window"], method=t["method"],
+               out=stack_dir, names=[r["run_id"] for r in stack["runs"]])
     files = sorted(f.name for f in stack_dir.iterdir())
     assert files == sorted(f"{r['run_id']}.pt" for r in stack["runs"])
     run = load_checkpoint(stack_dir / files[0])
-    assert run["steps"].tolist() == stack["train"]["checkpoint_steps"]
+    assert run["steps"].tolist() == list(t["checkpoint_steps"])
 
     imp_id, info = next((i, v) for i, v in p.imp.items()
                         if p.runs[v["run_id"]]["stack_id"] == stack_id)
-    prev = None
+    dense = load_checkpoint(stack_dir / f"{info['run_id']}.pt")
+    spec = ImpSpec(**asdict(info["spec"]))
+    n = 16 * 1024 + 2 * 16
+    prev = dense
     for r in range(1, p.rounds + 1):
-        out = {"run": str(tmp_path / "imp" / f"round{r}.pt"),
-               "masks": str(tmp_path / "imp" / f"masks{r}.pt")}
-        inputs = {"data": str(tmp_path / f"{stack['data_id']}.pt"), "stack": str(stack_dir)}
-        if prev:
-            inputs["prev"] = prev
-        entry.main(smk("race_imp_round", inputs, out,
-                       {"imp_id": imp_id, "run_id": info["run_id"], "round": r,
-                        "spec": {k: v for k, v in info["spec"].items() if k != "run"},
-                        "train": info["train"], "resume_every": 20, "device": "cpu"}, tmp_path))
-        prev = out["run"]
+        out_run, out_masks = tmp_path / "imp" / f"round{r}.pt", tmp_path / "imp" / f"masks{r}.pt"
+        keep, n_prunable = imp.run_round(data, dense, prev, run_id=info["run_id"], imp_id=imp_id,
+                                         round_index=r, spec=spec, train=info["train"],
+                                         out_run=out_run, out_masks=out_masks, resume_every=20,
+                                         device="cpu")
+        assert n_prunable == n and keep == imp.keep_count(n, spec.sparsity, r, p.rounds)
+        prev = load_checkpoint(out_run)
     masks = load_checkpoint(tmp_path / "imp" / f"masks{p.rounds}.pt")
     meta = json.loads(masks["meta"])
-    assert meta["alive"] == meta["keep"] == round(meta["n_prunable"] * (1 - info["sparsity"]))
-    assert masks["pruned_per_neuron"].sum() == meta["n_prunable"] - meta["alive"]
-    final = load_checkpoint(prev)
-    assert torch.all(final["W1"][-1][~final["mask_W1"]] == 0)
+    assert meta["alive"] == meta["keep"] == round(n * (1 - spec.sparsity))
+    assert masks["pruned_per_neuron"].sum() == n - meta["alive"]
+    assert torch.all(prev["W1"][-1][~prev["mask_W1"]] == 0)

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.workflow
 
 FIGS = ["fig1", "fig3", "fig4", "fig5", "fig7"]
 RACE_TARGETS = [f"results/figs/race/{f}.pdf" for f in FIGS] + [
-    "results/tables/race/table1.csv", "results/tables/race/table1.tex"]
+    "results/tables/race/table1.csv", "results/tables/race/table1.tex", "results/claims/race.csv"]
 OVERLAY = "data_dir: {data_dir}\nrace:\n  train:\n    steps: 300\n"
 
 
@@ -59,19 +59,10 @@ def _open(path):
 
 def _smoke_config(overlay):
     """configs/smoke.yaml + overlay merged into config.yaml, validated, as the rules see it."""
-    import yaml
-
     from workflow_scripts.race.plan import build_plan
+    from workflow_scripts.study import load_config
 
-    def merge(a, b):
-        for k, v in b.items():
-            a[k] = merge(a.get(k, {}), v) if isinstance(v, dict) and isinstance(a.get(k), dict) else v
-        return a
-
-    repo = SMOKE.parents[1]
-    cfg = yaml.safe_load((repo / "config.yaml").read_text())
-    for extra in (SMOKE, overlay):
-        merge(cfg, yaml.safe_load(Path(extra).read_text()))
+    cfg = load_config(SMOKE, overlay)
     return cfg, build_plan(cfg)
 
 
@@ -81,18 +72,12 @@ def plan(race_build):
 
 
 @pytest.fixture(scope="module")
-def records(workdir, plan):
-    """Loaded figure records of the default grid (cubes + IMP pruned counts)."""
-    from workflow_scripts.figures.race import load_records
-    from workflow_scripts.race.plan import figure_records
+def ctx(workdir, plan):
+    """What the race claims read: the smoke cubes, opened, as the claims table does."""
+    from workflow_scripts.race.claims import CLAIMS
 
-    raw = figure_records(plan, "fig1")
-    for rec in raw:
-        for key in ("dynamics", "similarity"):
-            rec[key] = str(Path(workdir) / rec[key])
-        if "pruned" in rec:
-            rec["pruned"] = {s: str(Path(workdir) / p) for s, p in rec["pruned"].items()}
-    return load_records(raw)
+    inputs = {k: [str(Path(workdir) / p) for p in v] for k, v in plan.claims_inputs().items()}
+    return CLAIMS.load(inputs, plan.claims_options())
 
 
 # ---------------------------------------------------------------------------------
@@ -169,20 +154,22 @@ def test_new_sparsity_adds_only_its_imp_rounds(race_build, tmp_path):
     rules = sorted({rule for rule, _ in jobs})
     # no data, training, extraction or stable-cell job: only the new rounds + the
     # figures that read IMP masks
-    assert rules == ["race_figure", "race_imp_round"], jobs
+    assert rules == ["claims_table", "race_figure", "race_imp_round"], jobs
     rounds = [out for rule, out in jobs if rule == "race_imp_round"]
     from workflow_scripts.race.plan import build_plan
 
     cfg = _smoke_config(overlay)[0]
     cfg["race"]["imp"]["sparsities"] = [0.5, 0.2]
     new_plan = build_plan(cfg)
-    new_ids = [i for i, v in new_plan.imp.items() if v["sparsity"] == 0.2]
+    new_ids = [i for i, v in new_plan.imp.items() if v["spec"].sparsity == 0.2]
     assert len(new_ids) == 4  # 2 sigma0 x 2 N, seed 0
     assert len(rounds) == 3 * len(new_ids)
     assert all("-p0.2-" in out for out in rounds)
-    # the figures whose inputs are the IMP masks (fig1, fig5); not fig3/fig4/fig7/table1
+    # the figures whose inputs are the IMP masks (fig1, fig5) and the claims table;
+    # not fig3/fig4/fig7/table1
     assert sorted(out for rule, out in jobs if rule == "race_figure") == [
         "results/figs/race/fig1.pdf", "results/figs/race/fig5.pdf"]
+    assert [out for rule, out in jobs if rule == "claims_table"] == ["results/claims/race.csv"]
     # the existing 50 % rounds stay where they are
     assert len(list((_results(workdir) / "race" / "imp").glob("*-p0.5-*/masks3.pt"))) == 4
 
@@ -236,46 +223,54 @@ def test_figure_option_outside_the_grid_rejected_before_any_job(tmp_path):
 
 
 # ---------------------------------------------------------------------------------
-# claims (issue 3) on the smoke cubes
+# claims on the smoke cubes (the functions the claims table runs)
 
 
-def test_small_init_neurons_align_into_fewer_clusters(records):
-    from workflow_scripts.figures.race import claim_clusters_vs_neurons, select
+def test_claims_table_rows_come_from_the_claim_functions(workdir, ctx):
+    from workflow_scripts.claims.table import read_table
+    from workflow_scripts.race.claims import CLAIMS
 
-    small = select(records, sigma0=1e-5)
+    rows = {r["claim"]: r for r in read_table(_results(workdir) / "claims" / "race.csv")}
+    assert list(rows) == [c.key for c in CLAIMS]
+    for claim in CLAIMS:
+        assert rows[claim.key]["verdict"] == claim.measure(ctx).verdict, claim.key
+        assert rows[claim.key]["size"] == "smoke"
+
+
+def test_small_init_neurons_align_into_fewer_clusters(ctx):
+    from workflow_scripts.race import records as rec
+
+    small = rec.select(ctx["grid"], sigma0=1e-5)
     assert len(small) == 4
-    for rec in small:
-        n_all, n_large, neurons = claim_clusters_vs_neurons(rec["dynamics"], tau=0.95)
-        assert n_all < neurons, (rec["run_id"], n_all, neurons)
-        assert n_large <= n_all
+    for r in small:
+        n_all = rec.final_clusters(r["dynamics"], 0.95)
+        n_large = rec.final_clusters(r["dynamics"], 0.95, large=True)
+        assert n_large <= n_all < r["dynamics"].sizes["neuron"], (r["run_id"], n_all, n_large)
 
 
-def test_final_norm_grows_with_early_alignment(records):
-    from workflow_scripts.figures.race import claim_norm_alignment_spearman, select
+def test_final_norm_grows_with_early_alignment(ctx):
+    from workflow_scripts.race.claims import CLAIMS
 
-    rhos = []
-    for rec in select(records, sigma0=1e-5):
-        rho, _, n = claim_norm_alignment_spearman(rec["dynamics"], step=20)
-        assert n >= 8
-        rhos.append(rho)
-    assert np.mean(rhos) > 0.5 and min(rhos) > 0.2, rhos
+    result = CLAIMS["early_alignment_predicts_norm"].measure(ctx)
+    assert result.holds, result.values
 
 
 def test_imp_reaches_the_exact_target_sparsity(workdir, plan):
+    from workflow_scripts.race.imp import keep_count
     from workflow_scripts.store.checkpoints import load_checkpoint
 
     assert len(plan.imp) == 4 and plan.rounds == 3  # 2 sigma0 x 2 N, seed 0, 50 %
     total = 16 * 1024 + 2 * 16  # W1 and W2 are pruned (prune_output_layer: true)
     for imp_id, info in plan.imp.items():
         folder = _results(workdir) / "race" / "imp" / imp_id
+        sparsity = info["spec"].sparsity
         previous = None
         for r in range(1, plan.rounds + 1):
             masks = load_checkpoint(folder / f"masks{r}.pt")
             kept = [masks[k].bool() for k in ("mask_W1", "mask_W2")]
             assert sum(m.numel() for m in kept) == total
             alive = sum(int(m.sum()) for m in kept)
-            # each round keeps round(n (1 - s)^(r/R)); round R: exactly n (1 - s)
-            assert alive == round(total * (1 - info["sparsity"]) ** (r / plan.rounds)), (imp_id, r)
+            assert alive == keep_count(total, sparsity, r, plan.rounds), (imp_id, r)
             if previous is not None:  # a pruned weight never comes back
                 assert all(bool((p | ~m).all()) for p, m in zip(previous, kept))
             previous = kept
@@ -284,18 +279,31 @@ def test_imp_reaches_the_exact_target_sparsity(workdir, plan):
             assert bool((run["W1"][-1][~kept[0]] == 0).all())
             assert bool((run["W2"][-1][~kept[1]] == 0).all())
         zeros = sum(int((~m).sum()) for m in previous)
-        assert zeros == total - int(total * (1 - info["sparsity"]))  # 8208 of 16416
+        assert zeros == total - keep_count(total, sparsity, plan.rounds, plan.rounds)
         assert masks["pruned_per_neuron"].sum() == zeros
 
 
-def test_merging_at_tau_099_keeps_accuracy(records):
-    from workflow_scripts.figures.race import claim_merge_change, select
+def test_merging_at_tau_099_keeps_accuracy(ctx):
+    from workflow_scripts.race.claims import CLAIMS
 
-    # relative change in percent: below 1 % (i.e. a fraction < 0.01)
-    assert claim_merge_change(records, tau=0.99) < 1.0
+    result = CLAIMS["merge_099_costs_nothing"].measure(ctx)
+    assert result.holds, result.values
     # and merging did something: at small init the clusters at 0.99 replace many neurons
-    for rec in select(records, sigma0=1e-5):
-        sim = rec["similarity"]
-        k = int(sim["merge_k"].sel(tau=0.99, method="nearest"))
-        assert k < sim.sizes["neuron"], (rec["run_id"], k)
-        assert sim.attrs["merge_accuracy_original"] > 0.9  # a trained network to merge
+    for r in ctx["grid"]:
+        if r["sigma0"] == 1e-5:
+            sim = r["similarity"]
+            assert int(sim["merge_k"].sel(tau=0.99, method="nearest")) < sim.sizes["neuron"]
+            assert sim.attrs["merge_accuracy_original"] > 0.9  # a trained network to merge
+
+
+def test_catalog_opens_race_artifacts_by_label(workdir, monkeypatch):
+    from workflow_scripts.store import catalog
+
+    monkeypatch.chdir(workdir)
+    assert {"data", "run", "cube", "similarity", "imp", "imp_masks", "stable_cells", "figure",
+            "table"} <= set(catalog.find("race")["kind"])
+    ds = catalog.open_many("race", "cube", concat_dim="seed", N=40, sigma0=1e-5, d=16)
+    assert ds["norm_product"].dims == ("seed", "time", "neuron") and ds.sizes["seed"] == 2
+    masks = catalog.open("race", "imp_masks", N=20, sigma0=1e-3, round=3)
+    assert int(masks["pruned_per_neuron"].sum()) > 0
+    assert list(catalog.open("race", "table")["tau"].unique()) == [0.7, 0.95, 0.99]

@@ -2,7 +2,7 @@
 
 A study declares its claims once, in ``workflow_scripts/<study>/claims.py``::
 
-    CLAIMS = Claims("wtm", load=open_inputs)
+    CLAIMS = Claims("<study>", load=open_inputs)
 
     @CLAIMS.claim("spread", figure="fig2", statement="...", threshold="...")
     def spread(ctx):

@@ -10,8 +10,8 @@ class MLP(nn.Sequential):
     """widths [n_in, h_1, ..., n_out]; PyTorch's default Linear init, layers created
     in order (so a seed gives the same weights as hand-built nn.Linear layers).
 
-    bias: one bool for every layer or one per layer (the samplesets networks have a
-    bias in the first layer only). squeeze: drop a single output unit's axis (a logit).
+    bias: one bool for every layer or one per layer (e.g. a bias in the first
+    layer only). squeeze: drop a single output unit's axis (a logit).
     """
 
     def __init__(self, widths, bias=True, activation="relu", squeeze=False):

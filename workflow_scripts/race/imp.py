@@ -126,12 +126,9 @@ def initial_weights(run):
 
 def run_masks(run, names):
     """Masks of a training output (all True for a dense run)."""
-    if "mask_W1" in run:
-        masks = {"W1": run["mask_W1"], "W2": run["mask_W2"]}
-    else:
-        masks = {"W1": torch.ones_like(run["W1"][-1], dtype=torch.bool),
-                 "W2": torch.ones_like(run["W2"][-1], dtype=torch.bool)}
-    return {k: masks[k] for k in names}
+    if "mask_W1" not in run:
+        return full_masks(final_weights(run), names)
+    return {k: {"W1": run["mask_W1"], "W2": run["mask_W2"]}[k] for k in names}
 
 
 def run_round(data, dense, prev, *, run_id, imp_id, round_index, spec, train, out_run, out_masks,

@@ -7,9 +7,11 @@ never edited by hand. Rows whose files were deleted are dropped at each rebuild,
 of artifacts built under other configurations stay as long as their files exist.
 
     from workflow_scripts.store import catalog
-    catalog.find(study="race", kind="cube", N=800, sigma0=1e-5)       # a pandas table
-    ds = catalog.open(study="race", kind="cube", N=800, sigma0=1e-5, seed=0)
-    ds = catalog.open_many(study="race", kind="cube", N=800, sigma0=1e-5, concat_dim="seed")
+    catalog.find(study=STUDY, kind="cube", N=800, sigma0=1e-5)       # a pandas table
+    ds = catalog.open(study=STUDY, kind="cube", N=800, sigma0=1e-5, seed=0)
+    ds = catalog.open_many(study=STUDY, kind="cube", N=800, sigma0=1e-5, concat_dim="seed")
+
+(README's cube section shows it on the studies' own labels.)
 
 A query key matches a label of the artifact (the study's names: ``N``, ``seed``,
 ``sigma_train``...) or, failing that, any resolved parameter whose dotted path ends

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from .snakemake_runner import REPO, SMOKE, VENV_BIN, run_snakemake, snakemake_env, write_overlay
+from ..snakemake_runner import REPO, SMOKE, VENV_BIN, run_snakemake, snakemake_env, write_overlay
 
 pytestmark = pytest.mark.workflow
 
@@ -54,7 +54,7 @@ def test_killed_training_resumes_to_the_same_cube(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)  # snakemake and its job, no clean-up
         proc.wait()
     assert not list(runs.glob("*/checkpoints")), "a final output exists after the kill"
-    assert list(runs.glob("*/checkpoints.partial/resume.pt"))
+    assert list(runs.glob("*/checkpoints.partial/state-*.pt"))
 
     run_snakemake(killed, "--unlock", configfiles=configs)
     run_snakemake(killed, target, configfiles=configs)

@@ -3,11 +3,13 @@ import torch
 
 from workflow_scripts.store.checkpoints import load_checkpoint
 from workflow_scripts.wtm import data, train
-from workflow_scripts.wtm.train import TrainSpec, checkpoint_epochs, list_checkpoints, train_run
+from workflow_scripts.wtm.checkpoints import list_checkpoints
+from workflow_scripts.wtm.specs import PatternSpec, TrainSpec, checkpoint_epochs
+from workflow_scripts.wtm.train import train_run
 
 
 def small_data(sigma=0.3):
-    spec = data.PatternSpec(n_features=60, n_patterns=6, active_per_pattern=5,
+    spec = PatternSpec(n_features=60, n_patterns=6, active_per_pattern=5,
                             overlapping_masks=False, train_per_pattern=10, test_per_pattern=5,
                             pattern_seed=1, sigma=sigma)
     arrays = data.generate(spec, "train")
@@ -31,7 +33,7 @@ def test_training_stops_at_target_accuracy_and_dumps_schedule(tmp_path):
     x, y = small_data(sigma=0.1)
     out = tmp_path / "ckpt"
     history = train_run(x, y, spec(target_train_accuracy=1.0, max_epochs=200), out,
-                        torch.device("cpu"), progress=False)
+                        torch.device("cpu"), show_progress=False)
     last_epoch, _, last_acc = history[-1]
     assert last_acc == 1.0 and last_epoch < 200
     epochs = [int(load_checkpoint(f)["epoch"]) for f in list_checkpoints(out)]
@@ -45,7 +47,7 @@ def test_resume_after_crash_is_bit_identical(tmp_path, monkeypatch, batch_size, 
     x, y = small_data()
     s = spec(batch_size=batch_size, optimizer=optimizer, momentum=0.5 if optimizer == "sgd" else 0.0)
     ref_dir = tmp_path / "ref"
-    train_run(x, y, s, ref_dir, torch.device("cpu"), progress=False)
+    train_run(x, y, s, ref_dir, torch.device("cpu"), show_progress=False)
 
     # crash in the middle of epoch 17 (after resume states were saved at 4 and 14)
     calls = {"n": 0}
@@ -60,10 +62,12 @@ def test_resume_after_crash_is_bit_identical(tmp_path, monkeypatch, batch_size, 
     out = tmp_path / "run"
     monkeypatch.setattr(train, "_dump", crashing_dump)
     with pytest.raises(KeyboardInterrupt):
-        train_run(x, y, s, out, torch.device("cpu"), progress=False)
-    assert not out.exists() and (tmp_path / "run.partial" / "resume.pt").exists()
+        train_run(x, y, s, out, torch.device("cpu"), show_progress=False)
+    # resume states at the sparse dumps 14 (and 4 < dense_until: none), the newest kept
+    assert not out.exists()
+    assert [p.name for p in (tmp_path / "run.partial").glob("state-*.pt")] == ["state-000000014.pt"]
     monkeypatch.setattr(train, "_dump", real_dump)
-    history = train_run(x, y, s, out, torch.device("cpu"), progress=False)
+    history = train_run(x, y, s, out, torch.device("cpu"), show_progress=False)
     assert history[0][0] == 0 and len(history) == 31  # history survives the resume
     for ref, got in zip(list_checkpoints(ref_dir), list_checkpoints(out), strict=True):
         a, b = load_checkpoint(ref), load_checkpoint(got)
@@ -84,13 +88,13 @@ def test_stale_resume_state_from_other_code_is_discarded(tmp_path, monkeypatch, 
 
     monkeypatch.setattr(train, "_minibatch_epoch", crash_at_epoch_16)
     with pytest.raises(KeyboardInterrupt):
-        train_run(x, y, spec(batch_size=4), out, torch.device("cpu"), code="old", progress=False)
+        train_run(x, y, spec(batch_size=4), out, torch.device("cpu"), code="old", show_progress=False)
     monkeypatch.undo()
-    assert (tmp_path / "run.partial" / "resume.pt").exists()
+    assert list((tmp_path / "run.partial").glob("state-*.pt"))
     # same directory, different code version: must start from scratch, not resume
     with caplog.at_level("WARNING"):
-        history = train_run(x, y, spec(batch_size=4), out, torch.device("cpu"), code="new", progress=False)
-    assert "discarding resume state" in caplog.text
+        history = train_run(x, y, spec(batch_size=4), out, torch.device("cpu"), code="new", show_progress=False)
+    assert "discarding" in caplog.text and "other parameters or code" in caplog.text
     assert len(history) == 31
 
 

@@ -4,11 +4,11 @@ import h5py
 import pytest
 import xarray as xr
 
-from .snakemake_runner import SMOKE, WTM_FIGURES, planned_jobs, run_snakemake, write_overlay
+from ..snakemake_runner import SMOKE, planned_jobs, run_snakemake, write_overlay
+from .conftest import FIGURES as FIGS
+from .conftest import TARGETS as WTM_FIGURES
 
 pytestmark = pytest.mark.workflow
-
-FIGS = ["fig1", "fig2", "fig3", "fig4", "noise_generalization"]
 
 
 def test_every_figure_is_built(smoke_workdir):
@@ -94,3 +94,33 @@ def test_report_has_every_built_figure_with_caption(smoke_workdir):
     for fig in FIGS:
         assert any(n.endswith(f"{fig}.pdf") for n in names), fig
     assert "winner-take-most" in blob and "difficulty coefficient" in blob
+    assert any(n.endswith("wtm.csv") for n in names) and "Claims of the wtm study" in blob
+
+
+def test_claims_table_records_every_claim_at_smoke_size(smoke_workdir):
+    from workflow_scripts.claims.table import read_table
+    from workflow_scripts.wtm.claims import CLAIMS
+
+    rows = read_table(smoke_workdir / "results/claims/wtm.csv")
+    assert [r["claim"] for r in rows] == [c.key for c in CLAIMS]
+    assert {r["size"] for r in rows} == {"smoke"}
+    assert all(r["verdict"] in ("reproduced", "not reproduced") and r["measured"] for r in rows)
+
+
+def test_catalog_finds_and_opens_every_kind(smoke_workdir, monkeypatch):
+    from workflow_scripts.store import catalog
+
+    monkeypatch.chdir(smoke_workdir)
+    kinds = set(catalog.find("wtm")["kind"])
+    assert {"data", "run", "cube", "eval", "figure"} <= kinds
+    good = catalog.open("wtm", "cube", name="good")
+    assert good["preactivation"].dims == ("epoch", "neuron", "sample")
+    assert good.attrs["run_name"] == "good"
+    run = catalog.open("wtm", "run", name="linear")
+    assert run["spec"]["activation"] == "linear" and run["checkpoints"]
+    data = catalog.open("wtm", "data", sigma=0.4, split="test")
+    assert data["x"].shape[1] == 100
+    evals = catalog.open_many("wtm", "eval", concat_dim="sigma_train")
+    assert evals["test_accuracy"].dims == ("sigma_train", "sigma_test")
+    assert evals["sigma_train"].values.tolist() == [0.4, 1.2]
+    assert catalog.find("wtm", "cube", activation="linear")["name"].tolist() == ["linear"]
