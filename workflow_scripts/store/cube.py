@@ -33,10 +33,11 @@ class CubeWriter:
     chunks: per-variable chunk sizes, name -> {dim: size}, for dims other than
         ``grow_dim`` (default: one slice along ``grow_dim``, the whole of every other dim;
         smaller chunks let a reader fetch e.g. one neuron without reading every slice whole).
+    grow_attrs: attributes of the growing coordinate (long_name, units).
     """
 
     def __init__(self, path, *, grow_dim, grow_dtype, sizes, coords, variables, attrs,
-                 expected_length=None, chunks=None):
+                 expected_length=None, chunks=None, grow_attrs=None):
         self.path = Path(path)
         self.grow_dim = grow_dim
         self._atomic = atomic_path(self.path)
@@ -45,6 +46,7 @@ class CubeWriter:
             self._file = h5netcdf.File(tmp, "w")
             self._file.dimensions = {grow_dim: None, **sizes}
             self._grow = self._file.create_variable(grow_dim, (grow_dim,), grow_dtype)
+            self._grow.attrs.update(grow_attrs or {})
             for name, (dims, values, var_attrs) in coords.items():
                 values = np.asarray(values)
                 dtype = h5py.string_dtype() if values.dtype.kind in "US" else values.dtype
