@@ -50,15 +50,15 @@ def package_copy(tmp_path, monkeypatch):
     root = tmp_path / "workflow_scripts"
     shutil.copytree(entry.PACKAGE_ROOT, root, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(entry, "PACKAGE_ROOT", root)
-    for cached in (entry._parsed, entry.module_closure, entry.stage_code):
+    for cached in (entry._parsed, entry._file_imports, entry.module_closure, entry.stage_code):
         cached.cache_clear()
     yield root
-    for cached in (entry._parsed, entry.module_closure, entry.stage_code):
+    for cached in (entry._parsed, entry._file_imports, entry.module_closure, entry.stage_code):
         cached.cache_clear()
 
 
 def digests(*rules):
-    for cached in (entry._parsed, entry.module_closure, entry.stage_code):
+    for cached in (entry._parsed, entry._file_imports, entry.module_closure, entry.stage_code):
         cached.cache_clear()
     return {r: entry.stage_code(r) for r in rules}
 

@@ -109,20 +109,29 @@ def _parsed(file):
 
 
 @functools.lru_cache(maxsize=None)
+def _file_imports(module, file):
+    """Package modules imported anywhere in a file (top level or inside functions)."""
+    nodes = [n for n in ast.walk(_parsed(file)[1]) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    return tuple(_imported(nodes, module, file))
+
+
+@functools.lru_cache(maxsize=None)
 def module_closure(module):
     """Files of ``module`` and of every package module it imports, transitively
     (parent packages' ``__init__`` included: importing a.b.c runs them)."""
-    files, todo = set(), [module]
+    files, seen, todo = set(), set(), [module]
     while todo:
         name = todo.pop()
         parts = name.split(".")
         for i in range(1, len(parts) + 1):
-            file = module_file(".".join(parts[:i]))
-            if file is None or file in files:
+            prefix = ".".join(parts[:i])
+            if prefix in seen:
                 continue
-            files.add(file)
-            _, tree = _parsed(file)
-            todo += _imported(ast.walk(tree), ".".join(parts[:i]), file)
+            seen.add(prefix)
+            file = module_file(prefix)
+            if file is not None:
+                files.add(file)
+                todo += _file_imports(prefix, file)
     return frozenset(files)
 
 

@@ -7,7 +7,8 @@ from workflow_scripts.wtm.layca import Layca
 
 
 def reference_step(p, g, lr):
-    """The update rule exactly as written in METHODS.md, in float64."""
+    """The update rule exactly as workflow_scripts/wtm/layca.py's docstring writes it (after
+    Carbonnelle & De Vleeschouwer), in float64."""
     p, s = p.double(), g.double()
     n0 = p.norm()
     s = s - (torch.sum(s * p) / n0**2) * p

@@ -7,7 +7,7 @@ fully pruned) have no direction: their rows/columns are NaN and they get label -
 
 Clusters at threshold tau: connected components of the graph with an edge a-b where
 cos_sim(a, b) >= tau (scipy.sparse.csgraph.connected_components). Two counts are
-reported (STUDIES.md): over all valid neurons (lone low-norm neurons count as singleton
+reported (README, race section): over all valid neurons (lone low-norm neurons count as singleton
 clusters, as in the paper's Table 1 where k reaches d), and over the neurons whose
 norm product a_a is at least ``rel_threshold`` (1 %) of the largest; the second count
 re-runs the components on the subgraph of those neurons only (a small neuron cannot
