@@ -19,6 +19,7 @@ import torch
 from peak import matmul_gflops  # bench/peak.py (bench/ is on sys.path when run as a script)
 
 from workflow_scripts.race import train as T
+from workflow_scripts.race.stacked import RunSpec
 from workflow_scripts.race.reference import plain_sgd_run
 from workflow_scripts.runtime import configure_torch
 
@@ -39,7 +40,7 @@ def main(argv=None):
     x = torch.rand(args.n, 1024, generator=g)
     y = (torch.arange(args.n) % 2).long()
     data = {"x_train": x, "y_train": y, "x_test": x[:64], "y_test": y[:64]}
-    runs = [T.RunSpec(seed=s, sigma0=args.sigma0) for s in range(args.runs)]
+    runs = [RunSpec(seed=s, sigma0=args.sigma0) for s in range(args.runs)]
     flop_per_step = 4 * 4 * 1024 * args.hidden  # fwd W1 x + grad W1 (dominant matmuls)
     work = flop_per_step * args.runs * args.steps
 

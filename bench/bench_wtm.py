@@ -23,7 +23,8 @@ from workflow_scripts.runtime import configure_torch
 from workflow_scripts.store.cube import CubeWriter
 from workflow_scripts.wtm import data
 from workflow_scripts.wtm.extract import extract
-from workflow_scripts.wtm.train import TrainSpec, train_run
+from workflow_scripts.wtm.specs import TrainSpec
+from workflow_scripts.wtm.train import train_run
 
 
 def spec(epochs, dense_until, every):
@@ -34,7 +35,7 @@ def spec(epochs, dense_until, every):
 
 def timed_training(x, y, s, out):
     start = time.perf_counter()
-    train_run(x, y, s, out, torch.device("cpu"), progress=False)
+    train_run(x, y, s, out, torch.device("cpu"), show_progress=False)
     return time.perf_counter() - start
 
 
@@ -91,7 +92,7 @@ def main():
         start = time.perf_counter()
         with torch.no_grad():
             extract(tmp / "dump", train, test, "relu", 32, tmp / "cube.nc",
-                    {"config": {}}, train_per_pattern=100, progress=False)
+                    {"config": {}}, train_per_pattern=100, show_progress=False)
         t_extract = time.perf_counter() - start
         ratio_b = (t_dump + t_extract) / t_plain
         print(f"(b) training alone {t_plain:.1f} s; with checkpoint dumps {t_dump:.1f} s + "

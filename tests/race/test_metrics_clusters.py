@@ -44,7 +44,7 @@ def test_clusters_at_thresholds():
     lab90 = cl.cluster_labels(S, 0.90)
     assert cl.n_clusters(lab90) == 2
     assert lab90[3] == 0
-    np.testing.assert_array_equal(cl.cluster_sizes(lab90), [4, 2])
+    np.testing.assert_array_equal(np.bincount(lab90[lab90 >= 0]), [4, 2])  # size order
     a = np.linalg.norm(W1, axis=1) * np.linalg.norm(W2, axis=0)
     lab_all, n_all, lab_large, n_large = cl.cluster_counts(S, 0.99, a, rel_threshold=0.01)
     assert n_all == 3
@@ -66,7 +66,6 @@ def test_order_groups_clusters():
     weight = np.array([1.0, 3.0, 9.0, 2.0, 1.0, 2.0, 0.0])
     order = cl.cluster_order(labels, weight)
     np.testing.assert_array_equal(order, [1, 5, 4, 3, 0, 6, 2])
-    np.testing.assert_array_equal(cl.largest_cluster_members(labels), [1, 4, 5])
 
 
 def test_all_dead():

@@ -4,7 +4,6 @@ functions chained as the rules chain them, on the smoke config and fake data."""
 import copy
 import json
 from dataclasses import asdict
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest

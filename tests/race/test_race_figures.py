@@ -1,7 +1,6 @@
 """Race records, figures, Table 1 and claims from small synthetic cubes."""
 
 import csv
-import json
 
 import numpy as np
 import pytest

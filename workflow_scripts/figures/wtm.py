@@ -1,17 +1,13 @@
 """Figures of the WTM paper, one function per figure, from cubes only."""
 
-import logging
-
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 from matplotlib.lines import Line2D
 
-from ..store.cube import cube_config, open_cube
+from ..store.cube import cube_config
 from ..wtm import metrics
 from .style import CLASS_COLOURS, class_shades, save_figure
-
-log = logging.getLogger(__name__)
 
 
 def _sigma_train(ds):

@@ -140,22 +140,6 @@ def alignment_step(W1, b1, W2, b2, X, y, *, weighting="simplified",
     }
 
 
-def iter_alignment(W1, b1, W2, b2, X, y, **kwargs):
-    """Yield ``alignment_step`` for each time index of [T, ...] weight series (bounded memory).
-
-    The weight arrays may be torch tensors, numpy arrays or h5py datasets: only one time
-    slice is converted to float64 at a time.
-    """
-    for t in range(len(W1)):
-        yield alignment_step(_np(W1[t]), _np(b1[t]), _np(W2[t]), _np(b2[t]), X, y, **kwargs)
-
-
-def alignment_series(W1, b1, W2, b2, X, y, **kwargs):
-    """``alignment_step`` stacked over T: dict of arrays [T, d]."""
-    steps = list(iter_alignment(W1, b1, W2, b2, X, y, **kwargs))
-    return {k: np.stack([s[k] for s in steps]) for k in steps[0]}
-
-
 def _np(a):
     if hasattr(a, "detach"):
         a = a.detach().cpu().numpy()

@@ -104,14 +104,3 @@ def cluster_order(labels, weight=None):
     w = np.zeros(len(labels)) if weight is None else -np.nan_to_num(
         np.asarray(weight, dtype=np.float64), nan=-np.inf)
     return np.lexsort((np.arange(len(labels)), w, key_label))
-
-
-def cluster_sizes(labels):
-    """Sizes of clusters 0..k-1 (label order = size order)."""
-    labels = np.asarray(labels)
-    return np.bincount(labels[labels >= 0]) if (labels >= 0).any() else np.zeros(0, int)
-
-
-def largest_cluster_members(labels):
-    """Indices of the neurons in cluster 0 (the largest)."""
-    return np.flatnonzero(np.asarray(labels) == 0)
