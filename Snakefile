@@ -21,6 +21,7 @@ report: "report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/wtm.smk"
 include: "rules/race.smk"
+include: "rules/samplesets.smk"
 include: "rules/shared.smk"
 
 

@@ -1,0 +1,117 @@
+"""The binary activation cube (time, node, sample), bit-packed, and its reader (no torch).
+
+netCDF has no bit type and xarray cannot decode packed bits, so the file stores
+``active_bits`` (time, node, sample_byte) uint8: bit j % 8 of byte j // 8 (bitorder
+"little") is "sample j activates the node (pre-activation > 0)". One byte holds 8
+samples: 12000 samples x 2560 nodes take 3.84 MB per time point, 8x less than int8.
+Chunks hold one time point and 64 nodes, so one node's (time x sample) slice reads
+1/40 of the file. Coordinates of the unpacked cube are in the file too: ``sample`` with
+``class`` and ``source_index``, ``node`` with ``layer`` and ``unit``.
+
+    from workflow_scripts.samplesets.activations import read_activations
+    act = read_activations(path, node=100)              # DataArray bool (time, sample)
+    act = read_activations(path, node=slice(0, 320), time=slice(0, 10))
+    act.groupby("class").mean("sample")                 # f per class of node 100 over time
+
+The writer, ``extract_activations``, imports torch when called: reading needs only
+h5py, numpy and xarray.
+"""
+
+import logging
+
+import h5py
+import numpy as np
+import xarray as xr
+
+log = logging.getLogger(__name__)
+
+BITORDER = "little"
+VARIABLE = "active_bits"
+
+
+def pack(active):
+    """bool [..., n_samples] -> uint8 [..., ceil(n_samples / 8)]."""
+    return np.packbits(np.asarray(active, dtype=bool), axis=-1, bitorder=BITORDER)
+
+
+def unpack(bits, n_samples):
+    return np.unpackbits(np.asarray(bits, dtype=np.uint8), axis=-1, count=int(n_samples),
+                         bitorder=BITORDER).astype(bool)
+
+
+def read_activations(path, time=slice(None), node=slice(None)):
+    """Unpacked activations as a bool DataArray with the cube's coordinates.
+
+    ``time`` and ``node`` are positional indices (int or slice); an int drops the dim.
+    Reads only the chunks the selection touches (h5py), so one node is cheap.
+    """
+    with h5py.File(path, "r") as f:
+        var = f[VARIABLE]
+        order = _text(var.attrs["bitorder"])
+        if order != BITORDER:
+            raise ValueError(f"{path}: {VARIABLE} has bitorder {order!r}, expected {BITORDER!r}")
+        values = unpack(var[time, node, :], int(np.ravel(var.attrs["n_samples"])[0]))
+        steps, nodes = f["time"][time], f["node"][node]
+        layer, unit = f["layer"][node], f["unit"][node]
+        sample = {"sample": f["sample"][:], "class": ("sample", f["class"][:]),
+                  "source_index": ("sample", f["source_index"][:])}
+    dims, coords = [], dict(sample)
+    for name, sel, value in (("time", time, steps), ("node", node, nodes)):
+        if isinstance(sel, int):
+            coords[name] = value.item()
+        else:
+            dims.append(name)
+            coords[name] = value
+    node_dims = () if isinstance(node, int) else ("node",)
+    coords["layer"], coords["unit"] = (node_dims, layer), (node_dims, unit)
+    return xr.DataArray(values, dims=[*dims, "sample"], coords=coords, name="active",
+                        attrs={"long_name": "pre-activation > 0 on the validation sample"})
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def extract_activations(run_dir, data, spec, out, attrs, *, node_chunk=64, device="cpu",
+                        show_progress=True):
+    """Write the cube of a run's checkpoints (``extract`` makes the forward passes)."""
+    import torch
+
+    from ..progress import progress
+    from ..store.cube import CubeWriter
+    from .extract import STEP, _setup, node_coords, validation_passes
+    from .runs import checkpoints, list_checkpoints
+
+    net, x, _, _ = _setup(spec, data, device)
+    n_samples, n_nodes = len(data["y_val"]), (spec.depth - 1) * spec.width
+    n_bytes = -(-n_samples // 8)
+    coords = {**node_coords(spec),
+              "sample": (("sample",), np.arange(n_samples), {"long_name": "validation sample"}),
+              "class": (("sample",), np.asarray(data["y_val"], dtype=np.int64),
+                        {"long_name": "class label of the sample"}),
+              "source_index": (("sample",), np.asarray(data["val_index"], dtype=np.int64),
+                               {"long_name": "index of the image in the source's train split"}),
+              "sample_byte": (("sample_byte",), np.arange(n_bytes),
+                              {"long_name": "byte j // 8 of the packed samples"})}
+    variables = {VARIABLE: (("time", "node", "sample_byte"), "u1", {
+        "long_name": "pre-activation > 0, bit-packed along samples",
+        "n_samples": n_samples, "bitorder": BITORDER,
+        "description": "bit j % 8 of byte j // 8 is sample j (np.unpackbits(..., axis=-1, "
+                       "count=n_samples, bitorder='little')); read with "
+                       "workflow_scripts.samplesets.activations.read_activations"})}
+    files = list_checkpoints(run_dir)
+    with CubeWriter(out, grow_dim="time", grow_dtype="i8",
+                    sizes={"node": n_nodes, "sample": n_samples, "sample_byte": n_bytes},
+                    coords=coords, variables=variables, attrs=attrs, expected_length=len(files),
+                    chunks={VARIABLE: {"node": node_chunk}}, grow_attrs=STEP) as cube, \
+            torch.no_grad():
+        for step, state in progress(checkpoints(run_dir), total=len(files), desc="activations",
+                                    unit="checkpoint", enabled=show_progress):
+            net.load_state_dict(state)
+            bits = np.empty((n_nodes, n_bytes), dtype=np.uint8)
+            for sl, active, _ in validation_passes(net, x):
+                # CHUNK is a multiple of 8: each chunk fills whole bytes
+                bits[:, sl.start // 8:-(-min(sl.stop, n_samples) // 8)] = pack(active.T.cpu().numpy())
+            cube.append(step, **{VARIABLE: bits})
+    log.info("wrote %s: %d time points x %d nodes x %d samples (packed bits)", out, len(files),
+             n_nodes, n_samples)
