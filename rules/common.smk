@@ -48,5 +48,25 @@ def job_resources(res):
 
 def refresh_catalog():
     from workflow_scripts.store.catalog import refresh
+    from workflow_scripts.study import catalog_artifacts
 
-    refresh([a for plan in STUDIES.values() for a in plan.artifacts()])
+    refresh(catalog_artifacts(STUDIES))
+
+
+# -- input/params functions of the shared rules (rules/shared.smk)
+
+
+def default_study_figure(wildcards):
+    return f"results/figs/{config['default_study']}/fig{wildcards.n}.pdf"
+
+
+def claims_inputs(wildcards):
+    return STUDIES[wildcards.study].claims_inputs()
+
+
+def claims_options(wildcards):
+    return STUDIES[wildcards.study].claims_options()
+
+
+def claims_code(wildcards):
+    return stage_code("claims_table", f"workflow_scripts.{wildcards.study}.claims")

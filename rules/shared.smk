@@ -3,22 +3,6 @@
 # the explicit Fashion-MNIST install step. Names no study.
 
 
-def default_study_figure(wildcards):
-    return f"results/figs/{config['default_study']}/fig{wildcards.n}.pdf"
-
-
-def claims_inputs(wildcards):
-    return STUDIES[wildcards.study].claims_inputs()
-
-
-def claims_options(wildcards):
-    return STUDIES[wildcards.study].claims_options()
-
-
-def claims_code(wildcards):
-    return stage_code("claims_table", f"workflow_scripts.{wildcards.study}.claims")
-
-
 rule default_study_figure:
     input:
         default_study_figure,

@@ -79,3 +79,13 @@ def all_targets(plans, argv=()):
 
 def report_mode(argv):
     return any(a == "--report" or a.startswith("--report=") for a in argv)
+
+
+def catalog_artifacts(plans):
+    """Everything the studies plan, plus the claims table each study gets (catalog)."""
+    from .store.catalog import Artifact
+
+    out = [a for plan in plans.values() for a in plan.artifacts()]
+    out += [Artifact(name, "claims", name, claims_table(name), "csv", {}, plan.claims_options())
+            for name, plan in plans.items()]
+    return out

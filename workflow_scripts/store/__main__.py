@@ -38,10 +38,9 @@ def main(argv=None):
     ix.add_argument("--configfile", nargs="*", default=[])
     args = parser.parse_args(argv)
     if args.cmd == "index":
-        from ..study import build_plans, load_config
+        from ..study import build_plans, catalog_artifacts, load_config
 
-        plans = build_plans(load_config(*args.configfile))
-        n = catalog.refresh([a for plan in plans.values() for a in plan.artifacts()])
+        n = catalog.refresh(catalog_artifacts(build_plans(load_config(*args.configfile))))
         print(f"{catalog.INDEX}: {n} artifacts")
         return 0
     positional = [w for w in args.words if "=" not in w]
