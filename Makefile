@@ -28,6 +28,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python bench/bench_wtm.py
 	$(VENV)/bin/python bench/bench_race.py
+	$(VENV)/bin/python bench/bench_samplesets.py
 
 lint: $(STAMP)
 	$(VENV)/bin/snakemake --lint

@@ -1,0 +1,171 @@
+"""Speed of the samplesets chain, as ratios measured in one run on this machine.
+
+(a) metric extraction against training alone (target <= 1.15x): a 9x320 CE run is
+    trained for one epoch (800 Adam steps, batch 60, one thread) with the default
+    checkpoint schedule cut at that step, then its count / metric cube is extracted on
+    12000 validation samples. The per-step and per-checkpoint costs give the ratio of
+    the default schedule (10 epochs = 8000 steps, 32 checkpoints) and the paper's
+    (200 epochs, 58 checkpoints).
+(b) the binary activation cube's write throughput (bit packing + chunked h5netcdf
+    writes, 2560 nodes x 12000 samples per time point) against a raw sequential write
+    of the same packed bytes (target >= 0.5), both fsync'ed, best of 3; then its size and
+    the cold read time (page cache dropped with posix_fadvise) of one node's
+    (time x sample) slice.
+
+Run: python bench/bench_samplesets.py [--threads 1] [--points 16]
+"""
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from peak import matmul_gflops  # bench/peak.py (bench/ is on sys.path when run as a script)
+
+from workflow_scripts.runtime import configure_torch
+from workflow_scripts.samplesets.activations import VARIABLE, pack, read_activations
+from workflow_scripts.samplesets.extract import extract_cube, node_coords
+from workflow_scripts.samplesets.specs import TrainSpec, checkpoint_steps
+from workflow_scripts.samplesets.train import train_run
+from workflow_scripts.store.cube import CubeWriter, standard_attrs
+
+N_TRAIN, N_VAL, BATCH = 48000, 12000, 60
+
+
+def spec(total_steps, steps):
+    return TrainSpec(depth=9, width=320, loss="ce", n_in=784, n_classes=10,
+                     bias=(True,) + (False,) * 8, init="default", lr=1e-3, betas=(0.9, 0.999),
+                     eps=1e-8, adam_impl="fused", batch_size=BATCH, n_train=N_TRAIN,
+                     steps_per_epoch=N_TRAIN // BATCH, total_steps=total_steps,
+                     checkpoint_steps=tuple(steps), seed=0)
+
+
+def extraction_overhead(tmp):
+    rng = np.random.default_rng(0)
+    data = {"x_train": rng.integers(0, 256, (N_TRAIN, 784), dtype=np.uint8),
+            "y_train": rng.integers(0, 10, N_TRAIN), "x_val": rng.integers(0, 256, (N_VAL, 784),
+                                                                            dtype=np.uint8),
+            "y_val": rng.integers(0, 10, N_VAL)}
+    default = checkpoint_steps(8000, 30, 9)
+    steps = [s for s in default if s <= 800]
+    s = spec(800, steps)
+    start = time.perf_counter()
+    train_run(data["x_train"], data["y_train"], s, tmp / "run", show_progress=False)
+    t_train = time.perf_counter() - start
+    start = time.perf_counter()
+    extract_cube(tmp / "run", data, s, tmp / "cube.nc", standard_attrs("bench", "samplesets", {}),
+                 class_names=[str(c) for c in range(10)], show_progress=False)
+    t_extract = time.perf_counter() - start
+    per_step, per_point = t_train / 800, t_extract / len(steps)
+    print(f"(a) training: {1e3 * per_step:.2f} ms per Adam step (800 steps, {len(steps)} "
+          f"checkpoint dumps included); extraction: {per_point:.3f} s per checkpoint "
+          f"({len(steps)} checkpoints x {N_VAL} samples)")
+    for name, total, points in (("default (10 epochs)", 8000, len(default)),
+                                ("paper (200 epochs)", 160000, len(checkpoint_steps(160000, 60, 9)))):
+        ratio = (total * per_step + points * per_point) / (total * per_step)
+        print(f"    {name}: {total} steps + {points} checkpoints -> training + extraction "
+              f"= {ratio:.3f}x training alone (target <= 1.15x)")
+
+
+def write_cube(path, active, steps, chunk):
+    n_nodes, n_samples = active[0].shape
+    n_bytes = -(-n_samples // 8)
+    layer_spec = spec(1, (0,))
+    with CubeWriter(path, grow_dim="time", grow_dtype="i8",
+                    sizes={"node": n_nodes, "sample_byte": n_bytes},
+                    coords={**node_coords(layer_spec),
+                            "sample_byte": (("sample_byte",), np.arange(n_bytes), {})},
+                    variables={VARIABLE: (("time", "node", "sample_byte"), "u1", {})},
+                    attrs={}, expected_length=len(steps), chunks={VARIABLE: {"node": chunk}}) as cube:
+        for step, a in zip(steps, active):
+            cube.append(step, **{VARIABLE: pack(a)})
+    _fsync(path)
+
+
+def _fsync(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def raw_write(path, packed):
+    with open(path, "wb") as fh:
+        for block in packed:
+            fh.write(block.tobytes())
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def drop_cache(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def activation_cube(tmp, points, chunk=64):
+    rng = np.random.default_rng(1)
+    active = [rng.random((2560, N_VAL)) < 0.4 for _ in range(points)]
+    packed = [pack(a) for a in active]
+    nbytes = sum(p.nbytes for p in packed)
+    cube_t, raw_t = [], []
+    for _ in range(3):
+        for f in (tmp / "act.nc", tmp / "raw.bin"):
+            f.unlink(missing_ok=True)
+        start = time.perf_counter()
+        write_cube(tmp / "act.nc", active, range(points), chunk)
+        cube_t.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        raw_write(tmp / "raw.bin", packed)
+        raw_t.append(time.perf_counter() - start)
+    cube_rate, raw_rate = nbytes / min(cube_t) / 1e6, nbytes / min(raw_t) / 1e6
+    print(f"(b) activation cube ({points} time points x 2560 nodes x {N_VAL} samples, "
+          f"{nbytes / 1e6:.0f} MB packed): {cube_rate:.0f} MB/s incl. bit packing vs raw "
+          f"sequential write {raw_rate:.0f} MB/s: ratio {cube_rate / raw_rate:.2f} (target >= 0.5)")
+    drop_cache(tmp / "act.nc")
+    start = time.perf_counter()
+    node = read_activations(tmp / "act.nc", node=1234)
+    cold = time.perf_counter() - start
+    size = (tmp / "act.nc").stat().st_size / 1e6
+    print(f"    file {size:.0f} MB ({size / points:.2f} MB per time point); cold read of one "
+          f"node's (time x sample) slice {node.shape}: {1e3 * cold:.0f} ms")
+
+
+def built_cube():
+    """The default build's activation cube, when it exists: its size and a cold read."""
+    found = sorted(Path("results/samplesets/activations").glob("*.nc"))
+    for path in found:
+        drop_cache(path)
+        start = time.perf_counter()
+        node = read_activations(path, node=1234)
+        cold = time.perf_counter() - start
+        print(f"    built cube {path.name}: {path.stat().st_size / 1e6:.0f} MB, "
+              f"{node.sizes['time']} time points; cold read of node 1234: {1e3 * cold:.0f} ms")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--points", type=int, default=16)
+    args = parser.parse_args()
+    configure_torch(args.threads)
+    print(f"torch {torch.__version__}, {args.threads} thread(s); plain torch.mm: "
+          f"{matmul_gflops():.0f} GFLOP/s")
+    tmp = Path(tempfile.mkdtemp(prefix="bench_samplesets_", dir="."))
+    try:
+        extraction_overhead(tmp)
+        activation_cube(tmp, args.points)
+        built_cube()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
