@@ -5,7 +5,7 @@ VENV ?= .venv
 CORES ?= 2
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup fig4 figures test bench lint
+.PHONY: setup fig4 figures data test claims claims-ci bench lint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +22,26 @@ fig4: $(STAMP)
 figures: $(STAMP)
 	$(VENV)/bin/snakemake --cores $(CORES)
 
+# Debian's Fashion-MNIST into data/ (the offline default of race, samplesets, selectivity)
+data: $(STAMP)
+	$(VENV)/bin/snakemake --cores 1 datasets_install_fashion_mnist
+
+# everything but the default-size claims builds
 test: $(STAMP)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -m "not claims"
+
+# every study built at default size, its claims checked on the cubes (needs `make data`)
+claims: $(STAMP)
+	$(VENV)/bin/pytest -m claims
+
+# the claims builds CI can afford on 2 cores (see .ci/run)
+claims-ci: $(STAMP)
+	$(VENV)/bin/pytest -m claims tests/wtm
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/bench_wtm.py
 	$(VENV)/bin/python bench/bench_race.py
+	$(VENV)/bin/python bench/bench_parse.py
 	$(VENV)/bin/python bench/bench_samplesets.py
 
 lint: $(STAMP)
