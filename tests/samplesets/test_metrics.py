@@ -152,6 +152,8 @@ def test_peak_and_error_onset():
     assert metrics.peak(f) == (5, 0.72)
     err = xr.DataArray([0.9, 0.9, 0.89, 0.86, 0.5, 0.2, 0.1], dims="time", coords={"time": steps})
     assert metrics.error_onset(err) == 5  # fell by 0.04 >= 5 % of 0.8 at step 5
+    bouncing = err.copy(data=[0.9, 0.7, 0.9, 0.86, 0.5, 0.2, 0.1])
+    assert metrics.error_onset(bouncing) == 5  # step 1's dip is not where learning starts
     flat = xr.DataArray([0.9] * 7, dims="time", coords={"time": steps})
     assert metrics.error_onset(flat) is None
     assert metrics.at_step(f, 11) == pytest.approx(0.6)
