@@ -307,3 +307,15 @@ def test_catalog_opens_race_artifacts_by_label(workdir, monkeypatch):
     masks = catalog.open("race", "imp_masks", N=20, sigma0=1e-3, round=3)
     assert int(masks["pruned_per_neuron"].sum()) > 0
     assert list(catalog.open("race", "table")["tau"].unique()) == [0.7, 0.95, 0.99]
+
+
+def test_report_captions_render_from_the_config(race_build):
+    import zipfile
+
+    workdir, overlay = race_build
+    run_snakemake(workdir, "--report", "report.zip", configfiles=(SMOKE, overlay))
+    with zipfile.ZipFile(workdir / "report.zip") as z:
+        html = z.read("report/report.html").decode()
+    # smoke: d = 16 (not the default 300), 200 probes, 2 seeds in Table 1
+    assert "Race Fig. 1.</strong> One run (N = 20, d = 16" in html
+    assert "Algorithm 1: 200 probes" in html and "mean +- std over 2 seeds" in html
