@@ -150,3 +150,24 @@ def test_data_train_and_imp_rounds_chain_as_the_rules_do(tmp_path, config, fake_
     assert meta["alive"] == meta["keep"] == round(n * (1 - spec.sparsity))
     assert masks["pruned_per_neuron"].sum() == n - meta["alive"]
     assert torch.all(prev["W1"][-1][~prev["mask_W1"]] == 0)
+
+
+def test_preprocess_is_part_of_the_data_id(config):
+    base = rp.build_plan(config)
+    for how in ("center", "standardize"):
+        other = copy.deepcopy(config)
+        other["race"]["data"]["preprocess"] = how
+        changed = rp.build_plan(other)
+        # new data ids, hence new runs, stacks, cubes and stable cells; nothing shared
+        assert not set(changed.datasets) & set(base.datasets)
+        assert {s.preprocess for s in changed.datasets.values()} == {how}
+        for kind in ("runs", "stacks", "cubes", "stable", "imp"):
+            assert not set(getattr(changed, kind)) & set(getattr(base, kind)), kind
+
+
+def test_overlays_validate_and_plan(config):
+    """configs/race_hard.yaml (the hard grouping) and configs/paper.yaml plan every target."""
+    hard = rp.build_plan(load_config(REPO / "configs" / "race_hard.yaml"))
+    assert {s.groups for s in hard.datasets.values()} == {((0, 4), (2, 6))}
+    paper = rp.build_plan(load_config(REPO / "configs" / "paper.yaml"))
+    assert {s.source for s in paper.datasets.values()} == {"cifar10"}

@@ -11,10 +11,19 @@ Preprocessing (the same for every source, so every source yields 1024 features):
    constant-zero features (their weights receive no gradient); bilinear resizing
    (``resize: bilinear``, torch.nn.functional.interpolate, align_corners=False) is
    available as an alternative.
-3. scale: pixel values / 255, so features lie in [0, 1]. Nothing is standardised
-   (no mean subtraction): the paper only says "grayscaled and flattened", and the
-   cell/target-vector analysis of the paper is defined on the raw inputs.
+3. scale: pixel values / 255, so features lie in [0, 1].
 4. flatten to 1024 (row-major).
+5. ``preprocess`` (the paper only says "grayscaled and flattened"):
+   - ``none``: the [0, 1] features as they are;
+   - ``center``: minus the per-pixel mean of the **training subset** (train and test
+     alike: the test subset never contributes to the statistics);
+   - ``standardize``: centred as above, then divided by the per-pixel standard
+     deviation (ddof 0) of the training subset; pixels constant over the training
+     subset (std 0, e.g. the zero padding) are only centred.
+   Statistics in float64; the data file keeps them (``pixel_mean``, ``pixel_std``).
+   Centring matters for the paper's cell analysis: on [0, 1] inputs every hyperplane
+   through the origin leaves most samples on one side, so Algorithm 1's probes collapse
+   into a few gates (README, race section, measures both).
 
 A binary set takes the source classes of ``groups[0]`` as binary class 0 and those of
 ``groups[1]`` as binary class 1. The train subset has exactly N/2 samples per binary
@@ -64,6 +73,38 @@ def to_features(images, resize="pad"):
     return x.reshape(len(x), N_FEATURES).to(torch.float32)
 
 
+PREPROCESS = ("none", "center", "standardize")
+
+
+def preprocess_features(x_train, x_test, how="none"):
+    """(x_train, x_test, stats) with per-pixel statistics of ``x_train`` only (module doc).
+
+    ``stats``: {"pixel_mean": float64 [D], "pixel_std": float64 [D]} of the training
+    subset as it was before preprocessing (recorded for every setting)."""
+    if how not in PREPROCESS:
+        raise ValueError(f"preprocess must be one of {', '.join(PREPROCESS)}, got {how!r}")
+    train = torch.as_tensor(x_train, dtype=torch.float64)
+    test = torch.as_tensor(x_test, dtype=torch.float64)
+    mean = train.mean(dim=0)
+    std = train.std(dim=0, unbiased=False)
+    if how == "none":
+        shift, scale = torch.zeros_like(mean), torch.ones_like(std)
+    else:
+        shift = mean
+        scale = torch.where(std > 0, std, torch.ones_like(std)) if how == "standardize" \
+            else torch.ones_like(std)
+    out = [((x - shift) / scale).to(torch.float32) for x in (train, test)]
+    return out[0], out[1], {"pixel_mean": mean, "pixel_std": std}
+
+
+SCALE_NOTE = {
+    "none": "x / 255 in [0, 1], not centred",
+    "center": "x / 255, minus the per-pixel mean of the training subset",
+    "standardize": "x / 255, minus the per-pixel mean and divided by the per-pixel std "
+                   "(ddof 0; constant pixels only centred) of the training subset",
+}
+
+
 def balanced_indices(labels, groups, total, generator):
     """Indices of ``total`` samples, total/2 per binary class, spread evenly over sources.
 
@@ -95,7 +136,7 @@ def _split_evenly(total, parts):
 
 
 def build_binary_dataset(source_name, data_dir, groups, n_train, n_test, seed,
-                         resize="pad", download=False):
+                         resize="pad", download=False, preprocess="none"):
     """The binary data set as a dict (see module doc); nothing is written."""
     groups = [[int(c) for c in g] for g in groups]
     if len(groups) != 2 or not all(groups):
@@ -109,6 +150,9 @@ def build_binary_dataset(source_name, data_dir, groups, n_train, n_test, seed,
         idx, y = balanced_indices(labels, groups, n, gen)
         out[f"x_{split}"] = to_features(images[idx.numpy()], resize)
         out[f"y_{split}"] = y
+    out["x_train"], out["x_test"], stats = preprocess_features(out["x_train"], out["x_test"],
+                                                               preprocess)
+    out.update(stats)
     names = source(source_name).classes
     out["meta"] = json.dumps({
         "source": source_name, "groups": groups,
@@ -116,7 +160,7 @@ def build_binary_dataset(source_name, data_dir, groups, n_train, n_test, seed,
         "n_train": n_train, "n_test": n_test, "seed": seed, "resize": resize,
         "grayscale": "ITU-R BT.601 luma" if source(source_name).image_shape[-1] == 3
         else "source is gray",
-        "scale": "x / 255 in [0, 1], not standardised", "n_features": N_FEATURES,
+        "preprocess": preprocess, "scale": SCALE_NOTE[preprocess], "n_features": N_FEATURES,
     }, sort_keys=True)
     return out
 
@@ -124,7 +168,8 @@ def build_binary_dataset(source_name, data_dir, groups, n_train, n_test, seed,
 def write_binary_dataset(path, spec):
     """Build the data set of a ``specs.DataSpec`` and save it (torch file, atomically)."""
     data = build_binary_dataset(spec.source, spec.data_dir, spec.groups, spec.n_train,
-                                spec.n_test, spec.seed, spec.resize, spec.download)
+                                spec.n_test, spec.seed, spec.resize, spec.download,
+                                spec.preprocess)
     save_checkpoint(path, data)
     return data
 

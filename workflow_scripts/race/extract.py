@@ -31,6 +31,7 @@ from dataclasses import asdict
 
 import numpy as np
 
+from ..progress import progress
 from ..runtime import code_version
 from ..store.cube import CubeWriter
 from .specs import ExtractOptions
@@ -182,7 +183,7 @@ def extract_run(weights, data, out_dynamics, out_similarity, *, attrs, options=E
         for j, i in enumerate(snap_idx):
             wanted.setdefault(i, []).append(j)
         pending = {}
-        for t in range(T):
+        for t in progress(range(T), desc="extract", unit="checkpoint"):
             w = [_np(a[t]) for a in (W1, b1, W2, b2)]
             m = al.alignment_step(*w, X, y, **kw)
             S = cl.cosine_similarity_matrix(cl.total_vectors(w[0], w[1], w[2]))
@@ -240,6 +241,7 @@ def extract_stable_cells(data, out_path, *, attrs, options, device="cpu"):
                     coords=coords, variables=variables,
                     attrs={**attrs, "options": asdict(options), "code_version": code_version(),
                            "n_train": len(y), "n_inputs": X.shape[1]}) as cube:
+        bar = progress(total=len(seeds) * len(aligns), desc="stable cells", unit="search")
         for seed in seeds:
             counts, iters = [], []
             for a in aligns:
@@ -250,5 +252,7 @@ def extract_stable_cells(data, out_path, *, attrs, options, device="cpu"):
                 counts.append(n)
                 iters.append(len(hist))
                 log.info("stable cells: seed %s alignment %+d -> %d (%d iterations)", seed, a, n, len(hist))
+                bar.update(1)
             cube.append(int(seed), stable_cells=np.array(counts, np.int32),
                         iterations=np.array(iters, np.int32))
+        bar.close()

@@ -1,7 +1,7 @@
 """From the validated config to the artifacts of the race study, their ids and paths.
 
 Artifacts (ids = readable label + hash of the fully resolved parameters, ``spec_id``):
-- data sets: one per N (source, groups, N, test size, subset seed, resize);
+- data sets: one per N (source, groups, N, test size, subset seed, resize, preprocess);
 - runs: one per (data set, d, sigma_0, seed, training settings, dump schedule);
 - stacks: the training jobs. Runs that share (data set, d, training settings) are
   trained together in one process (batched matmuls); a stack's output is a directory
@@ -78,7 +78,7 @@ class RacePlan:
         d = self.config[STUDY]["data"]
         spec = DataSpec(source=d["source"], groups=tuple(tuple(map(int, g)) for g in d["groups"]),
                         n_train=int(n_train), n_test=int(d["n_test"]), seed=int(d["seed"]),
-                        resize=d["resize"], data_dir=str(self.config.get("data_dir", "data")),
+                        resize=d["resize"], preprocess=d["preprocess"], data_dir=str(self.config.get("data_dir", "data")),
                         download=bool(d["download"]))
         data_id = spec_id(f"{spec.source}-N{n_train}", spec.identity())
         self.datasets[data_id] = spec

@@ -18,6 +18,7 @@ class DataSpec:
     n_test: int
     seed: int
     resize: str
+    preprocess: str  # none | center | standardize (per-pixel, training-subset statistics)
     data_dir: str  # where the source lives and whether it may be downloaded do not
     download: bool  # change the data: ``identity`` leaves them out
 
