@@ -22,6 +22,7 @@ include: "rules/common.smk"
 include: "rules/wtm.smk"
 include: "rules/race.smk"
 include: "rules/samplesets.smk"
+include: "rules/selectivity.smk"
 include: "rules/shared.smk"
 
 

@@ -1,0 +1,1 @@
+"""Tests of the selectivity study (class-selective units in early training)."""

@@ -1,0 +1,208 @@
+"""Extraction (class means, SI, floor, CKA, accuracy), ablation curves and the merge,
+against plain reference computations without hooks."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from workflow_scripts.selectivity import ablate as ablation
+from workflow_scripts.selectivity import extract as extraction
+from workflow_scripts.selectivity import network
+from workflow_scripts.selectivity.cka import MinibatchCKA, gram
+from workflow_scripts.selectivity.data import make_splits, open_images
+from workflow_scripts.selectivity.merge import merge
+from workflow_scripts.selectivity.selectivity_index import si_from_means
+from workflow_scripts.selectivity.specs import AblationSpec
+from workflow_scripts.selectivity.train import train_run
+from workflow_scripts.store.cube import open_cube
+
+from .helpers import EXTRACT, NARROW, data_spec, train_spec
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny trained run: (checkpoints dir, data spec, splits)."""
+    from ..fake_data import write_learnable_fashion_mnist
+
+    root = tmp_path_factory.mktemp("sel_extract")
+    write_learnable_fashion_mnist(root, per_class_train=40, per_class_test=20)
+    spec = data_spec(root)
+    splits = make_splits(spec)
+    torch.set_num_threads(1)
+    train_run(open_images(splits, spec, "train"), 10, 1, train_spec(), root / "run", "cpu",
+              show_progress=False)
+    return root / "run", spec, splits
+
+
+def sets(trained, *which):
+    _, spec, splits = trained
+    return [open_images(splits, spec, w) for w in which]
+
+
+def block_outputs(model, x):
+    """Every block's output and the FC input, by running the layers by hand."""
+    outs, h = [], network.stem(model, x)
+    for m in (4, 5, 6, 7):
+        for block in network.module_layer(model, m):
+            h = block(h)
+            outs.append(h)
+    return outs, torch.flatten(model.avgpool(h), 1)
+
+
+@torch.no_grad()
+def test_measure_matches_a_plain_reference(trained):
+    ckpt, _, splits = trained
+    probe, bn = sets(trained, "probe", "bn")
+    model, _ = extraction.load_model(ckpt, "e1", NARROW, 10, 1, "cpu")
+    extraction.prepare_bn(model, "recompute", bn, 20, "cpu")
+    floor = extraction.floor_shuffle(probe.labels.numpy(), 0)
+    m = extraction.measure(model, probe, 10, 20, floor, "cpu")
+
+    xs, ys = zip(*probe.batches(np.arange(len(probe)), 20))
+    x, y = torch.cat(xs), torch.cat(ys)
+    outs, fc_in = block_outputs(model, x)
+    acts = torch.cat([o.mean(dim=(2, 3)) for o in outs], dim=1).double()
+    means = torch.stack([acts[y == c].mean(0) for c in range(10)])
+    np.testing.assert_allclose(m["class_mean"], means.T.numpy(), rtol=1e-4, atol=1e-6)
+    si, dead = si_from_means(means)
+    np.testing.assert_allclose(m["si"], si.numpy(), rtol=1e-4, atol=1e-6)
+    yf = torch.as_tensor(floor)
+    assert sorted(floor.tolist()) == sorted(y.tolist())  # same class counts
+    fmeans = torch.stack([acts[yf == c].mean(0) for c in range(10)])
+    np.testing.assert_allclose(m["si_floor"], si_from_means(fmeans)[0].numpy(), rtol=1e-4,
+                               atol=1e-6)
+    assert m["accuracy"] == pytest.approx(float((model(x).argmax(1) == y).float().mean()))
+    ref = MinibatchCKA(len(outs) + 1)
+    for b in range(0, len(y), 20):
+        ref.add([gram(o[b:b + 20]) for o in outs] + [gram(fc_in[b:b + 20])])
+    np.testing.assert_allclose(m["cka"], ref.value().numpy(), rtol=1e-6, atol=1e-9)
+    assert m["cka_batches"] == 3 and np.allclose(np.diag(m["cka"]), 1)
+    assert float(np.mean(m["si_floor"])) < float(np.mean(m["si"]))
+
+
+@torch.no_grad()
+def test_batchnorm_choices_differ_at_an_early_checkpoint(trained):
+    ckpt, _, _ = trained
+    probe, bn = sets(trained, "probe", "bn")
+    floor = extraction.floor_shuffle(probe.labels.numpy(), 0)
+    si = {}
+    for mode in ("recompute", "running", "batch"):
+        model, _ = extraction.load_model(ckpt, "b2", NARROW, 10, 1, "cpu")
+        extraction.prepare_bn(model, mode, bn, 20, "cpu")
+        si[mode] = extraction.measure(model, probe, 10, 20, floor, "cpu")["si"]
+    assert not np.allclose(si["recompute"], si["running"])
+    assert not np.allclose(si["batch"], si["running"])
+
+
+def test_extract_part_cube(trained, tmp_path):
+    ckpt, _, splits = trained
+    probe, bn = sets(trained, "probe", "bn")
+    out = tmp_path / "part.extract.nc"
+    extraction.extract(ckpt, ["b0", "b5", "e2"], probe, bn, NARROW, 10, 1, splits["classes"],
+                       EXTRACT, out, {"title": "test"})
+    ds = open_cube(out)
+    assert ds["class_mean"].dims == ("checkpoint", "unit", "class")
+    assert ds["cka"].dims == ("checkpoint", "layer", "layer2")
+    assert ds["checkpoint"].values.tolist() == [0, 5, 14]
+    assert ds["epoch"].values.tolist() == pytest.approx([0, 5 / 7, 2])
+    assert set(np.unique(ds["module"].values)) == {4, 5, 6, 7}
+    assert ds["class"].values.tolist()[1] == "Trouser"
+    assert ds.sizes["unit"] == 2 * (4 + 8 + 16 + 32) and ds.sizes["layer"] == 9
+    assert ((ds["si"] >= 0) & (ds["si"] <= 1)).all()
+    assert np.isnan(ds["train_accuracy"].values[0]) and ds["train_accuracy"].values[-1] > 0.3
+    assert ds["checkpoint"].attrs.get("units") == "batches"
+
+
+@torch.no_grad()
+def ablated_accuracy_by_hooks(model, images, module, zero, batch=20):
+    """Reference: one full forward per mask, channels zeroed by forward hooks."""
+    blocks = list(network.module_layer(model, module))
+    hooks = [b.register_forward_hook(lambda _m, _i, out, z=z: out * z[None, :, None, None])
+             for b, z in zip(blocks, zero)]
+    correct = n = 0
+    for x, y in images.batches(np.arange(len(images)), batch):
+        correct += int((model(x).argmax(1) == y).sum())
+        n += len(y)
+    for h in hooks:
+        h.remove()
+    return correct / n
+
+
+def test_ablation_curves_match_full_forwards_with_hooks(trained):
+    ckpt, _, _ = trained
+    images, bn = sets(trained, "ablate", "bn")
+    model, _ = extraction.load_model(ckpt, "e2", NARROW, 10, 1, "cpu")
+    extraction.prepare_bn(model, "recompute", bn, 20, "cpu")
+    module, block, _ = map(np.asarray, network.unit_coords(model))
+    si = np.random.default_rng(0).random(len(module))
+    spec = AblationSpec(modules=(5, 7), fractions=(0.0, 0.25, 0.5, 1.0), draws=10, seed=3)
+    acc, base = ablation.ablation_curves(model, images, si, module, block, spec, 20, "cpu")
+    assert acc.shape == (2, 2, 4, 10)
+    assert np.isnan(acc[:, 0, :, 1:]).all() and not np.isnan(acc[:, 1]).any()
+    assert (acc[:, :, 0, 0] == base).all()
+    for mi, m in enumerate(spec.modules):
+        c = 8 if m == 5 else 32
+        top = [np.argsort(-si[(module == m) & (block == b)], kind="stable") for b in (0, 1)]
+        for fi, f in enumerate(spec.fractions):
+            k = ablation.channels_to_ablate(f, c)
+            zero = [torch.ones(c) for _ in range(2)]
+            for z, t in zip(zero, top):
+                z[t[:k]] = 0
+            assert acc[mi, 0, fi, 0] == pytest.approx(
+                ablated_accuracy_by_hooks(model, images, m, zero), abs=1e-9)
+        # random draw 4: the permutation fixed by (seed, draw, module, block)
+        zero = [torch.ones(c) for _ in range(2)]
+        for b, z in enumerate(zero):
+            z[ablation.random_order(3, 4, m, b, c)[:c // 2]] = 0
+        assert acc[mi, 1, 2, 4] == pytest.approx(ablated_accuracy_by_hooks(model, images, m, zero),
+                                                  abs=1e-9)
+    # every channel of a module zeroed: no class information passes
+    assert np.nanmax(acc[:, :, 3]) <= 0.2
+
+
+def test_merge_orders_dedupes_and_joins_ablation(trained, tmp_path):
+    ckpt, _, splits = trained
+    probe, bn, images = sets(trained, "probe", "bn", "ablate")
+    spec = AblationSpec(modules=(4, 5, 6, 7), fractions=(0.0, 0.5), draws=10, seed=0)
+    parts = {"late": ["e1", "e2"], "early": ["b0", "b5", "e1"]}
+    for name, labels in parts.items():
+        extraction.extract(ckpt, labels, probe, bn, NARROW, 10, 1, splits["classes"], EXTRACT,
+                           tmp_path / f"{name}.extract.nc", {"t": 1})
+        with open_cube(tmp_path / f"{name}.extract.nc") as part:
+            ablation.ablate(ckpt, labels, part, images, bn, NARROW, 10, 1, EXTRACT, spec,
+                            tmp_path / f"{name}.ablate.nc", {"t": 1})
+    merge([tmp_path / "late.extract.nc", tmp_path / "early.extract.nc"],
+          [tmp_path / "late.ablate.nc", tmp_path / "early.ablate.nc"], tmp_path / "cube.nc",
+          {"seed": 0, "alpha": 0.0, "onset": 0.0, "onset_unit": "batches", "role": "baseline"})
+    ds = open_cube(tmp_path / "cube.nc")
+    assert ds["checkpoint"].values.tolist() == [0, 5, 7, 14]
+    assert ds["ablation_accuracy"].dims == ("checkpoint", "ablated_module", "order", "fraction",
+                                            "draw")
+    assert np.isnan(ds["ablation_accuracy"].sel(checkpoint=0)).all()  # init: not ablated
+    assert ds["ablation_k"].sel(ablated_module=7, fraction=0.5) == 16
+    late = open_cube(tmp_path / "late.extract.nc")
+    np.testing.assert_array_equal(ds["si"].sel(checkpoint=14), late["si"].sel(checkpoint=14))
+    # the ablation-set accuracy with nothing ablated, and the probe accuracy: both sets
+    # are held out; they are different images
+    assert 0 < float(ds["ablation_base_accuracy"].sel(checkpoint=14)) <= 1
+
+
+def test_unablated_curves_are_normalised_to_their_maximum(trained, tmp_path):
+    from workflow_scripts.selectivity import metrics
+
+    ckpt, _, splits = trained
+    probe, bn, images = sets(trained, "probe", "bn", "ablate")
+    extraction.extract(ckpt, ["e2"], probe, bn, NARROW, 10, 1, splits["classes"],
+                       replace(EXTRACT, bn="running"), tmp_path / "p.nc", {"t": 1})
+    spec = AblationSpec(modules=(4, 7), fractions=(0.0, 0.25, 0.75), draws=10, seed=0)
+    with open_cube(tmp_path / "p.nc") as part:
+        ablation.ablate(ckpt, ["e2"], part, images, bn, NARROW, 10, 1,
+                        replace(EXTRACT, bn="running"), spec, tmp_path / "a.nc", {"t": 1})
+    ds = open_cube(tmp_path / "a.nc")
+    norm = metrics.normalised_ablation(ds)
+    assert float(norm.max()) == pytest.approx(100.0)
+    auc = metrics.ablation_auc(ds)
+    assert auc.dims == ("checkpoint", "ablated_module", "order")
+    assert float(auc.max()) <= 300.0 + 1e-6
