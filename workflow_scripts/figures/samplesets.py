@@ -45,7 +45,8 @@ def log_time_axis(ax, ds, top=True):
     ax.set_xscale("log")
     ax.set_xlim(x[0] / 1.3, x[-1] * 1.3)
     lo, hi = np.floor(np.log10(x[0])), np.ceil(np.log10(x[-1]))
-    decades = [10.0 ** k for k in np.arange(lo, hi + 1) if x[0] * 1.5 < 10.0 ** k <= x[-1] * 1.3]
+    # a decade tick closer than a factor 3 to the init tick would overprint it
+    decades = [10.0 ** k for k in np.arange(lo, hi + 1) if x[0] * 3 < 10.0 ** k <= x[-1] * 1.3]
     ticks = ([x[0]] if ds["time"].values[0] == 0 else []) + decades
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_major_formatter(FuncFormatter(
