@@ -45,6 +45,12 @@ def test_the_table_was_built_from_these_functions(default_build, ctx):
         assert rows[claim.key]["verdict"] == claim.measure(ctx).verdict
 
 
+def test_claims_read_every_seed(ctx):
+    seeds = load_config()["wtm"]["seeds"]
+    assert len(ctx["full"]) == len(ctx["difficulty"]) == len(seeds) >= 3
+    assert len(ctx["ablations"]) == 3 * len(seeds)
+
+
 def test_wtm_spread_grows_in_the_negative_derivative_class(ctx):
     result = CLAIMS["wtm_spread"].measure(ctx)
     assert result.holds, result.values
@@ -55,6 +61,23 @@ def test_ablations_reach_clearly_lower_test_accuracy(ctx):
     result = CLAIMS["ablations_generalise_worse"].measure(ctx)
     assert result.holds, result.values
     assert result.values["full"] > 0.85
+
+
+def test_ablations_land_near_80_percent_over_their_non_degenerate_seeds(ctx):
+    result = CLAIMS["ablations_about_80"].measure(ctx)
+    assert result.holds, result.values
+
+
+def test_only_one_neuron_seeds_with_a_negative_output_weight_are_degenerate(ctx):
+    from workflow_scripts.wtm.claims import accuracy_by_run
+
+    rows = accuracy_by_run(ctx["full"] + ctx["ablations"])
+    for name, row in rows.items():
+        if name != "one_neuron":
+            assert row["degenerate"] == [], name
+    one = rows["one_neuron"]
+    # seeds 0 and 1 draw a negative 1x1 output weight (pattern_mlp's default init)
+    assert one["degenerate"] and one["w2_negative"] and len(one["acc"]) >= 2
 
 
 def test_difficult_group_share_of_the_loss_rises_and_dominates(ctx):

@@ -91,19 +91,53 @@ def fig2(cubes, opts, out):
 
 
 def fig3(cubes, opts, out):
+    """Rows: the ablations (first seed), pattern evolution per class. Right: final test
+    accuracy of every seed of the full model and the ablations, mean +- std over the
+    non-degenerate seeds (hollow markers: seeds that predict one class, left out)."""
     names = opts["runs"]
-    fig, axes = plt.subplots(len(names), 2, figsize=(7, 2.6 * len(names)), squeeze=False)
+    reference = opts.get("reference", "good")
+    fig = plt.figure(figsize=(10.5, 2.6 * len(names)))
+    grid = fig.add_gridspec(len(names), 3, width_ratios=[1, 1, 0.9])
     for i, name in enumerate(names):
         ds = cubes[name]
         rank = min(opts["neuron_rank"], ds.sizes["neuron"] - 1)
         for cls in (0, 1):
-            plot_pattern_evolution(axes[i, cls], ds, rank, opts["split"], classes=(cls,))
-            axes[i, cls].set_title(f"{name}, class {cls} (test acc "
-                                   f"{metrics.final_test_accuracy(ds):.2f})", fontsize="small")
-        axes[i, 0].set_ylabel("avg. pattern pre-activation")
+            ax = fig.add_subplot(grid[i, cls])
+            plot_pattern_evolution(ax, ds, rank, opts["split"], classes=(cls,))
+            ax.set_title(f"{name} (seed {metrics.run_seed(ds)}), class {cls} (test acc "
+                         f"{metrics.final_test_accuracy(ds):.2f})", fontsize="small")
+            if cls == 0:
+                ax.set_ylabel("avg. pattern pre-activation")
+    seeds = {n: cubes[f"seeds_{n}"] for n in [reference, *names] if f"seeds_{n}" in cubes}
+    if seeds:
+        plot_seed_accuracy(fig.add_subplot(grid[:, 2]), seeds)
     fig.tight_layout()
     class_legend(fig)
     save_figure(fig, out)
+
+
+def plot_seed_accuracy(ax, seeds):
+    """One column per run: a dot per seed, mean +- std of the non-degenerate seeds."""
+    rng = np.random.default_rng(0)
+    for x, (name, cubes) in enumerate(seeds.items()):
+        acc = np.array([metrics.final_test_accuracy(ds) for ds in cubes])
+        bad = np.array([metrics.single_class_prediction(ds) for ds in cubes])
+        jitter = x + rng.uniform(-0.12, 0.12, len(acc))
+        ax.scatter(jitter[~bad], acc[~bad], s=14, color="0.35", zorder=3)
+        ax.scatter(jitter[bad], acc[bad], s=18, facecolors="none", edgecolors="tab:red",
+                   zorder=3, label="one class predicted" if bad.any() else None)
+        if (~bad).any():
+            ax.errorbar(x + 0.3, acc[~bad].mean(), yerr=acc[~bad].std(), fmt="o", ms=5,
+                        color="k", capsize=3, zorder=4)
+        ax.annotate(f"{(~bad).sum()}/{len(acc)}", (x, 0.02), xycoords=("data", "axes fraction"),
+                    ha="center", fontsize="x-small", color="0.4")
+    ax.axhline(0.8, color="0.6", lw=0.6, ls=":")
+    ax.set_xticks(range(len(seeds)), list(seeds), rotation=20, fontsize="small")
+    ax.set_ylabel("final test accuracy")
+    ax.set_title("seeds (dots) and mean $\\pm$ std", fontsize="small")
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles[:1], labels[:1], frameon=False, fontsize="x-small", loc="lower right")
 
 
 def fig4(cubes, opts, out):

@@ -80,3 +80,19 @@ def first_epoch_above(series, level=0.5):
 
 def final_test_accuracy(ds):
     return float(ds["test_accuracy"].isel(epoch=-1))
+
+
+def single_class_prediction(ds):
+    """True when the final model predicts one class for every test sample (logit > 0 is
+    class 1): a degenerate run, e.g. one hidden neuron whose output weight Layca cannot
+    rotate and that starts negative, so the logit can never be positive."""
+    test = select_split(ds, "test")
+    predicted = test["logit"].isel(epoch=-1).values > 0
+    return bool(predicted.all() or not predicted.any())
+
+
+def run_seed(ds):
+    """The training seed of the run a cube was extracted from."""
+    from ..store.cube import cube_config
+
+    return int(cube_config(ds)["run"]["train"]["seed"])

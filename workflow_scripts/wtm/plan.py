@@ -3,6 +3,11 @@
 Every artifact id is a readable label plus a hash of the resolved parameters that
 produce it (``store.ids.spec_id``), so two configurations never share a path and
 equal runs asked for twice (e.g. by a figure and by the noise sweep) are built once.
+
+Seeds: every named run is planned once per seed of ``wtm.seeds`` (a run that sets its
+own ``seed`` keeps that one). Figures of a single run read its first seed; Fig 3 and
+the claims read every seed (``seed_cubes``). Only requested artifacts are built, so a
+named run no figure or claim reads over seeds (``bad``) trains its first seed only.
 ``rules/wtm.smk`` only calls the methods here (input and params functions take the
 job's wildcards); nothing here imports torch or matplotlib.
 """
@@ -45,9 +50,11 @@ class WtmPlan:
     config: dict
     datasets: dict = field(default_factory=dict)    # data_id -> PatternSpec
     runs: dict = field(default_factory=dict)        # run_id -> {"data_id", "train": TrainSpec, "spec"}
-    named_runs: dict = field(default_factory=dict)  # config run name -> run_id
+    named_runs: dict = field(default_factory=dict)  # config run name -> run_id (first seed)
     cubes: dict = field(default_factory=dict)       # cube_id -> {"name", "run_id", "test_data_id", ...}
-    run_cube: dict = field(default_factory=dict)    # run name -> cube_id
+    run_cube: dict = field(default_factory=dict)    # run name -> cube_id (first seed)
+    seed_runs: dict = field(default_factory=dict)   # run name -> [run_id per seed]
+    seed_cubes: dict = field(default_factory=dict)  # run name -> [cube_id per seed]
     evals: dict = field(default_factory=dict)       # eval_id -> {"run_id", "test_data_ids", ...}
 
     # -- building ------------------------------------------------------------------
@@ -112,7 +119,14 @@ class WtmPlan:
             return {"evals": [eval_file(e) for e in sorted(self.evals)]}
         opts = self.config[STUDY]["figures"][wildcards.fig]
         names = opts["runs"] if "runs" in opts else [opts["run"]]
-        return {name: cube_file(self.run_cube[name]) for name in names}
+        files = {name: cube_file(self.run_cube[name]) for name in names}
+        if wildcards.fig == "fig3":  # the accuracy panel: every seed of the ablations and
+            for name in dict.fromkeys(names + [opts.get("reference", "good")]):  # the full model
+                files[f"seeds_{name}"] = self.seed_cube_files(name)
+        return files
+
+    def seed_cube_files(self, name):
+        return [cube_file(c) for c in self.seed_cubes[name]]
 
     def figure_options(self, wildcards):
         return self.config[STUDY]["figures"][wildcards.fig]
@@ -123,12 +137,13 @@ class WtmPlan:
         return [figure_file(f) for f in FIGURES]
 
     def claims_inputs(self):
-        """The runs the claims read: fig2's run (WTM spread), fig3's ablations beside it,
-        fig4's run (difficulty), and the noise sweep."""
+        """The runs the claims read, every seed: fig2's run (WTM spread; the full model
+        the ablations are compared with), fig3's ablations, fig4's run (difficulty), and
+        the noise sweep."""
         figs = self.config[STUDY]["figures"]
-        return {"full": cube_file(self.run_cube[figs["fig2"]["run"]]),
-                "ablations": [cube_file(self.run_cube[n]) for n in figs["fig3"]["runs"]],
-                "difficulty": cube_file(self.run_cube[figs["fig4"]["run"]]),
+        return {"full": self.seed_cube_files(figs["fig2"]["run"]),
+                "ablations": [c for n in figs["fig3"]["runs"] for c in self.seed_cube_files(n)],
+                "difficulty": self.seed_cube_files(figs["fig4"]["run"]),
                 "evals": [eval_file(e) for e in sorted(self.evals)]}
 
     def claims_options(self):
@@ -138,7 +153,7 @@ class WtmPlan:
         out = [Artifact(STUDY, "data", f"{d}/{split}", data_file(d, split), "npz",
                         {"sigma": s.sigma, "split": split}, asdict(s))
                for d, s in self.datasets.items() for split in SPLITS]
-        names = {run_id: name for name, run_id in self.named_runs.items()}
+        names = {run_id: name for name, ids in self.seed_runs.items() for run_id in ids}
         for run_id, run in self.runs.items():
             t = run["train"]
             labels = {"sigma_train": run["spec"]["data"]["sigma"], "activation": t.activation,
@@ -161,22 +176,34 @@ class WtmPlan:
         return out
 
 
+def run_seeds(wtm):
+    """Seeds of the named runs: ``wtm.seeds``, else the base ``train.seed`` (or 0)."""
+    return list(wtm.get("seeds") or [wtm["train"].get("seed", 0)])
+
+
 def build_plan(config):
     wtm = config[STUDY]
     plan = WtmPlan(config)
     extract = wtm["extract"]
     for name, run in wtm["runs"].items():
         overrides = {k: v for k, v in run.items() if k != "sigma_train"}
-        run_id = plan.run(run["sigma_train"], overrides)
-        plan.named_runs[name] = run_id
-        test_data_id = plan.dataset(extract["sigma_test"])
-        cube_spec = {"run": plan.runs[run_id]["spec"], "test_data": asdict(plan.datasets[test_data_id]),
-                     "neurons": extract["neurons"], "train_per_pattern": extract["train_per_pattern"]}
-        cube_id = spec_id(f"{name}-{run_id.rsplit('-', 1)[0]}", cube_spec)
-        plan.cubes[cube_id] = {"name": name, "run_id": run_id, "test_data_id": test_data_id,
-                               "neurons": extract["neurons"],
-                               "train_per_pattern": extract["train_per_pattern"], "config": cube_spec}
-        plan.run_cube[name] = cube_id
+        seeds = [overrides.pop("seed")] if "seed" in overrides else run_seeds(wtm)
+        for seed in seeds:
+            run_id = plan.run(run["sigma_train"], {**overrides, "seed": seed})
+            test_data_id = plan.dataset(extract["sigma_test"])
+            cube_spec = {"run": plan.runs[run_id]["spec"],
+                         "test_data": asdict(plan.datasets[test_data_id]),
+                         "neurons": extract["neurons"],
+                         "train_per_pattern": extract["train_per_pattern"]}
+            cube_id = spec_id(f"{name}-{run_id.rsplit('-', 1)[0]}", cube_spec)
+            plan.cubes[cube_id] = {"name": name, "run_id": run_id, "test_data_id": test_data_id,
+                                   "neurons": extract["neurons"],
+                                   "train_per_pattern": extract["train_per_pattern"],
+                                   "config": cube_spec}
+            plan.seed_runs.setdefault(name, []).append(run_id)
+            plan.seed_cubes.setdefault(name, []).append(cube_id)
+        plan.named_runs[name] = plan.seed_runs[name][0]
+        plan.run_cube[name] = plan.seed_cubes[name][0]
     sweep = wtm["figures"]["noise_generalization"]
     test_ids = [plan.dataset(s) for s in sweep["sigma_test"]]
     for sigma_train in sweep["sigma_train"]:
@@ -197,7 +224,8 @@ def config_problems(config):
     problems = []
     runs = set(wtm["runs"])
     for fig, opts in wtm["figures"].items():
-        for name in opts.get("runs", []) + ([opts["run"]] if "run" in opts else []):
+        named = opts.get("runs", []) + [opts[k] for k in ("run", "reference") if k in opts]
+        for name in named:
             if name not in runs:
                 problems.append(f"config key wtm.figures.{fig}: run {name!r} is not defined in "
                                 f"wtm.runs (defined: {', '.join(sorted(runs))})")

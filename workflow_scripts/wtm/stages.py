@@ -78,5 +78,6 @@ def figure(smk):
     if name == "noise_generalization":
         figures.noise_generalization([open_cube(p) for p in smk.input.evals], opts, smk.output[0])
     else:
-        cubes = {key: open_cube(path) for key, path in smk.input.items()}
+        cubes = {key: open_cube(path) if isinstance(path, str) else [open_cube(p) for p in path]
+                 for key, path in smk.input.items()}
         figures.FIGURES[name](cubes, opts, smk.output[0])
