@@ -93,8 +93,10 @@ def _seeds(cubes):
 def layer_figure(quantity):
     def draw(cubes, opts, out):
         fig, ax = plt.subplots(figsize=(6.4, 3.4))
-        plot_layers(ax, cubes, quantity)
+        mean = plot_layers(ax, cubes, quantity)
         ax.set_ylabel(LABELS[quantity])
+        if quantity == "predictability":  # p starts near 0.5: show the detail above it
+            ax.set_ylim(max(0.0, min(0.5, float(mean.min()) - 0.05)), 1)
         if quantity == "informativeness":
             u_max = float(cubes[0].attrs["max_informativeness"])
             ax.axhline(u_max, color="0.3", ls="--", lw=1)
