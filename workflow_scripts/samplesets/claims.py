@@ -3,10 +3,10 @@
 ``results/claims/samplesets.csv`` and the claims tests call these. Inputs
 (``SamplesetsPlan.claims_inputs``): the cubes of every seed of the nets of Fig. 5
 (``ce``, the paper's 9x320 CE), Fig. 9 (``mse``, 9x320 MSE), Fig. 10 (``shallow_mse``,
-2x320 MSE) and of every planned net (``all``); options: the data source and the nets'
-names. Thresholds are set so that the numbers measured on Fashion-MNIST pass and a
-wrong implementation (f of the wrong sign, entropies without 0 log 0 = 0, dead nodes
-averaged in) fails; each claim says what it measured.
+2x320 MSE) and of every planned net (``all``); options: the data source. Thresholds
+sit between the numbers measured at default size on Fashion-MNIST and the opposite
+picture (``tests/samplesets/test_claims_logic.py`` checks that each claim fails on it);
+each claim reports what it measured.
 """
 
 import math

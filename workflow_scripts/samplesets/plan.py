@@ -199,10 +199,7 @@ class SamplesetsPlan:
                 "all": self.all_cubes()}
 
     def claims_options(self):
-        figs = self.config[STUDY]["figures"]
-        return {"source": self.data.source,
-                "nets": {role: figs[fig]["net"] for role, fig in
-                         (("ce", "fig5"), ("mse", "fig9"), ("shallow_mse", "fig10"))}}
+        return {"source": self.data.source}
 
     def artifacts(self):
         out = [Artifact(STUDY, "data", self.data_id, data_file(self.data_id), "npz",
