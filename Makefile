@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/bench_race.py
 	$(VENV)/bin/python bench/bench_parse.py
 	$(VENV)/bin/python bench/bench_samplesets.py
+	$(VENV)/bin/python bench/bench_selectivity.py
 
 lint: $(STAMP)
 	$(VENV)/bin/snakemake --lint

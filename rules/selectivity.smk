@@ -56,21 +56,21 @@ rule selectivity_extract:
     input:
         unpack(SELECTIVITY.extract_inputs),
     output:
-        "results/selectivity/parts/{cube_id}/{part}.extract.nc",
+        "results/selectivity/parts/{extract_id}/{part}.extract.nc",
     params:
         spec=SELECTIVITY.extract_spec,
         device=config["device"],
         code=stage_code("selectivity_extract"),
     wildcard_constraints:
-        cube_id=one_of(SELECTIVITY.cubes),
+        extract_id=one_of(SELECTIVITY.extracts),
         part=one_of(SELECTIVITY.parts),
     threads: SELECTIVITY_RESOURCES["extract"]["threads"]
     resources:
         **job_resources(SELECTIVITY_RESOURCES["extract"]),
     log:
-        "results/logs/selectivity/extract/{cube_id}/{part}.log",
+        "results/logs/selectivity/extract/{extract_id}/{part}.log",
     benchmark:
-        "results/benchmarks/selectivity/extract/{cube_id}/{part}.tsv"
+        "results/benchmarks/selectivity/extract/{extract_id}/{part}.tsv"
     conda:
         CONDA_ENV
     script:

@@ -121,3 +121,16 @@ def test_recompute_bn_gives_the_statistics_of_the_images():
     assert mean.shape == (1,)
     network.set_bn_mode(model, "batch")
     assert model.bn1.training and model.bn1.running_mean is None
+
+
+def test_cifar_pickles_three_channels(tmp_path):
+    from ..fake_data import write_fake_cifar
+
+    write_fake_cifar(tmp_path, per_class_train=6, per_class_test=6)
+    spec = data_spec(tmp_path, source="cifar10", n_train=40, n_probe=20, n_ablate=20, n_bn=10,
+                     augment=True)
+    splits = make_splits(spec)
+    assert splits["mean"].shape == (3,) and splits["std"].shape == (3,)
+    x, _ = next(open_images(splits, spec, "train").batches(np.arange(40), 8, seed=0))
+    assert x.shape == (8, 3, 32, 32)
+    assert network.input_channels(NARROW, len(splits["mean"])) == 3

@@ -60,8 +60,12 @@ def test_paper_overlay_extracts_each_checkpoint_in_its_own_job():
     assert len(p.merge_inputs(W(cube_id=p.run_cube[p.regularised[0]]))["extract"]) < len(labels)
 
 
-def test_smoke_overlay_is_valid():
-    validate_config(load_config(SMOKE))
+@pytest.mark.parametrize("overlay", ["smoke.yaml", "paper.yaml", "selectivity_cifar10.yaml",
+                                     "selectivity_alpha20.yaml"])
+def test_overlays_are_valid(overlay):
+    cfg = load_config(REPO / "configs" / overlay)
+    validate_config(cfg)
+    assert build_plan(cfg).targets()
 
 
 def test_artifacts_carry_labels():

@@ -6,9 +6,11 @@ Artifacts (ids = readable label + hash of the fully resolved parameters, ``spec_
 - runs: one per (seed, regulariser setting); the baseline runs (no regulariser, every
   seed) and the regularised runs (one per onset and regulariser seed). A run's output
   is its directory of checkpoints (``b<n>`` after n batches, ``e<n>`` after n epochs);
-- parts: the extraction of a group of a run's checkpoints (``<part>.extract.nc``: class
-  means, SI and its noise floor, accuracy, CKA) and, for baseline runs, their ablation
-  curves (``<part>.ablate.nc``). ``extract.checkpoints_per_job`` sets the group size
+- parts: the extraction of a group of a run's checkpoints (``<extract_id>/<part>.extract.nc``:
+  class means, SI and its noise floor, accuracy, CKA; the id hashes the run and the
+  extraction settings) and, for baseline runs, their ablation curves
+  (``<cube_id>/<part>.ablate.nc``; the cube id adds the ablation settings, so changing
+  those reruns the ablation, not the extraction). ``extract.checkpoints_per_job`` sets the group size
   (0 = a run's checkpoints in one job; 1 at paper size = one GPU job per checkpoint);
 - cubes: one per run, the parts merged along the checkpoint dimension by a light job.
 ``rules/selectivity.smk`` only calls the methods here; no torch, no matplotlib.
@@ -64,7 +66,8 @@ class SelectivityPlan:
     config: dict
     data: dict = field(default_factory=dict)  # data_id -> DataSpec
     runs: dict = field(default_factory=dict)  # run_id -> {"data_id", "train": TrainSpec, "spec", "role"}
-    cubes: dict = field(default_factory=dict)  # cube_id -> {"run_id", "ablate", "config"}
+    extracts: dict = field(default_factory=dict)  # extract_id -> {"run_id", "config"}
+    cubes: dict = field(default_factory=dict)  # cube_id -> {"run_id", "extract_id", "ablate", "config"}
     run_cube: dict = field(default_factory=dict)  # run_id -> cube_id
     baseline: list = field(default_factory=list)  # run ids, by seed
     regularised: list = field(default_factory=list)  # run ids
@@ -120,11 +123,15 @@ class SelectivityPlan:
 
     def add_cube(self, run_id, ablate):
         s = self.study
+        label = run_id.rsplit("-", 1)[0]
         config = {"run": self.runs[run_id]["spec"], "extract": asdict(self.extract_options())}
+        extract_id = spec_id(label, config)  # extraction parts: ablation settings not needed
+        self.extracts[extract_id] = {"run_id": run_id, "config": dict(config)}
         if ablate:
             config["ablation"] = asdict(self.ablation_options())
-        cube_id = spec_id(run_id.rsplit("-", 1)[0], config)
-        self.cubes[cube_id] = {"run_id": run_id, "ablate": ablate, "config": config}
+        cube_id = spec_id(label, config)  # = extract_id for a cube without ablation
+        self.cubes[cube_id] = {"run_id": run_id, "extract_id": extract_id, "ablate": ablate,
+                               "config": config}
         self.run_cube[run_id] = cube_id
         labels = self.runs[run_id]["train"].checkpoint_labels()
         for g in group(labels, s["extract"]["checkpoints_per_job"]):
@@ -169,22 +176,32 @@ class SelectivityPlan:
         cube = self.cubes[wildcards.cube_id]
         return cube, self.runs[cube["run_id"]]
 
+    def _inputs(self, run_id):
+        run = self.runs[run_id]
+        return {"data": data_file(run["data_id"]), "checkpoints": checkpoints_dir(run_id)}
+
+    def _spec(self, run_id, part, config):
+        run = self.runs[run_id]
+        return {"labels": list(self.parts[part]), "run_id": run_id,
+                "model": asdict(run["train"].model), "data": asdict(self.data[run["data_id"]]),
+                "extract": asdict(self.extract_options()), "config": config}
+
     def extract_inputs(self, wildcards):
-        cube, run = self._cube_run(wildcards)
-        return {"data": data_file(run["data_id"]), "checkpoints": checkpoints_dir(cube["run_id"])}
+        return self._inputs(self.extracts[wildcards.extract_id]["run_id"])
 
     def extract_spec(self, wildcards):
-        cube, run = self._cube_run(wildcards)
-        return {"labels": list(self.parts[wildcards.part]), "run_id": cube["run_id"],
-                "model": asdict(run["train"].model), "data": asdict(self.data[run["data_id"]]),
-                "extract": asdict(self.extract_options()), "config": cube["config"]}
+        ex = self.extracts[wildcards.extract_id]
+        return self._spec(ex["run_id"], wildcards.part, ex["config"])
 
     def ablate_inputs(self, wildcards):
-        return {**self.extract_inputs(wildcards),
-                "extract": part_file(wildcards.cube_id, wildcards.part, "extract")}
+        cube = self.cubes[wildcards.cube_id]
+        return {**self._inputs(cube["run_id"]),
+                "extract": part_file(cube["extract_id"], wildcards.part, "extract")}
 
     def ablate_spec(self, wildcards):
-        return {**self.extract_spec(wildcards), "ablation": asdict(self.ablation_options())}
+        cube = self.cubes[wildcards.cube_id]
+        return {**self._spec(cube["run_id"], wildcards.part, cube["config"]),
+                "ablation": asdict(self.ablation_options())}
 
     def cube_parts(self, cube_id):
         labels = self.runs[self.cubes[cube_id]["run_id"]]["train"].checkpoint_labels()
@@ -193,7 +210,7 @@ class SelectivityPlan:
     def merge_inputs(self, wildcards):
         cube = self.cubes[wildcards.cube_id]
         names = self.cube_parts(wildcards.cube_id)
-        inputs = {"extract": [part_file(wildcards.cube_id, p, "extract") for p in names]}
+        inputs = {"extract": [part_file(cube["extract_id"], p, "extract") for p in names]}
         if cube["ablate"]:
             inputs["ablate"] = [part_file(wildcards.cube_id, p, "ablate") for p in names]
         return inputs
@@ -257,13 +274,14 @@ class SelectivityPlan:
             cube_id = self.run_cube[run_id]
             out.append(Artifact(STUDY, "cube", cube_id, cube_file(cube_id), "netcdf", labels,
                                 self.cubes[cube_id]["config"]))
+            cube = self.cubes[cube_id]
             for part in self.cube_parts(cube_id):
-                kinds = ("extract", "ablate") if self.cubes[cube_id]["ablate"] else ("extract",)
-                for kind in kinds:
-                    out.append(Artifact(STUDY, f"part_{kind}", f"{cube_id}/{part}",
-                                        part_file(cube_id, part, kind), "netcdf",
-                                        {**labels, "checkpoints": part},
-                                        self.cubes[cube_id]["config"]))
+                owners = [("extract", cube["extract_id"])] + ([("ablate", cube_id)]
+                                                              if cube["ablate"] else [])
+                for kind, owner in owners:
+                    out.append(Artifact(STUDY, f"part_{kind}", f"{owner}/{part}",
+                                        part_file(owner, part, kind), "netcdf",
+                                        {**labels, "checkpoints": part}, cube["config"]))
         out += [Artifact(STUDY, "figure", f, figure_file(f), "pdf", {"figure": f},
                          self.options_of(f)) for f in FIGURES]
         return out
