@@ -2,7 +2,8 @@
 
 - idx files (MNIST / Fashion-MNIST): ``write_idx_images``, ``write_idx_labels``,
   ``write_fake_idx`` (random images), ``write_learnable_fashion_mnist`` (see below);
-- CIFAR-10 python pickles: ``write_fake_cifar``;
+- CIFAR-10 python pickles: ``write_fake_cifar`` (random images), ``write_learnable_cifar``
+  (learnable, like the fake Fashion-MNIST below);
 - torchvision ImageFolder trees of real PNG files: ``write_image_folder``.
 
 The learnable fake Fashion-MNIST (workflow tests):
@@ -110,6 +111,49 @@ def write_fake_cifar(data_dir, per_class_train=6, per_class_test=4, seed=0):
     with open(folder / "test_batch", "wb") as fh:
         pickle.dump({b"data": data, b"labels": labels.tolist()}, fh)
     return folder
+
+
+def write_learnable_cifar(data_dir, per_class_train=30, per_class_test=15, seed=0, noise=25.0,
+                          groups=((0, 3), (1, 2))):
+    """``<data_dir>/cifar-10-batches-py/`` (5 train batches + test batch, the real pickle
+    layout: uint8 rows of 3072 = R, G, B planes of 32x32, row-major) whose images follow
+    the learnable templates of ``write_learnable_fashion_mnist`` (32x32, the same gray
+    template in every channel, so the luma is the template): binary tasks of ``groups``
+    (default: the paper's airplane + cat vs automobile + bird) are separable."""
+    rng = np.random.default_rng(seed + 1)
+    templates = _templates_32(groups, seed)
+    folder = Path(data_dir) / "cifar-10-batches-py"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def batch(per_class):
+        labels = np.repeat(np.arange(10), per_class)
+        rng.shuffle(labels)
+        gray = np.clip(np.rint(templates[labels] + rng.normal(0.0, noise, (len(labels), 32, 32))),
+                       0, 255).astype(np.uint8)
+        return np.repeat(gray.reshape(len(labels), 1, 1024), 3, axis=1).reshape(-1, 3072), labels
+
+    data, labels = batch(per_class_train)
+    for i, part in enumerate(np.array_split(np.arange(len(labels)), 5), start=1):
+        with open(folder / f"data_batch_{i}", "wb") as fh:
+            pickle.dump({b"data": data[part], b"labels": labels[part].tolist(),
+                         b"batch_label": f"training batch {i} of 5".encode()}, fh)
+    data, labels = batch(per_class_test)
+    with open(folder / "test_batch", "wb") as fh:
+        pickle.dump({b"data": data, b"labels": labels.tolist(),
+                     b"batch_label": b"testing batch 1 of 1"}, fh)
+    return folder
+
+
+def _templates_32(groups, seed, density=0.9, level=255):
+    """``class_templates`` on a 32x32 grid."""
+    rng = np.random.default_rng(seed)
+    region = rng.random((32, 32)) < 0.5
+    group_of = {int(c): b for b, g in enumerate(groups) for c in g}
+    templates = np.zeros((10, 32, 32))
+    for c in range(10):
+        own = region if group_of.get(c, c % 2) == 0 else ~region
+        templates[c] = (own & (rng.random((32, 32)) < density)) * float(level)
+    return templates
 
 
 def write_fake_idx(folder, per_class_train=8, per_class_test=4, compress=False, seed=0):

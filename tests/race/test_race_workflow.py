@@ -92,15 +92,19 @@ def test_every_target_is_built(workdir):
     table = _results(workdir) / "tables" / "race"
     lines = (table / "table1.csv").read_text().splitlines()
     assert lines[0].split(",") == ["sigma0", "N", "tau", "n_seeds", "k_mean", "k_std",
-                                   "delta_acc_mean", "delta_acc_std"]
+                                   "k_large_mean", "k_large_std", "delta_acc_mean",
+                                   "delta_acc_std"]
     # smoke grid: 2 sigma0 x 2 N x 3 taus, 2 seeds each
     assert len(lines) == 1 + 2 * 2 * 3
     rows = [dict(zip(lines[0].split(","), line.split(","))) for line in lines[1:]]
     assert {r["N"] for r in rows} == {"20", "40"} and {r["n_seeds"] for r in rows} == {"2"}
     assert all(np.isfinite(float(r["k_mean"])) for r in rows)
+    # both cluster counts (all neurons; neurons with a >= 1 % of the largest)
+    assert all(0 < float(r["k_large_mean"]) < 16 for r in rows)
     tex = (table / "table1.tex").read_text()
     assert tex.startswith(r"\begin{tabular}") and r"\end{tabular}" in tex
     assert r"$\tau=0.99$" in tex and "$10^{-5}$" in tex and "$10^{-3}$" in tex
+    assert r"$k_{\mathrm{large}}$" in tex and "a >= 1 % of the largest" in tex
 
 
 def test_cubes_open_with_xarray_and_h5py(workdir, plan):

@@ -16,10 +16,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
+from matplotlib.ticker import NullFormatter, NullLocator  # noqa: E402
 
 from ..race.records import first as _first  # noqa: E402
-from ..race.records import (largest_cluster, select, sorted_unique,  # noqa: E402
-                            stable_cell_table, time_index)
+from ..race.records import (largest_cluster, rel_threshold, select,  # noqa: E402
+                            sorted_unique, stable_cell_table, time_index)
 from .style import save_figure  # noqa: E402
 
 INIT_NAMES = {1e-5: "small init", 1e-3: "medium init"}
@@ -133,19 +134,36 @@ def fig1(records, opts, out):
     save_figure(fig, out)
 
 
+def n_axis(ax, Ns):
+    """Log-scaled N axis labelled with the N values themselves (no minor tick labels,
+    which overlap as "2 x 10^2 3 x 10^2 ..." on a short log range)."""
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    if len(Ns):
+        ax.set_xticks(list(Ns), [str(int(n)) for n in Ns])
+        lo, hi = min(Ns), max(Ns)
+        pad = (hi / lo) ** 0.08 if hi > lo else 1.5
+        ax.set_xlim(lo / pad, hi * pad)
+    ax.set_xlabel("N (training samples)")
+
+
 def fig3(records, opts, out):
-    """(a) clusters at tau (0.95) at the end vs N per d (mean over runs, small init), all
-    neurons (solid) and large neurons (dashed); (b) clustering at init / before the loss
-    drop / end, rows small / medium init."""
+    """(a) clusters at tau (0.95) at the end vs N per d (mean over runs, small init): top,
+    all neurons (the paper's count; dotted: d, every neuron its own cluster); bottom,
+    neurons with a >= rel_threshold of the largest a; (b) clustering at init / before
+    the loss drop / end, rows small / medium init."""
     tau = float(opts.get("tau", 0.95))
     sigma_a = float(opts.get("sigma0", 1e-5))
-    fig = plt.figure(figsize=(10, 4.2), layout="constrained")
+    rel = rel_threshold(records)
+    fig = plt.figure(figsize=(10.5, 5.2), layout="constrained")
     left, right = fig.subfigures(1, 2, width_ratios=[1, 1.5])
-    ax = left.subplots()
+    ax_all, ax_large = left.subplots(2, 1, sharex=True)
     sweep = select(records, sigma0=sigma_a)
     palette = sns.color_palette("viridis", n_colors=max(1, len(sorted_unique(sweep, "d"))))
+    all_Ns = sorted_unique(sweep, "N")
     for colour, d in zip(palette, sorted_unique(sweep, "d")):
-        for var, ls, what in (("n_clusters", "-", "all"), ("n_clusters_large", "--", "large")):
+        for ax, var in ((ax_all, "n_clusters"), (ax_large, "n_clusters_large")):
             Ns, means, stds = [], [], []
             for N in sorted_unique(select(sweep, d=d), "N"):
                 vals = [float(r["dynamics"][var].sel(tau=tau, method="nearest").values[-1])
@@ -153,15 +171,18 @@ def fig3(records, opts, out):
                 Ns.append(N)
                 means.append(np.mean(vals))
                 stds.append(np.std(vals))
-            ax.errorbar(Ns, means, yerr=stds, color=colour, ls=ls, marker="o", ms=3, capsize=2,
-                        label=f"d = {d}" if what == "all" else None)
-    ax.plot([], [], "k-", label="all neurons")
-    ax.plot([], [], "k--", label="$a \\geq$ 1% of max")
-    ax.set_xscale("log")
-    ax.set_xlabel("N (training samples)")
-    ax.set_ylabel(f"clusters at end ($\\tau$ = {tau:g})")
-    ax.set_title(f"(a) {_init_name(sigma_a)}, mean $\\pm$ std over runs", loc="left", fontsize="small")
-    ax.legend(frameon=False, fontsize="x-small")
+            ax.errorbar(Ns, means, yerr=stds, color=colour, marker="o", ms=3, capsize=2,
+                        label=f"d = {d}")
+        ax_all.axhline(d, color=colour, lw=0.6, ls=":")
+    for ax in (ax_all, ax_large):
+        n_axis(ax, all_Ns)
+        ax.set_ylim(bottom=0)
+    ax_all.set_xlabel("")
+    ax_all.set_ylabel("clusters, all neurons")
+    ax_large.set_ylabel(f"clusters, $a \\geq$ {100 * rel:g} % of max")
+    ax_all.set_title(f"(a) end of training, $\\tau$ = {tau:g}, {_init_name(sigma_a)}; "
+                     "mean $\\pm$ std over runs", loc="left", fontsize="small")
+    ax_all.legend(frameon=False, fontsize="x-small", ncol=2)
     sigmas = opts.get("sigmas") or sorted_unique(records, "sigma0")
     names = opts.get("snapshot_titles", ["init", "before loss drop", "end"])
     axes = right.subplots(len(sigmas), len(names), squeeze=False)
@@ -253,8 +274,7 @@ def fig7(records, opts, out):
         sub = [r for r in rows if r["alignment"] == a]
         ax.errorbar([r["N"] for r in sub], [r["mean"] for r in sub], yerr=[r["std"] for r in sub],
                     marker="o", ms=4, capsize=2, color=colour, label=labels[a])
-    ax.set_xscale("log")
-    ax.set_xlabel("N (training samples)")
+    n_axis(ax, sorted({r["N"] for r in rows}))
     ax.set_ylabel("stable cells")
     opts_s = records[0]["stable_cells"].attrs.get("options") if records else None
     if opts_s:

@@ -17,9 +17,14 @@ def open_inputs(inputs, options):
     records = rec.load_records(dynamics=inputs["dynamics"], similarity=inputs["similarity"],
                                masks=inputs.get("masks", ()))
     cells = rec.load_records(stable_cells=inputs.get("stable_cells", ()))
-    grid = [r for r in records if r["d"] == options["d"] and
-            any(np.isclose(r["sigma0"], s) for s in options["sigma0"])]
-    return {"grid": grid, "all": records, "cells": cells, **options}
+    grid_seeds = options.get("seeds")
+    grid = [r for r in records if r["d"] == options["d"]
+            and any(np.isclose(r["sigma0"], s) for s in options["sigma0"])
+            and (grid_seeds is None or r["seed"] in grid_seeds)]
+    sweep = options.get("sweep")
+    swept = [r for r in records if sweep and r["d"] in sweep["hidden"]
+             and np.isclose(r["sigma0"], sweep["sigma0"]) and r["seed"] in sweep["seeds"]]
+    return {**options, "grid": grid, "sweep_runs": swept, "all": records, "cells": cells}
 
 
 CLAIMS = Claims("race", load=open_inputs)
@@ -59,19 +64,50 @@ def few_clusters(ctx):
                   holds=max(counts) < ctx["d"] / 2)
 
 
+def growth_with_n(ctx, large):
+    """Per d of the d sweep (small init, tau 0.95, end of training, mean over seeds):
+    (clusters by N, grows or saturated). Saturated: already >= 90 % of d at the smallest
+    N (the paper: counts grow "until they saturate their capacity", d = n_clusters)."""
+    runs = ctx["sweep_runs"] or small(ctx)
+    out = {}
+    for d in rec.sorted_unique(runs, "d"):
+        by_n = clusters_by_n(rec.select(runs, d=d), 0.95, large=large)
+        ns = sorted(by_n)
+        grows = by_n[ns[-1]] > by_n[ns[0]] or by_n[ns[0]] >= 0.9 * d
+        out[d] = ([round(by_n[n], 1) for n in ns], grows, ns)
+    return out
+
+
+def _growth_result(out):
+    ns = next(iter(out.values()))[2]
+    values = {f"d={d} by N": counts for d, (counts, _, _) in out.items()}
+    return Result({**values, "N": ns,
+                   "d where it grows": _held_of([g for _, g, _ in out.values()])},
+                  holds=all(g for _, g, _ in out.values()))
+
+
+def _held_of(flags):
+    return f"{sum(flags)} of {len(flags)}"
+
+
 @CLAIMS.claim(
     "clusters_grow_with_N", figure="fig3",
-    statement="the number of clusters grows with the number of training samples N",
-    threshold="small init, tau 0.95, mean over seeds: more clusters at the largest N than "
-              "at the smallest, for all neurons")
+    statement="the number of clusters grows with the number of training samples N, until "
+              "it saturates at d",
+    threshold="d sweep, small init, tau 0.95, end of training, mean over seeds, all neurons: "
+              "for every d more clusters at the largest N than at the smallest, unless already "
+              ">= 0.9 d at the smallest")
 def clusters_grow_with_n(ctx):
-    runs = small(ctx)
-    all_ = clusters_by_n(runs, 0.95)
-    large = clusters_by_n(runs, 0.95, large=True)
-    ns = sorted(all_)
-    return Result({"clusters (all) by N": [all_[n] for n in ns],
-                   "clusters (large) by N": [large[n] for n in ns], "N": ns},
-                  holds=all_[ns[-1]] > all_[ns[0]])
+    return _growth_result(growth_with_n(ctx, large=False))
+
+
+@CLAIMS.claim(
+    "large_clusters_grow_with_N", figure="fig3",
+    statement="the number of clusters grows with N (counted among the neurons that carry "
+              "weight: a >= rel_threshold of the largest)",
+    threshold="as clusters_grow_with_N, on the clusters among the large neurons")
+def large_clusters_grow_with_n(ctx):
+    return _growth_result(growth_with_n(ctx, large=True))
 
 
 @CLAIMS.claim(

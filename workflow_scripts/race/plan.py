@@ -209,7 +209,11 @@ class RacePlan:
 
     def claims_options(self):
         race = self.config[STUDY]
+        sweep = race["d_sweep"]
         return {"d": race["train"]["hidden"], "sigma0": list(race["grid"]["sigma0"]),
+                "seeds": list(race["grid"]["seeds"]),
+                "sweep": {"hidden": list(sweep["hidden"]), "sigma0": float(sweep["sigma0"]),
+                          "seeds": list(sweep["seeds"])},
                 "early_step": race["figures"]["fig4"].get("early_step", 50)}
 
     def artifacts(self):

@@ -119,17 +119,33 @@ def stable_cell_table(records):
 
 
 def merge_rows(records):
-    """Table 1 rows: per (sigma0, N, tau) k and relative accuracy change, mean/std over seeds."""
+    """Table 1 rows: per (sigma0, N, tau) k (clusters over all neurons = neurons after
+    merging), k_large (clusters among the neurons with a >= rel_threshold of the largest,
+    the same count as Fig 3a's dashed lines) and the relative accuracy change after
+    merging, mean/std over seeds."""
+    def stats(values):
+        v = np.asarray(values, dtype=np.float64)
+        return v.mean(), (v.std(ddof=1) if len(v) > 1 else float("nan"))
+
     rows = []
     for sigma in sorted_unique(records, "sigma0"):
         for N in sorted_unique(select(records, sigma0=sigma), "N"):
             recs = select(records, sigma0=sigma, N=N)
             for j, tau in enumerate(recs[0]["similarity"]["tau"].values):
-                k = np.array([float(r["similarity"]["merge_k"].values[j]) for r in recs])
-                dacc = np.array([float(r["similarity"]["merge_relative_change"].values[j])
+                k = stats([r["similarity"]["merge_k"].values[j] for r in recs])
+                k_large = stats([final_clusters(r["dynamics"], float(tau), large=True)
                                  for r in recs])
+                dacc = stats([r["similarity"]["merge_relative_change"].values[j] for r in recs])
                 rows.append({"sigma0": sigma, "N": N, "tau": float(tau), "n_seeds": len(recs),
-                             "k_mean": k.mean(), "k_std": k.std(ddof=1) if len(k) > 1 else float("nan"),
-                             "delta_acc_mean": dacc.mean(),
-                             "delta_acc_std": dacc.std(ddof=1) if len(dacc) > 1 else float("nan")})
+                             "k_mean": k[0], "k_std": k[1],
+                             "k_large_mean": k_large[0], "k_large_std": k_large[1],
+                             "delta_acc_mean": dacc[0], "delta_acc_std": dacc[1]})
     return rows
+
+
+def rel_threshold(records):
+    """The "large neuron" threshold (fraction of the largest a) the cubes were made with."""
+    for r in records:
+        if "dynamics" in r:
+            return float(json.loads(r["dynamics"].attrs["options"])["rel_threshold"])
+    return float("nan")

@@ -1,4 +1,8 @@
-"""Table 1 of the race paper (merging clusters): a CSV and a LaTeX table from the cubes."""
+"""Table 1 of the race paper (merging clusters): a CSV and a LaTeX table from the cubes.
+
+Beside the paper's k (clusters over all neurons, the neurons left after merging) it
+shows k_large, the clusters among the neurons with a >= rel_threshold of the largest:
+most of the k clusters are lone low-norm neurons that carry no weight (README)."""
 
 import csv
 from pathlib import Path
@@ -6,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..store.atomic import atomic_path
-from .records import merge_rows
+from .records import merge_rows, rel_threshold
 
 
 def _pm(mean, std, fmt, signed=False):
@@ -17,7 +21,8 @@ def _pm(mean, std, fmt, signed=False):
 def table1(records, out_csv, out_tex):
     """CSV (one row per sigma0 x N x tau) and a LaTeX table laid out like the paper's."""
     rows = merge_rows(records)
-    fields = ["sigma0", "N", "tau", "n_seeds", "k_mean", "k_std", "delta_acc_mean", "delta_acc_std"]
+    fields = ["sigma0", "N", "tau", "n_seeds", "k_mean", "k_std", "k_large_mean", "k_large_std",
+              "delta_acc_mean", "delta_acc_std"]
     with atomic_path(out_csv) as tmp:
         with open(tmp, "w", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=fields)
@@ -25,9 +30,11 @@ def table1(records, out_csv, out_tex):
             for r in rows:
                 w.writerow({k: (f"{r[k]:.6g}" if isinstance(r[k], float) else r[k]) for k in fields})
     taus = sorted({r["tau"] for r in rows})
-    lines = [r"\begin{tabular}{ll" + "rr" * len(taus) + "}", r"\toprule",
-             " & & " + " & ".join(f"\\multicolumn{{2}}{{c}}{{$\\tau={t:.2f}$}}" for t in taus) + r" \\",
-             r"$\sigma_0$ & $N$ & " + " & ".join(["$k$ & $\\Delta$acc (\\%)"] * len(taus)) + r" \\",
+    rel = 100 * rel_threshold(records)
+    lines = [r"\begin{tabular}{ll" + "rrr" * len(taus) + "}", r"\toprule",
+             " & & " + " & ".join(f"\\multicolumn{{3}}{{c}}{{$\\tau={t:.2f}$}}" for t in taus) + r" \\",
+             r"$\sigma_0$ & $N$ & " + " & ".join(["$k$ & $k_{\\mathrm{large}}$ & $\\Delta$acc (\\%)"]
+                                                  * len(taus)) + r" \\",
              r"\midrule"]
     for sigma in sorted({r["sigma0"] for r in rows}):
         first = True
@@ -36,14 +43,16 @@ def table1(records, out_csv, out_tex):
             for t in taus:
                 r = next(x for x in rows if x["sigma0"] == sigma and x["N"] == N and x["tau"] == t)
                 cells += [f"${_pm(r['k_mean'], r['k_std'], '.1f')}$",
+                          f"${_pm(r['k_large_mean'], r['k_large_std'], '.1f')}$",
                           f"${_pm(r['delta_acc_mean'], r['delta_acc_std'], '.1f', signed=True)}$"]
             exp = int(np.round(np.log10(sigma))) if sigma > 0 else 0
             label = f"$10^{{{exp}}}$" if first else ""
             lines.append(f"{label} & {N} & " + " & ".join(cells) + r" \\")
             first = False
     lines += [r"\bottomrule", r"\end{tabular}",
-              r"% k: clusters (neurons after merging); Delta acc: relative change in accuracy after"
-              r" merging (%), mean +- std over seeds; * single seed."]
+              r"% k: clusters over all neurons (= neurons after merging); k_large: clusters among"
+              f" the neurons with a >= {rel:g} % of the largest; Delta acc: relative change in"
+              r" accuracy after merging (%), mean +- std over seeds; * single seed."]
     with atomic_path(out_tex) as tmp:
         Path(tmp).write_text("\n".join(lines) + "\n")
     return rows
