@@ -72,24 +72,23 @@ def _text(value):
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def extract_activations(run_dir, data, spec, out, attrs, *, node_chunk=64, device="cpu",
-                        show_progress=True):
-    """Write the cube of a run's checkpoints (``extract`` makes the forward passes)."""
-    import torch
+def write_activations(out, slices, *, n_times, spec, labels, source_index, attrs,
+                      node_chunk=64):
+    """Write the cube from ``slices``: (step, packed bits [node, sample_byte]) per time point.
 
-    from ..progress import progress
+    ``spec``: the run's TrainSpec (node coordinates); ``labels`` / ``source_index``: the
+    class and the source image of every sample.
+    """
     from ..store.cube import CubeWriter
-    from .extract import STEP, _setup, node_coords, validation_passes
-    from .runs import checkpoints, list_checkpoints
+    from .extract import STEP, node_coords
 
-    net, x, _, _ = _setup(spec, data, device)
-    n_samples, n_nodes = len(data["y_val"]), (spec.depth - 1) * spec.width
+    n_samples, n_nodes = len(labels), (spec.depth - 1) * spec.width
     n_bytes = -(-n_samples // 8)
     coords = {**node_coords(spec),
               "sample": (("sample",), np.arange(n_samples), {"long_name": "validation sample"}),
-              "class": (("sample",), np.asarray(data["y_val"], dtype=np.int64),
+              "class": (("sample",), np.asarray(labels, dtype=np.int64),
                         {"long_name": "class label of the sample"}),
-              "source_index": (("sample",), np.asarray(data["val_index"], dtype=np.int64),
+              "source_index": (("sample",), np.asarray(source_index, dtype=np.int64),
                                {"long_name": "index of the image in the source's train split"}),
               "sample_byte": (("sample_byte",), np.arange(n_bytes),
                               {"long_name": "byte j // 8 of the packed samples"})}
@@ -99,19 +98,43 @@ def extract_activations(run_dir, data, spec, out, attrs, *, node_chunk=64, devic
         "description": "bit j % 8 of byte j // 8 is sample j (np.unpackbits(..., axis=-1, "
                        "count=n_samples, bitorder='little')); read with "
                        "workflow_scripts.samplesets.activations.read_activations"})}
-    files = list_checkpoints(run_dir)
     with CubeWriter(out, grow_dim="time", grow_dtype="i8",
                     sizes={"node": n_nodes, "sample": n_samples, "sample_byte": n_bytes},
-                    coords=coords, variables=variables, attrs=attrs, expected_length=len(files),
-                    chunks={VARIABLE: {"node": node_chunk}}, grow_attrs=STEP) as cube, \
-            torch.no_grad():
+                    coords=coords, variables=variables, attrs=attrs, expected_length=n_times,
+                    chunks={VARIABLE: {"node": node_chunk}}, grow_attrs=STEP) as cube:
+        for step, bits in slices:
+            cube.append(step, **{VARIABLE: bits})
+
+
+def extract_activations(run_dir, data, spec, out, attrs, *, node_chunk=64, device="cpu",
+                        show_progress=True):
+    """The cube of a run's checkpoints (``extract`` makes the forward passes)."""
+    import torch
+
+    from ..progress import progress
+    from .extract import _setup, validation_passes
+    from .runs import checkpoints, list_checkpoints
+
+    net, x, _, _ = _setup(spec, data, device)
+    n_samples, n_nodes = len(data["y_val"]), (spec.depth - 1) * spec.width
+    files = list_checkpoints(run_dir)
+
+    def slices():
         for step, state in progress(checkpoints(run_dir), total=len(files), desc="activations",
                                     unit="checkpoint", enabled=show_progress):
             net.load_state_dict(state)
-            bits = np.empty((n_nodes, n_bytes), dtype=np.uint8)
-            for sl, active, _ in validation_passes(net, x):
-                # CHUNK is a multiple of 8: each chunk fills whole bytes
-                bits[:, sl.start // 8:-(-min(sl.stop, n_samples) // 8)] = pack(active.T.cpu().numpy())
-            cube.append(step, **{VARIABLE: bits})
+            bits = np.empty((n_nodes, -(-n_samples // 8)), dtype=np.uint8)
+            with torch.no_grad():
+                for sl, pre, _ in validation_passes(net, x):
+                    # CHUNK is a multiple of 8: each chunk fills whole bytes
+                    cols = slice(sl.start // 8, -(-min(sl.stop, n_samples) // 8))
+                    row = 0
+                    for z in pre:
+                        bits[row:row + z.shape[1], cols] = pack((z > 0).T.cpu().numpy())
+                        row += z.shape[1]
+            yield step, bits
+
+    write_activations(out, slices(), n_times=len(files), spec=spec, labels=data["y_val"],
+                      source_index=data["val_index"], attrs=attrs, node_chunk=node_chunk)
     log.info("wrote %s: %d time points x %d nodes x %d samples (packed bits)", out, len(files),
              n_nodes, n_samples)

@@ -27,18 +27,20 @@ BOOL = {"dtype": "bool"}  # netCDF has no bool: int8 with this attr, which xarra
 
 
 def validation_passes(net, x, chunk=CHUNK):
-    """Per chunk: (slice, active [n, nodes] bool, outputs [n, classes])."""
+    """Per chunk: (slice, hidden pre-activations [list of n x width], outputs [n x classes])."""
     for start in range(0, len(x), chunk):
         pre, out = forward_all(net, x[start:start + chunk])
-        yield slice(start, start + chunk), torch.cat(pre, dim=1) > 0, out
+        yield slice(start, start + chunk), pre, out
 
 
 def evaluate(net, x, y, onehot, loss):
     """(counts [node, class] int64, validation error, mean loss) of the net on (x, y)."""
     counts, wrong, loss_sum = 0, 0, 0.0
-    for sl, active, out in validation_passes(net, x):
-        # float32 matmul of 0/1 values: exact while a count stays below 2^24
-        counts = counts + (onehot[sl].T @ active.to(onehot.dtype))
+    for sl, pre, out in validation_passes(net, x):
+        onehot_t = onehot[sl].T.contiguous()
+        # float32 matmul of 0/1 values: exact while a count stays below 2^24. One layer at
+        # a time: its [n, width] block stays in cache (one [n, nodes] block: 1.4x slower)
+        counts = counts + torch.cat([onehot_t @ (z > 0).to(onehot_t.dtype) for z in pre], dim=1)
         wrong += int((out.argmax(1) != y[sl]).sum())
         if loss == "ce":
             loss_sum += float(F.cross_entropy(out, y[sl], reduction="sum"))
