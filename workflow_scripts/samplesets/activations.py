@@ -1,4 +1,4 @@
-"""The binary activation cube (time, node, sample), bit-packed, and its reader (no torch).
+"""The binary activation cube (time, node, sample), bit-packed: its writer and its reader.
 
 netCDF has no bit type and xarray cannot decode packed bits, so the file stores
 ``active_bits`` (time, node, sample_byte) uint8: bit j % 8 of byte j // 8 (bitorder
