@@ -25,7 +25,7 @@ def test_default_study_alias(smoke_workdir):
 
 def test_cubes_are_self_describing(smoke_workdir):
     cubes = sorted((smoke_workdir / "results" / "wtm" / "cubes").glob("good-*.nc"))
-    assert len(cubes) == 1
+    assert len(cubes) == 2  # smoke: seeds 0 and 1, one cube each
     ds = xr.open_dataset(cubes[0], engine="h5netcdf")
     assert ds["preactivation"].dims == ("epoch", "neuron", "sample")
     assert ds["dloss_dactivation"].dims == ("epoch", "neuron", "sample")
@@ -113,14 +113,19 @@ def test_catalog_finds_and_opens_every_kind(smoke_workdir, monkeypatch):
     monkeypatch.chdir(smoke_workdir)
     kinds = set(catalog.find("wtm")["kind"])
     assert {"data", "run", "cube", "eval", "figure"} <= kinds
-    good = catalog.open("wtm", "cube", name="good")
+    with pytest.raises(catalog.CatalogError, match="2 artifacts match"):
+        catalog.open("wtm", "cube", name="good")  # one per seed
+    good = catalog.open("wtm", "cube", name="good", seed=1)
     assert good["preactivation"].dims == ("epoch", "neuron", "sample")
-    assert good.attrs["run_name"] == "good"
-    run = catalog.open("wtm", "run", name="linear")
+    assert good.attrs["run_name"] == "good" and '"seed": 1' in good.attrs["config"]
+    seeds = catalog.open_many("wtm", "cube", name="good", concat_dim="seed")
+    assert seeds["seed"].values.tolist() == [0, 1]
+    assert seeds["preactivation"].dims[0] == "seed"
+    run = catalog.open("wtm", "run", name="linear", seed=0)
     assert run["spec"]["activation"] == "linear" and run["checkpoints"]
     data = catalog.open("wtm", "data", sigma=0.4, split="test")
     assert data["x"].shape[1] == 100
     evals = catalog.open_many("wtm", "eval", concat_dim="sigma_train")
     assert evals["test_accuracy"].dims == ("sigma_train", "sigma_test")
     assert evals["sigma_train"].values.tolist() == [0.4, 1.2]
-    assert catalog.find("wtm", "cube", activation="linear")["name"].tolist() == ["linear"]
+    assert catalog.find("wtm", "cube", activation="linear")["name"].tolist() == ["linear"] * 2

@@ -5,6 +5,10 @@ replaces, for every ``results/claims/<study>.csv``, the block between
 ``<!-- claims:<study> -->`` and ``<!-- /claims:<study> -->`` in the README by a Markdown
 table of that file: the README's "which claims reproduce" tables are copied from what
 the workflow built, never typed by hand.
+
+A build of another configuration (an overlay, in its own working directory) fills the
+blocks ``<!-- claims:<study>:<variant> -->`` instead: ``readme --results <dir>/results
+--variant hard --built-with "--configfile configs/race_hard.yaml"``.
 """
 
 import argparse
@@ -31,12 +35,15 @@ def read_table(path):
         return list(csv.DictReader(fh))
 
 
-def markdown(rows):
+def markdown(rows, built_with=None):
     def cell(text):
         return str(text).replace("|", "\\|").replace("\n", " ")
 
     size = ", ".join(sorted({r["size"] for r in rows}))
-    lines = [f"Built by the workflow at size **{size}** (`results/claims/{rows[0]['study']}.csv`):",
+    source = f"`results/claims/{rows[0]['study']}.csv`"
+    if built_with:
+        source += f" of a build with `{built_with}`"
+    lines = [f"Built by the workflow at size **{size}** ({source}):",
              "", "| claim | figure | paper | measured here | threshold | verdict |",
              "|---|---|---|---|---|---|"]
     for r in rows:
@@ -46,15 +53,19 @@ def markdown(rows):
     return "\n".join(lines)
 
 
-def update_readme(readme, tables):
-    """Replace each study's marked block; return the studies whose block was found."""
+def update_readme(readme, tables, variant=None, built_with=None):
+    """Replace each study's marked block (``claims:<study>``, or ``claims:<study>:<variant>``
+    for a variant); return the blocks found."""
     text = Path(readme).read_text()
     done = []
     for study, rows in tables.items():
-        pattern = re.compile(rf"(<!-- claims:{study} -->\n).*?(<!-- /claims:{study} -->)", re.S)
+        name = f"{study}:{variant}" if variant else study
+        pattern = re.compile(rf"(<!-- claims:{re.escape(name)} -->\n).*?"
+                             rf"(<!-- /claims:{re.escape(name)} -->)", re.S)
         if pattern.search(text):
-            text = pattern.sub(lambda m: m.group(1) + markdown(rows) + "\n" + m.group(2), text)
-            done.append(study)
+            table = markdown(rows, built_with)
+            text = pattern.sub(lambda m: m.group(1) + table + "\n" + m.group(2), text)
+            done.append(name)
     with atomic_path(readme) as tmp:
         Path(tmp).write_text(text)
     return done
@@ -66,9 +77,11 @@ def main(argv=None):
     cmd = sub.add_parser("readme")
     cmd.add_argument("--results", default="results")
     cmd.add_argument("--readme", default="README.md")
+    cmd.add_argument("--variant", help="fill the <!-- claims:<study>:<variant> --> blocks")
+    cmd.add_argument("--built-with", help="how that build was configured (shown above the table)")
     args = parser.parse_args(argv)
     tables = {p.stem: read_table(p) for p in sorted(Path(args.results, "claims").glob("*.csv"))}
-    done = update_readme(args.readme, tables)
+    done = update_readme(args.readme, tables, args.variant, args.built_with)
     print(f"updated {args.readme}: {', '.join(done) or 'no marked blocks found'}")
 
 

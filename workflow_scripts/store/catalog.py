@@ -189,7 +189,10 @@ def open_many(study=None, kind=None, concat_dim="seed", root=".", **query):
                            f"({values}): narrow the query")
     order = sorted(range(len(found)), key=lambda i: values[i])
     datasets = [open_artifact(found[i], root).expand_dims({concat_dim: [values[i]]}) for i in order]
-    return xr.concat(datasets, dim=concat_dim, join="outer", combine_attrs="drop_conflicts")
+    # coords that differ between runs (e.g. each seed's output weights) gain concat_dim;
+    # named explicitly because xarray's defaults are changing
+    return xr.concat(datasets, dim=concat_dim, join="outer", data_vars="all", coords="different",
+                     compat="equals", combine_attrs="drop_conflicts")
 
 
 # ---------------------------------------------------------------------------------
