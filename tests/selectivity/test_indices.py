@@ -82,7 +82,7 @@ def test_regulariser_term_is_the_mean_over_modules_of_block_means_and_has_gradie
     mods = [4, 4, 5]
     term = regulariser_term(acts, mods, labels, 4)
     si = [float(batch_si(a.detach(), labels, 4)) for a in acts]
-    assert float(term) == pytest.approx(((si[0] + si[1]) / 2 + si[2]) / 2, rel=1e-6)
+    assert float(term.detach()) == pytest.approx(((si[0] + si[1]) / 2 + si[2]) / 2, rel=1e-6)
     term.backward()
     assert all(a.grad is not None and a.grad.abs().sum() > 0 for a in acts)
 

@@ -9,6 +9,7 @@ a second small build on idx files with the narrow ResNet. ~3-4 minutes on 2 core
 """
 
 import json
+import re
 import zipfile
 
 import numpy as np
@@ -139,14 +140,22 @@ def test_ablation_change_reruns_ablation_not_training_or_extraction(build, tmp_p
 
 
 def test_report_has_the_figures_with_captions(build):
+    """The zip stores each file as report/data/raw/<hash>/<basename> (no study in the
+    path); report/report.html maps each workflow path to that file and its caption."""
     workdir, overlay = build
     run_snakemake(workdir, "--report", "report.zip", configfiles=(SMOKE, overlay))
     with zipfile.ZipFile(workdir / "report.zip") as z:
-        names = z.namelist()
-        blob = " ".join(z.read(n).decode("utf-8", "ignore") for n in names
-                        if n.endswith((".js", ".html")))
-    assert all(any(n.endswith(f"selectivity/{f}.pdf") for n in names) for f in FIGS)
-    assert "shuffled" in blob and "resnet18" in blob
+        names = set(z.namelist())
+        html = z.read("report/report.html").decode()
+        for fig in FIGS:
+            entry = re.search(rf'"results/figs/selectivity/{fig}\.pdf": '
+                              r'(\{.*?"data_uri": "([^"]+)"\})', html)
+            assert entry, fig
+            assert entry.group(2).endswith(f"/{fig}.pdf") and f"report/{entry.group(2)}" in names, fig
+            assert z.read(f"report/{entry.group(2)}")[:5] == b"%PDF-", fig
+            assert f"Selectivity Fig. {fig[3:]}.</strong>" in entry.group(1), fig
+    text = " ".join(html.split())
+    assert "shuffled" in text and "resnet18" in text
 
 
 def test_invalid_config_rejected_before_any_job(tmp_path):

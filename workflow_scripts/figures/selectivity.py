@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, NullLocator
 
 from ..selectivity import metrics
 from .style import save_figure
@@ -26,17 +26,23 @@ CI = ("ci", 95)
 
 
 def time_axis(ax, bpe, epochs=True):
-    """Batches on a symlog axis (linear below 5) with plain-number ticks; epochs on top."""
+    """Batches on a symlog axis (linear below 5) with plain-number ticks; epochs on top
+    (call after plotting: the limits follow the data)."""
     ax.set_xscale("symlog", linthresh=5, linscale=0.4)
-    ax.set_xlim(left=0)
+    right = max(ax.dataLim.x1, 1) * 1.12
+    ax.set_xlim(0, right)
+    ax.set_xticks([0] + [10**k for k in range(1, 8) if 10**k <= right])
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_xlabel("training batches")
     if epochs and np.isfinite(bpe) and bpe > 0:
-        top = ax.secondary_xaxis("top", functions=(lambda b: b / bpe, lambda e: e * bpe))
-        top.set_xticks([e for e in (1, 2, 4, 8, 16, 32, 64) if e * bpe <= ax.get_xlim()[1] * 1.01])
-        top.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        top = ax.twiny()
+        top.set_xscale("symlog", linthresh=5, linscale=0.4)
+        top.set_xlim(ax.get_xlim())
+        ticks = [e for e in (1, 2, 4, 8, 12, 20, 30, 60, 90) if e * bpe <= right]
+        top.set_xticks([e * bpe for e in ticks])
+        top.set_xticklabels([f"{e:g}" for e in ticks], fontsize="small")
+        top.xaxis.set_minor_locator(NullLocator())
         top.set_xlabel("epochs", fontsize="small")
-        top.tick_params(labelsize="small")
 
 
 def _bpe(cubes):
@@ -134,6 +140,14 @@ def _curves(cubes, module):
     return df.groupby(["checkpoint", "order", "fraction"], as_index=False)["acc"].mean()
 
 
+def shown_checkpoints(steps, n=8):
+    """Up to n checkpoints spread evenly in log time (all of them when fewer)."""
+    if len(steps) <= n:
+        return list(steps)
+    idx = np.unique(np.round(np.geomspace(1, len(steps), n)).astype(int) - 1)
+    return [steps[i] for i in idx]
+
+
 def _checkpoint_label(step, bpe):
     epochs = step / bpe
     return f"epoch {epochs:g}" if step >= bpe and abs(epochs - round(epochs)) < 1e-9 \
@@ -154,19 +168,19 @@ def ablation_rows(cubes, modules, out, title):
                          pad=22)
         _legend(row[0])
         curves = _curves(runs, module)
-        steps = sorted(curves["checkpoint"].unique())
+        steps = shown_checkpoints(sorted(curves["checkpoint"].unique()))
         colours = dict(zip(steps, sns.color_palette("viridis_r", len(steps))))
         for ax, order in zip(row[1:], ("selective", "random")):
             for step in steps:
                 c = curves[(curves["checkpoint"] == step) & (curves["order"] == order)]
-                ax.plot(100 * c["fraction"], c["acc"], color=colours[step], lw=1.1,
+                ax.plot(100 * c["fraction"], c["acc"], color=colours[step], lw=1.2,
                         label=_checkpoint_label(step, bpe))
             ax.set_title(f"module {module}: {order} ablation", fontsize="small")
             ax.set_xlabel("channels ablated in every block (%)")
             ax.set_ylabel("normalised accuracy")
             ax.set_ylim(0, 105)
-        row[2].legend(frameon=False, fontsize="x-small", ncol=2, title="checkpoint",
-                      title_fontsize="x-small", loc="upper right")
+    axes[0, 2].legend(frameon=False, fontsize="x-small", title="checkpoint",
+                      title_fontsize="x-small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.suptitle(title, y=1.0)
     fig.tight_layout()
     save_figure(fig, out)
@@ -360,7 +374,9 @@ def fig7(cubes, opts, out):
         time_axis(ax, bpe)
         ax.set_ylabel(f"{which} accuracy")
         ax.set_title(f"{which} accuracy", fontsize="small", pad=22)
-        _legend(ax, loc="lower right", title=f"alpha {opts['alpha']:g}")
+        ax.get_legend().remove()
+    _legend(axes[0], loc="lower right", ncol=2,
+            title=f"alpha {opts['alpha']:g} on modules {opts['reg_modules']}")
     last = acc[(acc["set"] == "held-out")]
     last = last[last["checkpoint"] == last["checkpoint"].max()]
     order = names

@@ -206,19 +206,22 @@ def fully_trained_ablation(ctx):
     "cka_high_early", figure="fig5",
     statement="the representations of module 4 and of module 7 / the FC input are more similar "
               "early in training than later",
-    threshold="mean over seeds: CKA(module 4, FC input) and CKA(module 4, module 7) highest "
-              "in the first epoch (after init) exceed their final values by >= 0.1")
+    threshold="mean over seeds: CKA of module 4 (its last block) with module 7's first block "
+              "and with the FC input, highest in the first epoch (after init), exceeds its final "
+              "value by >= 0.1")
 def cka_high_early(ctx):
+    # module 7's first block, not its last: on small inputs (28x28 at default size) the
+    # last block's output is 1x1, so its CKA is the FC input's and would count it twice
     import xarray as xr
 
     bpe = _bpe(ctx)
     values, holds = {}, True
-    for target in (7, "fc"):
-        c = xr.concat([metrics.cka(ds, metrics.module_layer(ds, 4), metrics.module_layer(ds, target))
+    for name, target in (("module 7 block 0", lambda ds: metrics.module_blocks(ds, 7)[0]),
+                         ("FC input", lambda ds: "fc")):
+        c = xr.concat([metrics.cka(ds, metrics.module_layer(ds, 4), target(ds))
                        for ds in ctx["baseline"]], dim="seed").mean("seed")
         early = float(_early(c, bpe).max())
         end = float(c.isel(checkpoint=-1))
-        name = "FC input" if target == "fc" else "module 7"
         values[f"module 4 vs {name}: early max / end"] = [_r(early), _r(end)]
         holds &= early - end >= 0.1
     return Result(values, holds=holds)
