@@ -170,5 +170,8 @@ def test_overlays_validate_and_plan(config):
     """configs/race_hard.yaml (the hard grouping) and configs/paper.yaml plan every target."""
     hard = rp.build_plan(load_config(REPO / "configs" / "race_hard.yaml"))
     assert {s.groups for s in hard.datasets.values()} == {((0, 4), (2, 6))}
+    raw = rp.build_plan(load_config(REPO / "configs" / "race_raw.yaml"))
+    assert {s.preprocess for s in raw.datasets.values()} == {"none"}
+    assert not set(raw.cubes) & set(rp.build_plan(load_config()).cubes)
     paper = rp.build_plan(load_config(REPO / "configs" / "paper.yaml"))
     assert {s.source for s in paper.datasets.values()} == {"cifar10"}
