@@ -36,7 +36,7 @@ claims: $(STAMP)
 
 # the claims builds CI can afford on 2 cores (see .ci/run): samplesets, the cheapest
 # default-size build (~2150 s of single-thread jobs, ~18 min on 2 cores); wtm's five seeds
-# (~4500 s), race's grid (~2300-7000 s) and selectivity (~35 min) are left to `make claims`
+# (~4500 s), race's grid (~2300-8000 s) and selectivity (~7300 s) are left to `make claims`
 claims-ci: $(STAMP)
 	$(VENV)/bin/pytest -m claims tests/samplesets
 
