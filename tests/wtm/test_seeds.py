@@ -102,3 +102,14 @@ def test_run_seed_reads_the_cube_config(tmp_path):
 
     ds = xr.Dataset(attrs={"config": json.dumps({"run": {"train": {"seed": 4}}})})
     assert metrics.run_seed(ds) == 4
+
+
+def test_the_lr_overlay_plans_its_own_runs():
+    """configs/wtm_lr2.yaml (README, "Learning rate") validates and names new runs and
+    cubes, never the default's."""
+    default = build_plan(load_config())
+    lr2 = build_plan(load_config(REPO / "configs" / "wtm_lr2.yaml"))
+    assert load_config(REPO / "configs" / "wtm_lr2.yaml")["wtm"]["train"]["lr"] == pytest.approx(1 / 9)
+    for name in ("good", "linear", "one_neuron", "low_noise"):
+        assert len(lr2.seed_cubes[name]) == len(default.seed_cubes[name]) == 5
+        assert not set(lr2.seed_cubes[name]) & set(default.seed_cubes[name])
