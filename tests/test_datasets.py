@@ -90,3 +90,13 @@ def test_missing_image_folder_names_the_layout(tmp_path):
         imagefolder.dataset(tmp_path, "imagenet", "train")
     assert str(tmp_path / "imagenet" / "train") in str(err.value)
     assert "<class name>" in str(err.value)
+
+
+def test_data_specs_travel_without_their_location():
+    from workflow_scripts import datasets
+
+    spec = {"source": "fashion_mnist", "n_train": 10, "data_dir": "/data/a", "download": False}
+    params = datasets.without_location(spec)
+    assert "data_dir" not in params and params["n_train"] == 10
+    assert datasets.with_location(params, {"data_dir": "/scratch/b"})["data_dir"] == "/scratch/b"
+    assert datasets.with_location(params, {})["data_dir"] == "data"

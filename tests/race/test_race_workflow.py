@@ -324,3 +324,14 @@ def test_report_captions_render_from_the_config(race_build):
     # smoke: d = 16 (not the default 300), 200 probes, 2 seeds in Table 1
     assert "Race Fig. 1.</strong> One run (N = 20, d = 16" in html
     assert "Algorithm 1: 200 probes" in html and "mean +- std over 2 seeds" in html
+
+
+def test_moving_the_data_reruns_nothing(race_build, tmp_path):
+    """data_dir is where the source lives: pointing it at a copy plans no job."""
+    import shutil
+
+    workdir, overlay = race_build
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(workdir.parent / "data", moved)
+    other = write_overlay(tmp_path / "moved.yaml", OVERLAY.format(data_dir=moved))
+    assert planned_jobs(workdir, *RACE_TARGETS, configfiles=(SMOKE, other)) == []

@@ -138,3 +138,14 @@ def test_missing_data_names_folder_files_and_command(tmp_path):
     assert str(empty / "FashionMNIST" / "raw") in text and "t10k-labels-idx1-ubyte" in text
     assert "datasets_install_fashion_mnist" in text
     assert not (tmp_path / target).exists()
+
+
+def test_moving_the_data_reruns_nothing(build, tmp_path):
+    """data_dir is where the idx files are: pointing it at a copy plans no job."""
+    import shutil
+
+    workdir, overlay, plan = build
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(workdir.parent / "data", moved)
+    other = write_overlay(tmp_path / "moved.yaml", f"data_dir: {moved}\n")
+    assert planned_jobs(workdir, *plan.targets(), CLAIMS_CSV, configfiles=(SMOKE, other)) == []

@@ -195,3 +195,17 @@ def test_idx_files_and_the_narrow_resnet(tmp_path):
     last = ds.isel(checkpoint=-1)
     assert float(last["accuracy"]) > 0.3  # learnable fake data: well above chance (0.1)
     assert float(last["si"].mean()) > 2 * float(last["si_floor"].mean())
+
+
+def test_moving_the_data_reruns_nothing(build, tmp_path):
+    """data_dir is where the images are, not what they are: training reads the images,
+    yet pointing data_dir at a copy plans no job."""
+    import shutil
+
+    workdir, overlay = build
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(workdir.parent / "data", moved)
+    text = overlay.read_text().replace(str(workdir.parent / "data"), str(moved))
+    assert str(moved) in text
+    other = write_overlay(tmp_path / "moved.yaml", text)
+    assert planned_jobs(workdir, *TARGETS, configfiles=(SMOKE, other)) == []

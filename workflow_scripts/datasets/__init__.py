@@ -18,6 +18,22 @@ imports the reader of the source.
 
 from dataclasses import dataclass
 
+# Where the data sets live is not a hyperparameter: the specs a rule's params carry leave
+# it out (moving the files, or building on a cluster where they sit elsewhere, must not
+# rerun anything; ids already leave it out), and a job reads it from the config it runs
+# under. Snakemake tracks params, not the config, which is what is wanted here.
+LOCATION = "data_dir"
+
+
+def without_location(spec):
+    """A data spec (dict) as a rule's params carry it: without ``data_dir``."""
+    return {k: v for k, v in spec.items() if k != LOCATION}
+
+
+def with_location(spec, config):
+    """The spec a job resolves: ``data_dir`` from the config the job runs under."""
+    return {**spec, LOCATION: str(config.get(LOCATION, "data"))}
+
 
 @dataclass(frozen=True)
 class Source:

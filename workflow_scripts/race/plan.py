@@ -131,7 +131,7 @@ class RacePlan:
     # -- what the rules ask (wildcards -> files / params) ----------------------------
 
     def data_spec(self, wildcards):
-        return asdict(self.datasets[wildcards.data_id])
+        return datasets.without_location(asdict(self.datasets[wildcards.data_id]))
 
     def stack_data(self, wildcards):
         return data_file(self.stacks[wildcards.stack_id]["data_id"])

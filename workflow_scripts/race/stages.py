@@ -8,6 +8,7 @@ own code only (``workflow_scripts.entry``).
 import logging
 from pathlib import Path
 
+from .. import datasets
 from ..entry import stage
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,8 @@ def data(smk):
     from .data import write_binary_dataset
     from .specs import DataSpec, resolved
 
-    out = write_binary_dataset(smk.output[0], resolved(DataSpec, smk.params.spec))
+    spec = resolved(DataSpec, datasets.with_location(smk.params.spec, smk.config))
+    out = write_binary_dataset(smk.output[0], spec)
     log.info("wrote %s: %s", smk.output[0], out["meta"])
 
 

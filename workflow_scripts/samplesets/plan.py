@@ -136,7 +136,7 @@ class SamplesetsPlan:
     # -- what the rules ask (wildcards -> files / params) ----------------------------
 
     def data_spec(self, wildcards):
-        return asdict(self.data)
+        return datasets.without_location(asdict(self.data))
 
     def train_data(self, wildcards):
         return data_file(self.data_id)

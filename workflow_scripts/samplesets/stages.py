@@ -7,6 +7,7 @@ own code only (``workflow_scripts.entry``).
 
 import logging
 
+from .. import datasets
 from ..entry import stage
 
 log = logging.getLogger(__name__)
@@ -17,7 +18,8 @@ def data(smk):
     from .data import write_split
     from .specs import DataSpec
 
-    arrays, meta = write_split(DataSpec(**smk.params.spec), smk.output[0])
+    spec = DataSpec(**datasets.with_location(smk.params.spec, smk.config))
+    arrays, meta = write_split(spec, smk.output[0])
     log.info("wrote %s: %d train, %d validation images of %s", smk.output[0],
              len(arrays["y_train"]), len(arrays["y_val"]), meta["source"])
 

@@ -162,7 +162,7 @@ class SelectivityPlan:
     # -- what the rules ask (wildcards -> files / params) ----------------------------
 
     def data_spec(self, wildcards):
-        return asdict(self.data[wildcards.data_id])
+        return datasets.without_location(asdict(self.data[wildcards.data_id]))
 
     def train_inputs(self, wildcards):
         return {"data": data_file(self.runs[wildcards.run_id]["data_id"])}
@@ -170,7 +170,7 @@ class SelectivityPlan:
     def train_spec(self, wildcards):
         run = self.runs[wildcards.run_id]
         return {"run_id": wildcards.run_id, "train": asdict(run["train"]),
-                "data": asdict(self.data[run["data_id"]])}
+                "data": datasets.without_location(asdict(self.data[run["data_id"]]))}
 
     def _cube_run(self, wildcards):
         cube = self.cubes[wildcards.cube_id]
@@ -183,7 +183,8 @@ class SelectivityPlan:
     def _spec(self, run_id, part, config):
         run = self.runs[run_id]
         return {"labels": list(self.parts[part]), "run_id": run_id,
-                "model": asdict(run["train"].model), "data": asdict(self.data[run["data_id"]]),
+                "model": asdict(run["train"].model),
+                "data": datasets.without_location(asdict(self.data[run["data_id"]])),
                 "extract": asdict(self.extract_options()), "config": config}
 
     def extract_inputs(self, wildcards):

@@ -8,6 +8,7 @@ own code only (``workflow_scripts.entry``).
 
 import logging
 
+from .. import datasets
 from ..entry import stage
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def data(smk):
     from .data import make_splits, save_splits
     from .specs import DataSpec
 
-    splits = make_splits(DataSpec(**smk.params.spec))
+    splits = make_splits(DataSpec(**datasets.with_location(smk.params.spec, smk.config)))
     save_splits(smk.output[0], splits)
     log.info("wrote %s: %d training, %d probe, %d ablation images, %d classes", smk.output[0],
              len(splits["train_idx"]), len(splits["probe_idx"]), len(splits["ablate_idx"]),
@@ -52,7 +53,8 @@ def train(smk, device):
     from .train import train_run
 
     p = smk.params.spec
-    spec, data_spec = TrainSpec.from_params(p["train"]), DataSpec(**p["data"])
+    spec = TrainSpec.from_params(p["train"])
+    data_spec = DataSpec(**datasets.with_location(p["data"], smk.config))
     splits, channels, (images,) = _sets(smk.input.data, data_spec, spec.model, ["train"])
     train_run(images, len(splits["classes"]), channels, spec, smk.output.checkpoints, device,
               code=smk.params.code, identity=data_spec.identity(),
@@ -72,7 +74,8 @@ def extract(smk, device):
     from .specs import DataSpec, ExtractSpec, ModelSpec
 
     p = smk.params.spec
-    model, data_spec = ModelSpec(**p["model"]), DataSpec(**p["data"])
+    model = ModelSpec(**p["model"])
+    data_spec = DataSpec(**datasets.with_location(p["data"], smk.config))
     splits, channels, (probe, bn) = _sets(smk.input.data, data_spec, model, ["probe", "bn"])
     extract_part(smk.input.checkpoints, p["labels"], probe, bn, model, len(splits["classes"]),
                  channels, splits["classes"], ExtractSpec(**p["extract"]), smk.output[0],
@@ -87,7 +90,8 @@ def ablate(smk, device):
     from .specs import AblationSpec, DataSpec, ExtractSpec, ModelSpec
 
     p = smk.params.spec
-    model, data_spec = ModelSpec(**p["model"]), DataSpec(**p["data"])
+    model = ModelSpec(**p["model"])
+    data_spec = DataSpec(**datasets.with_location(p["data"], smk.config))
     splits, channels, (images, bn) = _sets(smk.input.data, data_spec, model, ["ablate", "bn"])
     with open_cube(smk.input.extract) as part:
         ablate_part(smk.input.checkpoints, p["labels"], part, images, bn, model,
