@@ -102,15 +102,22 @@ def write_fake_cifar(data_dir, per_class_train=6, per_class_test=4, seed=0):
         data = rng.integers(0, 256, size=(len(labels), 3072), dtype=np.uint8)
         return data, labels
 
-    data, labels = batch(per_class_train * 5)
+    _write_cifar_batches(folder, batch(per_class_train * 5), batch(per_class_test))
+    return folder
+
+
+def _write_cifar_batches(folder, train, test):
+    """The real pickle files: ``train`` (data, labels) split over data_batch_1..5, ``test``
+    in test_batch."""
+    data, labels = train
     for i, part in enumerate(np.array_split(np.arange(len(labels)), 5), start=1):
         with open(folder / f"data_batch_{i}", "wb") as fh:
             pickle.dump({b"data": data[part], b"labels": labels[part].tolist(),
                          b"batch_label": f"training batch {i} of 5".encode()}, fh)
-    data, labels = batch(per_class_test)
+    data, labels = test
     with open(folder / "test_batch", "wb") as fh:
-        pickle.dump({b"data": data, b"labels": labels.tolist()}, fh)
-    return folder
+        pickle.dump({b"data": data, b"labels": labels.tolist(),
+                     b"batch_label": b"testing batch 1 of 1"}, fh)
 
 
 def write_learnable_cifar(data_dir, per_class_train=30, per_class_test=15, seed=0, noise=25.0,
@@ -132,15 +139,7 @@ def write_learnable_cifar(data_dir, per_class_train=30, per_class_test=15, seed=
                        0, 255).astype(np.uint8)
         return np.repeat(gray.reshape(len(labels), 1, 1024), 3, axis=1).reshape(-1, 3072), labels
 
-    data, labels = batch(per_class_train)
-    for i, part in enumerate(np.array_split(np.arange(len(labels)), 5), start=1):
-        with open(folder / f"data_batch_{i}", "wb") as fh:
-            pickle.dump({b"data": data[part], b"labels": labels[part].tolist(),
-                         b"batch_label": f"training batch {i} of 5".encode()}, fh)
-    data, labels = batch(per_class_test)
-    with open(folder / "test_batch", "wb") as fh:
-        pickle.dump({b"data": data, b"labels": labels.tolist(),
-                     b"batch_label": b"testing batch 1 of 1"}, fh)
+    _write_cifar_batches(folder, batch(per_class_train), batch(per_class_test))
     return folder
 
 
