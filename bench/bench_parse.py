@@ -31,8 +31,9 @@ def timed(args, directory, repeat):
     times, out = [], ""
     for _ in range(repeat):
         t0 = time.perf_counter()
-        proc = subprocess.run([str(SNAKEMAKE), *args], cwd=directory, capture_output=True,
-                              text=True)
+        proc = subprocess.run(
+            [str(SNAKEMAKE), *args], cwd=directory, capture_output=True, text=True
+        )
         times.append(time.perf_counter() - t0)
         out = proc.stdout + proc.stderr
         if proc.returncode != 0:
@@ -49,9 +50,11 @@ def main(argv=None):
     common = ["-s", str(REPO / "Snakefile"), "-d", str(Path(args.directory).absolute())]
     files = [str(Path(f).absolute()) for f in args.configfile]
     config = ["--configfile", *files] if files else []
-    rows = [("snakemake --version (floor)", ["--version"]),
-            ("snakemake --list-rules (parse)", [*common, "--list-rules", *config]),
-            ("snakemake -n, every target", [*common, "-n", *config])]
+    rows = [
+        ("snakemake --version (floor)", ["--version"]),
+        ("snakemake --list-rules (parse)", [*common, "--list-rules", *config]),
+        ("snakemake -n, every target", [*common, "-n", *config]),
+    ]
     print(f"{args.repeat} runs each, median [min-max], in {Path(args.directory).absolute()}")
     results = {}
     for label, cmd in rows:
@@ -61,11 +64,15 @@ def main(argv=None):
     dry_out = results["snakemake -n, every target"][1]
     built = "Nothing to be done" in dry_out
     jobs = [line for line in dry_out.splitlines() if line.strip().startswith("total")]
-    print(f"  store complete: {'yes' if built else 'no, the dry run plans ' + (jobs[0].split()[-1] if jobs else '?') + ' jobs'}")
+    print(
+        f"  store complete: {'yes' if built else 'no, the dry run plans ' + (jobs[0].split()[-1] if jobs else '?') + ' jobs'}"
+    )
     med = results["snakemake -n, every target"][0]
     floor = results["snakemake --version (floor)"][0]
-    print(f"dry run {med:.2f} s (target <= 3 s: {'met' if med <= 3 else 'NOT met'}); "
-          f"the workflow's own share {med - floor:.2f} s above the {floor:.2f} s floor")
+    print(
+        f"dry run {med:.2f} s (target <= 3 s: {'met' if med <= 3 else 'NOT met'}); "
+        f"the workflow's own share {med - floor:.2f} s above the {floor:.2f} s floor"
+    )
 
 
 if __name__ == "__main__":

@@ -19,8 +19,8 @@ import torch
 from peak import matmul_gflops  # bench/peak.py (bench/ is on sys.path when run as a script)
 
 from workflow_scripts.race import train as T
-from workflow_scripts.race.stacked import RunSpec
 from workflow_scripts.race.reference import plain_sgd_run
+from workflow_scripts.race.stacked import RunSpec
 from workflow_scripts.runtime import configure_torch
 
 
@@ -45,8 +45,9 @@ def main(argv=None):
     work = flop_per_step * args.runs * args.steps
 
     peak = matmul_gflops(size=1024, repeats=20)
-    kw = dict(hidden=args.hidden, total_steps=args.steps, ckpt_steps=[0, args.steps],
-              window=args.window)
+    kw = dict(
+        hidden=args.hidden, total_steps=args.steps, ckpt_steps=[0, args.steps], window=args.window
+    )
     t = time.perf_counter()
     res = T.train_runs(data, runs, method="lowrank", **kw)
     t_lowrank = time.perf_counter() - t
@@ -56,25 +57,35 @@ def main(argv=None):
         T.train_runs(data, runs, method="direct", **kw)
         t_direct = time.perf_counter() - t
     t = time.perf_counter()
-    ref = [plain_sgd_run(data, r.seed, r.sigma0, args.hidden, args.steps, lr=1e-3)["W1"] for r in runs]
+    ref = [
+        plain_sgd_run(data, r.seed, r.sigma0, args.hidden, args.steps, lr=1e-3)["W1"] for r in runs
+    ]
     t_plain = time.perf_counter() - t
     diff = max(float((r["W1"][-1] - w).abs().max() / w.abs().max()) for r, w in zip(res, ref))
 
-    print(f"work: {args.runs} runs x {args.steps} SGD steps, N={args.n}, d={args.hidden}, "
-          f"batch 4, 1 thread, torch {torch.__version__}")
+    print(
+        f"work: {args.runs} runs x {args.steps} SGD steps, N={args.n}, d={args.hidden}, "
+        f"batch 4, 1 thread, torch {torch.__version__}"
+    )
     print(f"torch.mm 1024^3 peak          : {peak:7.1f} GFLOP/s")
-    print(f"plain nn.Module loop, one by one: {t_plain:7.2f} s  "
-          f"({t_plain / args.runs / args.steps * 1e3:.3f} ms/step, {work / t_plain / 1e9:.1f} GFLOP/s)")
+    print(
+        f"plain nn.Module loop, one by one: {t_plain:7.2f} s  "
+        f"({t_plain / args.runs / args.steps * 1e3:.3f} ms/step, {work / t_plain / 1e9:.1f} GFLOP/s)"
+    )
     if t_direct is not None:
         print(f"stacked, direct updates       : {t_direct:7.2f} s  (x{t_plain / t_direct:.2f})")
-    print(f"stacked, low-rank windows     : {t_lowrank:7.2f} s  "
-          f"({t_lowrank / args.runs / args.steps * 1e3:.3f} ms/run-step, "
-          f"{work / t_lowrank / 1e9:.1f} GFLOP/s SGD-equivalent = "
-          f"{100 * work / t_lowrank / 1e9 / peak:.0f} % of mm peak)")
+    print(
+        f"stacked, low-rank windows     : {t_lowrank:7.2f} s  "
+        f"({t_lowrank / args.runs / args.steps * 1e3:.3f} ms/run-step, "
+        f"{work / t_lowrank / 1e9:.1f} GFLOP/s SGD-equivalent = "
+        f"{100 * work / t_lowrank / 1e9 / peak:.0f} % of mm peak)"
+    )
     print(f"speed-up (low-rank vs plain)  : x{t_plain / t_lowrank:.2f}  (target >= 4)")
-    print(f"max |W1 diff| / max |W1|      : {diff:.2e}  (float32 rounding differences; the "
-          "loss-drop phase amplifies any perturbation: a 1e-6 relative change of the init "
-          "grew to ~4e-4 by step 2000 with identical code)")
+    print(
+        f"max |W1 diff| / max |W1|      : {diff:.2e}  (float32 rounding differences; the "
+        "loss-drop phase amplifies any perturbation: a 1e-6 relative change of the init "
+        "grew to ~4e-4 by step 2000 with identical code)"
+    )
 
 
 if __name__ == "__main__":

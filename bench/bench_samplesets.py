@@ -38,19 +38,35 @@ N_TRAIN, N_VAL, BATCH = 48000, 12000, 60
 
 
 def spec(total_steps, steps, adam_impl="fused"):
-    return TrainSpec(depth=9, width=320, loss="ce", n_in=784, n_classes=10,
-                     bias=(True,) + (False,) * 8, init="default", lr=1e-3, betas=(0.9, 0.999),
-                     eps=1e-8, adam_impl=adam_impl, batch_size=BATCH, n_train=N_TRAIN,
-                     steps_per_epoch=N_TRAIN // BATCH, total_steps=total_steps,
-                     checkpoint_steps=tuple(steps), seed=0)
+    return TrainSpec(
+        depth=9,
+        width=320,
+        loss="ce",
+        n_in=784,
+        n_classes=10,
+        bias=(True,) + (False,) * 8,
+        init="default",
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        adam_impl=adam_impl,
+        batch_size=BATCH,
+        n_train=N_TRAIN,
+        steps_per_epoch=N_TRAIN // BATCH,
+        total_steps=total_steps,
+        checkpoint_steps=tuple(steps),
+        seed=0,
+    )
 
 
 def extraction_overhead(tmp):
     rng = np.random.default_rng(0)
-    data = {"x_train": rng.integers(0, 256, (N_TRAIN, 784), dtype=np.uint8),
-            "y_train": rng.integers(0, 10, N_TRAIN), "x_val": rng.integers(0, 256, (N_VAL, 784),
-                                                                            dtype=np.uint8),
-            "y_val": rng.integers(0, 10, N_VAL)}
+    data = {
+        "x_train": rng.integers(0, 256, (N_TRAIN, 784), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, N_TRAIN),
+        "x_val": rng.integers(0, 256, (N_VAL, 784), dtype=np.uint8),
+        "y_val": rng.integers(0, 10, N_VAL),
+    }
     default = checkpoint_steps(8000, 30, 9)
     steps = [s for s in default if s <= 800]
     s = spec(800, steps)
@@ -58,25 +74,43 @@ def extraction_overhead(tmp):
     train_run(data["x_train"], data["y_train"], s, tmp / "run", show_progress=False)
     t_train = time.perf_counter() - start
     start = time.perf_counter()
-    extract_cube(tmp / "run", data, s, tmp / "cube.nc", standard_attrs("bench", "samplesets", {}),
-                 class_names=[str(c) for c in range(10)], show_progress=False)
+    extract_cube(
+        tmp / "run",
+        data,
+        s,
+        tmp / "cube.nc",
+        standard_attrs("bench", "samplesets", {}),
+        class_names=[str(c) for c in range(10)],
+        show_progress=False,
+    )
     t_extract = time.perf_counter() - start
     start = time.perf_counter()
-    train_run(data["x_train"], data["y_train"], spec(400, (0, 400), "for_loop"), tmp / "loop",
-              show_progress=False)
+    train_run(
+        data["x_train"],
+        data["y_train"],
+        spec(400, (0, 400), "for_loop"),
+        tmp / "loop",
+        show_progress=False,
+    )
     per_step_loop = (time.perf_counter() - start) / 400
     per_step, per_point = t_train / 800, t_extract / len(steps)
-    print(f"(a) training: {1e3 * per_step:.2f} ms per Adam step (fused; 800 steps, {len(steps)} "
-          f"checkpoint dumps included; for-loop Adam {1e3 * per_step_loop:.2f} ms); "
-          f"extraction: {per_point:.3f} s per checkpoint ({len(steps)} checkpoints x {N_VAL} "
-          "samples)")
-    for name, total, points in (("default (10 epochs)", 8000, len(default)),
-                                ("26 epochs", 20800, len(checkpoint_steps(20800, 30, 9))),
-                                ("paper (200 epochs)", 160000, len(checkpoint_steps(160000, 60, 9)))):
+    print(
+        f"(a) training: {1e3 * per_step:.2f} ms per Adam step (fused; 800 steps, {len(steps)} "
+        f"checkpoint dumps included; for-loop Adam {1e3 * per_step_loop:.2f} ms); "
+        f"extraction: {per_point:.3f} s per checkpoint ({len(steps)} checkpoints x {N_VAL} "
+        "samples)"
+    )
+    for name, total, points in (
+        ("default (10 epochs)", 8000, len(default)),
+        ("26 epochs", 20800, len(checkpoint_steps(20800, 30, 9))),
+        ("paper (200 epochs)", 160000, len(checkpoint_steps(160000, 60, 9))),
+    ):
         ratios = [(total * t + points * per_point) / (total * t) for t in (per_step, per_step_loop)]
-        print(f"    {name}: {total} steps + {points} checkpoints -> training + extraction "
-              f"= {ratios[0]:.3f}x training alone (for-loop Adam: {ratios[1]:.3f}x; "
-              "target <= 1.15x)")
+        print(
+            f"    {name}: {total} steps + {points} checkpoints -> training + extraction "
+            f"= {ratios[0]:.3f}x training alone (for-loop Adam: {ratios[1]:.3f}x; "
+            "target <= 1.15x)"
+        )
 
 
 def write_cube(path, active, steps, chunk, packed=False):
@@ -84,9 +118,16 @@ def write_cube(path, active, steps, chunk, packed=False):
     slices come packed)."""
     Path(path).unlink(missing_ok=True)
     labels = np.arange(N_VAL) % 10
-    write_activations(path, ((step, a if packed else pack(a)) for step, a in zip(steps, active)),
-                      n_times=len(active), spec=spec(1, (0,)), labels=labels,
-                      source_index=np.arange(len(labels)), attrs={}, node_chunk=chunk)
+    write_activations(
+        path,
+        ((step, a if packed else pack(a)) for step, a in zip(steps, active)),
+        n_times=len(active),
+        spec=spec(1, (0,)),
+        labels=labels,
+        source_index=np.arange(len(labels)),
+        attrs={},
+        node_chunk=chunk,
+    )
     _fsync(path)
 
 
@@ -130,27 +171,34 @@ def activation_cube(tmp, points, chunk=64):
     packed = [pack(a) for a in active]
     nbytes = sum(p.nbytes for p in packed)
     cube_t = best_of(3, lambda: write_cube(tmp / "act.nc", active, range(points), chunk))
-    writes_t = best_of(3, lambda: write_cube(tmp / "act.nc", packed, range(points), chunk,
-                                             packed=True))
+    writes_t = best_of(
+        3, lambda: write_cube(tmp / "act.nc", packed, range(points), chunk, packed=True)
+    )
     pack_t = best_of(3, lambda: [pack(a) for a in active])
     raw_t = best_of(3, lambda: raw_write(tmp / "raw.bin", packed))
     bools_t = best_of(3, lambda: raw_write(tmp / "bools.bin", active))
-    print(f"(b) activation cube ({points} time points x 2560 nodes x {N_VAL} samples, "
-          f"{nbytes / 1e6:.0f} MB packed), best of 3, fsync'ed: cube {1e3 * cube_t:.0f} ms = "
-          f"bit packing {1e3 * pack_t:.0f} ms + chunked writes {1e3 * writes_t:.0f} ms; raw "
-          f"sequential write of the packed bytes {1e3 * raw_t:.0f} ms, of the unpacked "
-          f"activations (1 byte each) {1e3 * bools_t:.0f} ms")
-    print(f"    throughput ratio, cube against packing + raw write: "
-          f"{(pack_t + raw_t) / cube_t:.2f} (target >= 0.5); the writes alone against the raw "
-          f"write of the same bytes: {raw_t / writes_t:.2f}; the cube against a raw write of "
-          f"the unpacked activations: {bools_t / cube_t:.2f}")
+    print(
+        f"(b) activation cube ({points} time points x 2560 nodes x {N_VAL} samples, "
+        f"{nbytes / 1e6:.0f} MB packed), best of 3, fsync'ed: cube {1e3 * cube_t:.0f} ms = "
+        f"bit packing {1e3 * pack_t:.0f} ms + chunked writes {1e3 * writes_t:.0f} ms; raw "
+        f"sequential write of the packed bytes {1e3 * raw_t:.0f} ms, of the unpacked "
+        f"activations (1 byte each) {1e3 * bools_t:.0f} ms"
+    )
+    print(
+        f"    throughput ratio, cube against packing + raw write: "
+        f"{(pack_t + raw_t) / cube_t:.2f} (target >= 0.5); the writes alone against the raw "
+        f"write of the same bytes: {raw_t / writes_t:.2f}; the cube against a raw write of "
+        f"the unpacked activations: {bools_t / cube_t:.2f}"
+    )
     drop_cache(tmp / "act.nc")
     start = time.perf_counter()
     node = read_activations(tmp / "act.nc", node=1234)
     cold = time.perf_counter() - start
     size = (tmp / "act.nc").stat().st_size / 1e6
-    print(f"    file {size:.0f} MB ({size / points:.2f} MB per time point); cold read of one "
-          f"node's (time x sample) slice {node.shape}: {1e3 * cold:.0f} ms")
+    print(
+        f"    file {size:.0f} MB ({size / points:.2f} MB per time point); cold read of one "
+        f"node's (time x sample) slice {node.shape}: {1e3 * cold:.0f} ms"
+    )
 
 
 def built_cube():
@@ -161,8 +209,10 @@ def built_cube():
         start = time.perf_counter()
         node = read_activations(path, node=1234)
         cold = time.perf_counter() - start
-        print(f"    built cube {path.name}: {path.stat().st_size / 1e6:.0f} MB, "
-              f"{node.sizes['time']} time points; cold read of node 1234: {1e3 * cold:.0f} ms")
+        print(
+            f"    built cube {path.name}: {path.stat().st_size / 1e6:.0f} MB, "
+            f"{node.sizes['time']} time points; cold read of node 1234: {1e3 * cold:.0f} ms"
+        )
 
 
 def main():
@@ -171,8 +221,10 @@ def main():
     parser.add_argument("--points", type=int, default=16)
     args = parser.parse_args()
     configure_torch(args.threads)
-    print(f"torch {torch.__version__}, {args.threads} thread(s); plain torch.mm: "
-          f"{matmul_gflops():.0f} GFLOP/s")
+    print(
+        f"torch {torch.__version__}, {args.threads} thread(s); plain torch.mm: "
+        f"{matmul_gflops():.0f} GFLOP/s"
+    )
     tmp = Path(tempfile.mkdtemp(prefix="bench_samplesets_", dir="."))
     try:
         extraction_overhead(tmp)

@@ -31,8 +31,7 @@ import torch
 from workflow_scripts.runtime import configure_torch
 from workflow_scripts.selectivity import extract as extraction
 from workflow_scripts.selectivity import network
-from workflow_scripts.selectivity.specs import (NO_REGULARIZER, ModelSpec, RegularizerSpec,
-                                                TrainSpec)
+from workflow_scripts.selectivity.specs import NO_REGULARIZER, ModelSpec, RegularizerSpec, TrainSpec
 from workflow_scripts.selectivity.train import train_run
 
 NARROW = ModelSpec("narrow_resnet18", 16, "imagenet")
@@ -47,7 +46,7 @@ class Images:
         self.y = torch.arange(n) % classes
         self.x = torch.randn(n, channels, size, size, generator=gen)
         for c in range(classes):
-            self.x[self.y == c, :, 2 * c:2 * c + 6, 4:12] += 2.0
+            self.x[self.y == c, :, 2 * c : 2 * c + 6, 4:12] += 2.0
 
     def __len__(self):
         return len(self.y)
@@ -59,15 +58,27 @@ class Images:
     def batches(self, order, batch_size, start=0, seed=0, epoch=0, workers=0, device="cpu"):
         order = torch.as_tensor(order)
         for b in range(start, math.ceil(len(order) / batch_size)):
-            pos = order[b * batch_size:(b + 1) * batch_size]
+            pos = order[b * batch_size : (b + 1) * batch_size]
             yield self.x[pos].to(device), self.y[pos].to(device)
 
 
 def spec(regularizer, model=NARROW, batch_size=128, amp=True):
-    return TrainSpec(model=model, regularizer=regularizer, seed=0, epochs=1,
-                     batch_size=batch_size, lr=0.05, momentum=0.9, weight_decay=1e-4,
-                     lr_milestones=(), lr_gamma=0.1, amp=amp, channels_last=True,
-                     checkpoint_batches=(), checkpoint_epochs=(1,))
+    return TrainSpec(
+        model=model,
+        regularizer=regularizer,
+        seed=0,
+        epochs=1,
+        batch_size=batch_size,
+        lr=0.05,
+        momentum=0.9,
+        weight_decay=1e-4,
+        lr_milestones=(),
+        lr_gamma=0.1,
+        amp=amp,
+        channels_last=True,
+        checkpoint_batches=(),
+        checkpoint_epochs=(1,),
+    )
 
 
 def timed_training(images, s, tmp, device="cpu", channels=1, classes=10):
@@ -84,7 +95,7 @@ def interleaved(a, b, repeats):
     ratios, ta, tb = [], [], []
     for rep in range(repeats):
         t = {}
-        for which in (("a", "b") if rep % 2 == 0 else ("b", "a")):
+        for which in ("a", "b") if rep % 2 == 0 else ("b", "a"):
             t[which] = (a if which == "a" else b)()
         ta.append(t["a"])
         tb.append(t["b"])
@@ -98,11 +109,15 @@ def bench_training(tmp, repeats):
     timed_training(images, spec(NO_REGULARIZER), tmp)  # warm-up
     ratio, plain, with_reg, ratios = interleaved(
         lambda: timed_training(images, spec(NO_REGULARIZER), tmp),
-        lambda: timed_training(images, spec(reg), tmp), repeats)
-    print(f"(a) training, {len(images)} images x 1 epoch: plain {len(images) / plain:.0f} "
-          f"images/s, with the regulariser {len(images) / with_reg:.0f} images/s: ratio "
-          f"{ratio:.2f}x time (median of {repeats}; {min(ratios):.2f}-{max(ratios):.2f}) "
-          "(target <= 1.1x)")
+        lambda: timed_training(images, spec(reg), tmp),
+        repeats,
+    )
+    print(
+        f"(a) training, {len(images)} images x 1 epoch: plain {len(images) / plain:.0f} "
+        f"images/s, with the regulariser {len(images) / with_reg:.0f} images/s: ratio "
+        f"{ratio:.2f}x time (median of {repeats}; {min(ratios):.2f}-{max(ratios):.2f}) "
+        "(target <= 1.1x)"
+    )
 
 
 @torch.no_grad()
@@ -132,17 +147,20 @@ def bench_extraction(repeats):
     plain(), measured()  # warm-up
     ratio, t_plain, t_measure, ratios = interleaved(plain, measured, repeats)
     t_bn = float(np.median([recompute() for _ in range(repeats)]))
-    print(f"(b) one checkpoint on {len(probe)} probe images: plain evaluation "
-          f"{t_plain * 1e3:.0f} ms, measurement pass (SI, floor, CKA) {t_measure * 1e3:.0f} ms: "
-          f"ratio {ratio:.2f}x (median of {repeats}; {min(ratios):.2f}-{max(ratios):.2f}) "
-          f"(target <= 1.5x); BatchNorm recomputation on {len(bn)} training images before it: "
-          f"{t_bn * 1e3:.0f} ms")
+    print(
+        f"(b) one checkpoint on {len(probe)} probe images: plain evaluation "
+        f"{t_plain * 1e3:.0f} ms, measurement pass (SI, floor, CKA) {t_measure * 1e3:.0f} ms: "
+        f"ratio {ratio:.2f}x (median of {repeats}; {min(ratios):.2f}-{max(ratios):.2f}) "
+        f"(target <= 1.5x); BatchNorm recomputation on {len(bn)} training images before it: "
+        f"{t_bn * 1e3:.0f} ms"
+    )
 
 
 def bench_gpu(tmp, repeats):
     if not torch.cuda.is_available():
-        print("(c) ResNet-50 on a GPU, channels-last + AMP, recording hooks vs none: "
-              "skipped: no GPU")
+        print(
+            "(c) ResNet-50 on a GPU, channels-last + AMP, recording hooks vs none: skipped: no GPU"
+        )
         return
     r50 = ModelSpec("resnet50", 0, "imagenet")
     images = Images(256 * 40, size=224, channels=3, classes=1000)
@@ -151,16 +169,21 @@ def bench_gpu(tmp, repeats):
     timed_training(images, spec(NO_REGULARIZER, r50, 256), tmp, **run)  # warm-up
     ratio, plain, hooked, _ = interleaved(
         lambda: timed_training(images, spec(NO_REGULARIZER, r50, 256), tmp, **run),
-        lambda: timed_training(images, spec(reg, r50, 256), tmp, **run), repeats)
+        lambda: timed_training(images, spec(reg, r50, 256), tmp, **run),
+        repeats,
+    )
     n = len(images)
-    print(f"(c) ResNet-50 training on {torch.cuda.get_device_name()}, channels-last + AMP, "
-          f"batch 256: {n / plain:.0f} images/s without hooks, {n / hooked:.0f} with the "
-          f"regulariser's recording hooks: ratio {plain / hooked:.2f} (target >= 0.9)")
+    print(
+        f"(c) ResNet-50 training on {torch.cuda.get_device_name()}, channels-last + AMP, "
+        f"batch 256: {n / plain:.0f} images/s without hooks, {n / hooked:.0f} with the "
+        f"regulariser's recording hooks: ratio {plain / hooked:.2f} (target >= 0.9)"
+    )
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()

@@ -42,8 +42,11 @@ def by_attempt(amount):
 
 def job_resources(res):
     """A stage's config resources {gpu, threads, mem_mb, runtime} as rule resources."""
-    return {"gpu": res.get("gpu", 0), "mem_mb": by_attempt(res["mem_mb"]),
-            "runtime": by_attempt(res["runtime"])}
+    return {
+        "gpu": res.get("gpu", 0),
+        "mem_mb": by_attempt(res["mem_mb"]),
+        "runtime": by_attempt(res["runtime"]),
+    }
 
 
 def refresh_catalog():

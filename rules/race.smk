@@ -12,18 +12,18 @@ RACE_RESOURCES = config["race"]["resources"]
 rule race_data:
     output:
         "results/race/data/{data_id}.pt",
-    params:
-        spec=RACE.data_spec,
-        code=stage_code("race_data"),
-    wildcard_constraints:
-        data_id=one_of(RACE.datasets),
     log:
         "results/logs/race/data/{data_id}.log",
     benchmark:
         "results/benchmarks/race/data/{data_id}.tsv"
+    wildcard_constraints:
+        data_id=one_of(RACE.datasets),
     localrule: True
     conda:
         CONDA_ENV
+    params:
+        spec=RACE.data_spec,
+        code=stage_code("race_data"),
     script:
         RUN_SCRIPT
 
@@ -33,21 +33,21 @@ rule race_train:
         data=RACE.stack_data,
     output:
         directory("results/race/stacks/{stack_id}"),
-    params:
-        spec=RACE.stack_spec,
-        device=config["device"],
-        code=stage_code("race_train"),
-    wildcard_constraints:
-        stack_id=one_of(RACE.stacks),
-    threads: RACE_RESOURCES["train"]["threads"]
-    resources:
-        **job_resources(RACE_RESOURCES["train"]),
     log:
         "results/logs/race/train/{stack_id}.log",
     benchmark:
         "results/benchmarks/race/train/{stack_id}.tsv"
+    wildcard_constraints:
+        stack_id=one_of(RACE.stacks),
     conda:
         CONDA_ENV
+    threads: RACE_RESOURCES["train"]["threads"]
+    resources:
+        **job_resources(RACE_RESOURCES["train"]),
+    params:
+        spec=RACE.stack_spec,
+        device=config["device"],
+        code=stage_code("race_train"),
     script:
         RUN_SCRIPT
 
@@ -58,22 +58,22 @@ rule race_imp_round:
     output:
         run="results/race/imp/{imp_id}/round{r}.pt",
         masks="results/race/imp/{imp_id}/masks{r}.pt",
-    params:
-        spec=RACE.imp_spec,
-        device=config["device"],
-        code=stage_code("race_imp_round"),
-    wildcard_constraints:
-        imp_id=one_of(RACE.imp),
-        r=one_of(range(1, RACE.rounds + 1)),
-    threads: RACE_RESOURCES["imp"]["threads"]
-    resources:
-        **job_resources(RACE_RESOURCES["imp"]),
     log:
         "results/logs/race/imp/{imp_id}/round{r}.log",
     benchmark:
         "results/benchmarks/race/imp/{imp_id}/round{r}.tsv"
+    wildcard_constraints:
+        imp_id=one_of(RACE.imp),
+        r=one_of(range(1, RACE.rounds + 1)),
     conda:
         CONDA_ENV
+    threads: RACE_RESOURCES["imp"]["threads"]
+    resources:
+        **job_resources(RACE_RESOURCES["imp"]),
+    params:
+        spec=RACE.imp_spec,
+        device=config["device"],
+        code=stage_code("race_imp_round"),
     script:
         RUN_SCRIPT
 
@@ -84,20 +84,20 @@ rule race_extract:
     output:
         dynamics="results/race/cubes/{cube_id}.dynamics.nc",
         similarity="results/race/cubes/{cube_id}.similarity.nc",
-    params:
-        spec=RACE.extract_spec,
-        code=stage_code("race_extract"),
-    wildcard_constraints:
-        cube_id=one_of(RACE.cubes),
-    threads: RACE_RESOURCES["extract"]["threads"]
-    resources:
-        **job_resources(RACE_RESOURCES["extract"]),
     log:
         "results/logs/race/extract/{cube_id}.log",
     benchmark:
         "results/benchmarks/race/extract/{cube_id}.tsv"
+    wildcard_constraints:
+        cube_id=one_of(RACE.cubes),
     conda:
         CONDA_ENV
+    threads: RACE_RESOURCES["extract"]["threads"]
+    resources:
+        **job_resources(RACE_RESOURCES["extract"]),
+    params:
+        spec=RACE.extract_spec,
+        code=stage_code("race_extract"),
     script:
         RUN_SCRIPT
 
@@ -107,21 +107,21 @@ rule race_stable_cells:
         data=RACE.stable_cells_data,
     output:
         stable_cells="results/race/cubes/{stable_id}.stable_cells.nc",
-    params:
-        spec=RACE.stable_cells_spec,
-        device=config["device"],
-        code=stage_code("race_stable_cells"),
-    wildcard_constraints:
-        stable_id=one_of(RACE.stable),
-    threads: RACE_RESOURCES["stable_cells"]["threads"]
-    resources:
-        **job_resources(RACE_RESOURCES["stable_cells"]),
     log:
         "results/logs/race/stable_cells/{stable_id}.log",
     benchmark:
         "results/benchmarks/race/stable_cells/{stable_id}.tsv"
+    wildcard_constraints:
+        stable_id=one_of(RACE.stable),
     conda:
         CONDA_ENV
+    threads: RACE_RESOURCES["stable_cells"]["threads"]
+    resources:
+        **job_resources(RACE_RESOURCES["stable_cells"]),
+    params:
+        spec=RACE.stable_cells_spec,
+        device=config["device"],
+        code=stage_code("race_stable_cells"),
     script:
         RUN_SCRIPT
 
@@ -135,16 +135,16 @@ rule race_figure:
             caption="../report/race/figure.rst",
             category="race: it's not a lottery, it's a race",
         ),
-    params:
-        options=RACE.figure_options,
-        code=stage_code("race_figure"),
-    wildcard_constraints:
-        fig=one_of(RACE_FIGURES),
     log:
         "results/logs/race/figures/{fig}.log",
+    wildcard_constraints:
+        fig=one_of(RACE_FIGURES),
     localrule: True
     conda:
         CONDA_ENV
+    params:
+        options=RACE.figure_options,
+        code=stage_code("race_figure"),
     script:
         RUN_SCRIPT
 
@@ -159,12 +159,12 @@ rule race_table:
             category="race: it's not a lottery, it's a race",
         ),
         tex="results/tables/race/table1.tex",
-    params:
-        code=stage_code("race_table"),
     log:
         "results/logs/race/figures/table1.log",
     localrule: True
     conda:
         CONDA_ENV
+    params:
+        code=stage_code("race_table"),
     script:
         RUN_SCRIPT

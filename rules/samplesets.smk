@@ -12,18 +12,18 @@ SAMPLESETS_RESOURCES = config["samplesets"]["resources"]
 rule samplesets_data:
     output:
         "results/samplesets/data/{data_id}.npz",
-    params:
-        spec=SAMPLESETS.data_spec,
-        code=stage_code("samplesets_data"),
-    wildcard_constraints:
-        data_id=one_of([SAMPLESETS.data_id]),
     log:
         "results/logs/samplesets/data/{data_id}.log",
     benchmark:
         "results/benchmarks/samplesets/data/{data_id}.tsv"
+    wildcard_constraints:
+        data_id=one_of([SAMPLESETS.data_id]),
     localrule: True
     conda:
         CONDA_ENV
+    params:
+        spec=SAMPLESETS.data_spec,
+        code=stage_code("samplesets_data"),
     script:
         RUN_SCRIPT
 
@@ -33,21 +33,21 @@ rule samplesets_train:
         data=SAMPLESETS.train_data,
     output:
         directory("results/samplesets/runs/{run_id}"),
-    params:
-        spec=SAMPLESETS.train_spec,
-        device=config["device"],
-        code=stage_code("samplesets_train"),
-    wildcard_constraints:
-        run_id=one_of(SAMPLESETS.runs),
-    threads: SAMPLESETS_RESOURCES["train"]["threads"]
-    resources:
-        **job_resources(SAMPLESETS_RESOURCES["train"]),
     log:
         "results/logs/samplesets/train/{run_id}.log",
     benchmark:
         "results/benchmarks/samplesets/train/{run_id}.tsv"
+    wildcard_constraints:
+        run_id=one_of(SAMPLESETS.runs),
     conda:
         CONDA_ENV
+    threads: SAMPLESETS_RESOURCES["train"]["threads"]
+    resources:
+        **job_resources(SAMPLESETS_RESOURCES["train"]),
+    params:
+        spec=SAMPLESETS.train_spec,
+        device=config["device"],
+        code=stage_code("samplesets_train"),
     script:
         RUN_SCRIPT
 
@@ -57,21 +57,21 @@ rule samplesets_extract:
         unpack(SAMPLESETS.extract_inputs),
     output:
         "results/samplesets/cubes/{cube_id}.nc",
-    params:
-        spec=SAMPLESETS.extract_spec,
-        device=config["device"],
-        code=stage_code("samplesets_extract"),
-    wildcard_constraints:
-        cube_id=one_of(SAMPLESETS.cubes),
-    threads: SAMPLESETS_RESOURCES["extract"]["threads"]
-    resources:
-        **job_resources(SAMPLESETS_RESOURCES["extract"]),
     log:
         "results/logs/samplesets/extract/{cube_id}.log",
     benchmark:
         "results/benchmarks/samplesets/extract/{cube_id}.tsv"
+    wildcard_constraints:
+        cube_id=one_of(SAMPLESETS.cubes),
     conda:
         CONDA_ENV
+    threads: SAMPLESETS_RESOURCES["extract"]["threads"]
+    resources:
+        **job_resources(SAMPLESETS_RESOURCES["extract"]),
+    params:
+        spec=SAMPLESETS.extract_spec,
+        device=config["device"],
+        code=stage_code("samplesets_extract"),
     script:
         RUN_SCRIPT
 
@@ -81,21 +81,21 @@ rule samplesets_activations:
         unpack(SAMPLESETS.activations_inputs),
     output:
         "results/samplesets/activations/{act_id}.nc",
-    params:
-        spec=SAMPLESETS.activations_spec,
-        device=config["device"],
-        code=stage_code("samplesets_activations"),
-    wildcard_constraints:
-        act_id=one_of(SAMPLESETS.activations),
-    threads: SAMPLESETS_RESOURCES["activations"]["threads"]
-    resources:
-        **job_resources(SAMPLESETS_RESOURCES["activations"]),
     log:
         "results/logs/samplesets/activations/{act_id}.log",
     benchmark:
         "results/benchmarks/samplesets/activations/{act_id}.tsv"
+    wildcard_constraints:
+        act_id=one_of(SAMPLESETS.activations),
     conda:
         CONDA_ENV
+    threads: SAMPLESETS_RESOURCES["activations"]["threads"]
+    resources:
+        **job_resources(SAMPLESETS_RESOURCES["activations"]),
+    params:
+        spec=SAMPLESETS.activations_spec,
+        device=config["device"],
+        code=stage_code("samplesets_activations"),
     script:
         RUN_SCRIPT
 
@@ -109,13 +109,13 @@ rule samplesets_table:
             caption="../report/samplesets/grid_table.rst",
             category="samplesets: sample-set clusters",
         ),
-    params:
-        code=stage_code("samplesets_table"),
     log:
         "results/logs/samplesets/table/grid.log",
     localrule: True
     conda:
         CONDA_ENV
+    params:
+        code=stage_code("samplesets_table"),
     script:
         RUN_SCRIPT
 
@@ -129,15 +129,15 @@ rule samplesets_figure:
             caption="../report/samplesets/figure.rst",
             category="samplesets: sample-set clusters",
         ),
-    params:
-        options=SAMPLESETS.figure_options,
-        code=stage_code("samplesets_figure"),
-    wildcard_constraints:
-        fig=one_of(SAMPLESETS_FIGURES),
     log:
         "results/logs/samplesets/figures/{fig}.log",
+    wildcard_constraints:
+        fig=one_of(SAMPLESETS_FIGURES),
     localrule: True
     conda:
         CONDA_ENV
+    params:
+        options=SAMPLESETS.figure_options,
+        code=stage_code("samplesets_figure"),
     script:
         RUN_SCRIPT

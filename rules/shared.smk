@@ -8,10 +8,10 @@ rule default_study_figure:
         default_study_figure,
     output:
         "results/figs/fig{n}.pdf",
-    wildcard_constraints:
-        n=r"\d+",
     log:
         "results/logs/figs/fig{n}.log",
+    wildcard_constraints:
+        n=r"\d+",
     localrule: True
     conda:
         CONDA_ENV
@@ -28,17 +28,17 @@ rule claims_table:
             caption="../report/claims.rst",
             category="claims: which paper claims reproduce",
         ),
+    log:
+        "results/logs/claims/{study}.log",
+    wildcard_constraints:
+        study=one_of(STUDIES),
+    localrule: True
+    conda:
+        CONDA_ENV
     params:
         options=claims_options,
         size=config["size"],
         code=claims_code,
-    wildcard_constraints:
-        study=one_of(STUDIES),
-    log:
-        "results/logs/claims/{study}.log",
-    localrule: True
-    conda:
-        CONDA_ENV
     script:
         RUN_SCRIPT
 
@@ -58,12 +58,12 @@ rule datasets_install_fashion_mnist:
                 "t10k-labels-idx1-ubyte",
             ],
         ),
-    params:
-        code=stage_code("datasets_install_fashion_mnist"),
     log:
         "results/logs/datasets/install_fashion_mnist.log",
     localrule: True
     conda:
         CONDA_ENV
+    params:
+        code=stage_code("datasets_install_fashion_mnist"),
     script:
         RUN_SCRIPT

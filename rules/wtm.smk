@@ -11,19 +11,19 @@ WTM_RESOURCES = config["wtm"]["resources"]
 rule wtm_data:
     output:
         "results/wtm/data/{data_id}/{split}.npz",
-    params:
-        spec=WTM.data_spec,
-        code=stage_code("wtm_data"),
-    wildcard_constraints:
-        data_id=one_of(WTM.datasets),
-        split="train|test",
     log:
         "results/logs/wtm/data/{data_id}/{split}.log",
     benchmark:
         "results/benchmarks/wtm/data/{data_id}/{split}.tsv"
+    wildcard_constraints:
+        data_id=one_of(WTM.datasets),
+        split="train|test",
     localrule: True
     conda:
         CONDA_ENV
+    params:
+        spec=WTM.data_spec,
+        code=stage_code("wtm_data"),
     script:
         RUN_SCRIPT
 
@@ -33,21 +33,21 @@ rule wtm_train:
         data=WTM.train_data,
     output:
         checkpoints=directory("results/wtm/runs/{run_id}/checkpoints"),
-    params:
-        spec=WTM.train_spec,
-        device=config["device"],
-        code=stage_code("wtm_train"),
-    wildcard_constraints:
-        run_id=one_of(WTM.runs),
-    threads: WTM_RESOURCES["train"]["threads"]
-    resources:
-        **job_resources(WTM_RESOURCES["train"]),
     log:
         "results/logs/wtm/train/{run_id}.log",
     benchmark:
         "results/benchmarks/wtm/train/{run_id}.tsv"
+    wildcard_constraints:
+        run_id=one_of(WTM.runs),
     conda:
         CONDA_ENV
+    threads: WTM_RESOURCES["train"]["threads"]
+    resources:
+        **job_resources(WTM_RESOURCES["train"]),
+    params:
+        spec=WTM.train_spec,
+        device=config["device"],
+        code=stage_code("wtm_train"),
     script:
         RUN_SCRIPT
 
@@ -57,20 +57,20 @@ rule wtm_extract:
         unpack(WTM.extract_inputs),
     output:
         cube="results/wtm/cubes/{cube_id}.nc",
-    params:
-        spec=WTM.extract_spec,
-        code=stage_code("wtm_extract"),
-    wildcard_constraints:
-        cube_id=one_of(WTM.cubes),
-    threads: WTM_RESOURCES["extract"]["threads"]
-    resources:
-        **job_resources(WTM_RESOURCES["extract"]),
     log:
         "results/logs/wtm/extract/{cube_id}.log",
     benchmark:
         "results/benchmarks/wtm/extract/{cube_id}.tsv"
+    wildcard_constraints:
+        cube_id=one_of(WTM.cubes),
     conda:
         CONDA_ENV
+    threads: WTM_RESOURCES["extract"]["threads"]
+    resources:
+        **job_resources(WTM_RESOURCES["extract"]),
+    params:
+        spec=WTM.extract_spec,
+        code=stage_code("wtm_extract"),
     script:
         RUN_SCRIPT
 
@@ -80,20 +80,20 @@ rule wtm_noise_eval:
         unpack(WTM.noise_eval_inputs),
     output:
         cube="results/wtm/evals/{eval_id}.nc",
-    params:
-        spec=WTM.noise_eval_spec,
-        code=stage_code("wtm_noise_eval"),
-    wildcard_constraints:
-        eval_id=one_of(WTM.evals),
-    threads: 1
-    resources:
-        **job_resources(WTM_RESOURCES["extract"]),
     log:
         "results/logs/wtm/noise_eval/{eval_id}.log",
     benchmark:
         "results/benchmarks/wtm/noise_eval/{eval_id}.tsv"
+    wildcard_constraints:
+        eval_id=one_of(WTM.evals),
     conda:
         CONDA_ENV
+    threads: 1
+    resources:
+        **job_resources(WTM_RESOURCES["extract"]),
+    params:
+        spec=WTM.noise_eval_spec,
+        code=stage_code("wtm_noise_eval"),
     script:
         RUN_SCRIPT
 
@@ -107,15 +107,15 @@ rule wtm_figure:
             caption="../report/wtm/figure.rst",
             category="wtm: winner-take-most",
         ),
-    params:
-        options=WTM.figure_options,
-        code=stage_code("wtm_figure"),
-    wildcard_constraints:
-        fig=one_of(WTM_FIGURES),
     log:
         "results/logs/wtm/figures/{fig}.log",
+    wildcard_constraints:
+        fig=one_of(WTM_FIGURES),
     localrule: True
     conda:
         CONDA_ENV
+    params:
+        options=WTM.figure_options,
+        code=stage_code("wtm_figure"),
     script:
         RUN_SCRIPT

@@ -27,8 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-IDX_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+IDX_NAMES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
 
 
 def _write(path, payload, compress=False):
@@ -43,13 +47,19 @@ def _write(path, payload, compress=False):
 
 def write_idx_images(path, images, compress=False):
     n, h, w = images.shape
-    _write(path, struct.pack(">IIII", 0x00000803, n, h, w) + np.asarray(images, np.uint8).tobytes(),
-           compress)
+    _write(
+        path,
+        struct.pack(">IIII", 0x00000803, n, h, w) + np.asarray(images, np.uint8).tobytes(),
+        compress,
+    )
 
 
 def write_idx_labels(path, labels, compress=False):
-    _write(path, struct.pack(">II", 0x00000801, len(labels)) + np.asarray(labels, np.uint8).tobytes(),
-           compress)
+    _write(
+        path,
+        struct.pack(">II", 0x00000801, len(labels)) + np.asarray(labels, np.uint8).tobytes(),
+        compress,
+    )
 
 
 def class_templates(groups=((0, 5), (1, 8)), n_classes=10, density=0.9, level=255, seed=0):
@@ -75,8 +85,15 @@ def learnable_images(labels, templates, noise=25.0, rng=None):
     return np.clip(np.rint(x), 0, 255).astype(np.uint8)
 
 
-def write_learnable_fashion_mnist(data_dir, per_class_train=30, per_class_test=15, seed=0,
-                                  noise=25.0, groups=((0, 5), (1, 8)), compress=False):
+def write_learnable_fashion_mnist(
+    data_dir,
+    per_class_train=30,
+    per_class_test=15,
+    seed=0,
+    noise=25.0,
+    groups=((0, 5), (1, 8)),
+    compress=False,
+):
     """Write ``<data_dir>/FashionMNIST/raw/`` (4 idx files); return the raw folder."""
     raw = Path(data_dir) / "FashionMNIST" / "raw"
     rng = np.random.default_rng(seed + 1)
@@ -84,8 +101,11 @@ def write_learnable_fashion_mnist(data_dir, per_class_train=30, per_class_test=1
     for prefix, per_class in (("train", per_class_train), ("t10k", per_class_test)):
         labels = np.repeat(np.arange(10), per_class)
         rng.shuffle(labels)
-        write_idx_images(raw / f"{prefix}-images-idx3-ubyte",
-                         learnable_images(labels, templates, noise, rng), compress)
+        write_idx_images(
+            raw / f"{prefix}-images-idx3-ubyte",
+            learnable_images(labels, templates, noise, rng),
+            compress,
+        )
         write_idx_labels(raw / f"{prefix}-labels-idx1-ubyte", labels, compress)
     return raw
 
@@ -112,16 +132,24 @@ def _write_cifar_batches(folder, train, test):
     data, labels = train
     for i, part in enumerate(np.array_split(np.arange(len(labels)), 5), start=1):
         with open(folder / f"data_batch_{i}", "wb") as fh:
-            pickle.dump({b"data": data[part], b"labels": labels[part].tolist(),
-                         b"batch_label": f"training batch {i} of 5".encode()}, fh)
+            pickle.dump(
+                {
+                    b"data": data[part],
+                    b"labels": labels[part].tolist(),
+                    b"batch_label": f"training batch {i} of 5".encode(),
+                },
+                fh,
+            )
     data, labels = test
     with open(folder / "test_batch", "wb") as fh:
-        pickle.dump({b"data": data, b"labels": labels.tolist(),
-                     b"batch_label": b"testing batch 1 of 1"}, fh)
+        pickle.dump(
+            {b"data": data, b"labels": labels.tolist(), b"batch_label": b"testing batch 1 of 1"}, fh
+        )
 
 
-def write_learnable_cifar(data_dir, per_class_train=30, per_class_test=15, seed=0, noise=25.0,
-                          groups=((0, 3), (1, 2))):
+def write_learnable_cifar(
+    data_dir, per_class_train=30, per_class_test=15, seed=0, noise=25.0, groups=((0, 3), (1, 2))
+):
     """``<data_dir>/cifar-10-batches-py/`` (5 train batches + test batch, the real pickle
     layout: uint8 rows of 3072 = R, G, B planes of 32x32, row-major) whose images follow
     the learnable templates of ``write_learnable_fashion_mnist`` (32x32, the same gray
@@ -135,8 +163,9 @@ def write_learnable_cifar(data_dir, per_class_train=30, per_class_test=15, seed=
     def batch(per_class):
         labels = np.repeat(np.arange(10), per_class)
         rng.shuffle(labels)
-        gray = np.clip(np.rint(templates[labels] + rng.normal(0.0, noise, (len(labels), 32, 32))),
-                       0, 255).astype(np.uint8)
+        gray = np.clip(
+            np.rint(templates[labels] + rng.normal(0.0, noise, (len(labels), 32, 32))), 0, 255
+        ).astype(np.uint8)
         return np.repeat(gray.reshape(len(labels), 1, 1024), 3, axis=1).reshape(-1, 3072), labels
 
     _write_cifar_batches(folder, batch(per_class_train), batch(per_class_test))
@@ -167,8 +196,9 @@ def write_fake_idx(folder, per_class_train=8, per_class_test=4, compress=False, 
     return folder
 
 
-def write_image_folder(root, classes=("cat", "dog", "fish"), per_class=(6, 4), size=(40, 48),
-                       seed=0):
+def write_image_folder(
+    root, classes=("cat", "dog", "fish"), per_class=(6, 4), size=(40, 48), seed=0
+):
     """``<root>/train/<class>/*.png`` and ``<root>/val/<class>/*.png``: RGB images whose
     mean colour depends on the class (learnable), written as real PNG files."""
     from PIL import Image

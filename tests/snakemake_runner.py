@@ -21,14 +21,23 @@ def snakemake_env():
 
 def run_snakemake(workdir, *args, configfiles=(SMOKE,), cores=2, check=True, timeout=1800):
     """Run snakemake on the repo's Snakefile in ``workdir``; return the CompletedProcess."""
-    cmd = [str(VENV_BIN / "snakemake"), "-s", str(REPO / "Snakefile"), "-d", str(workdir),
-           "--cores", str(cores)]
+    cmd = [
+        str(VENV_BIN / "snakemake"),
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(workdir),
+        "--cores",
+        str(cores),
+    ]
     cmd += list(args)
     if configfiles:  # last: --configfile takes every following word as a file
         cmd += ["--configfile", *map(str, configfiles)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=snakemake_env(), timeout=timeout)
     if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
+        raise AssertionError(
+            f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}"
+        )
     return proc
 
 

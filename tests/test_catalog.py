@@ -12,9 +12,15 @@ from workflow_scripts.store.cube import CubeWriter
 
 
 def write_cube(path, seed, n=3):
-    with CubeWriter(path, grow_dim="time", grow_dtype="i8", sizes={"neuron": n}, coords={},
-                    variables={"a": (("time", "neuron"), "f8", {"units": "1"})},
-                    attrs={"config": {"seed": seed}}) as cube:
+    with CubeWriter(
+        path,
+        grow_dim="time",
+        grow_dtype="i8",
+        sizes={"neuron": n},
+        coords={},
+        variables={"a": (("time", "neuron"), "f8", {"units": "1"})},
+        attrs={"config": {"seed": seed}},
+    ) as cube:
         for t in range(2):
             cube.append(t, a=np.full(n, seed + t, float))
 
@@ -25,17 +31,37 @@ def store(tmp_path):
     for seed in (0, 1, 2):
         path = f"results/s/cubes/N800-seed{seed}.nc"
         write_cube(tmp_path / path, seed)
-        arts.append(Artifact("s", "cube", f"c{seed}", path, "netcdf", {"N": 800, "sigma0": 1e-5, "seed": seed},
-                             {"run": {"train": {"lr": 0.001, "seed": seed}}}))
+        arts.append(
+            Artifact(
+                "s",
+                "cube",
+                f"c{seed}",
+                path,
+                "netcdf",
+                {"N": 800, "sigma0": 1e-5, "seed": seed},
+                {"run": {"train": {"lr": 0.001, "seed": seed}}},
+            )
+        )
     write_cube(tmp_path / "results/s/cubes/N200.nc", 0)
-    arts.append(Artifact("s", "cube", "c3", "results/s/cubes/N200.nc", "netcdf",
-                         {"N": 200, "sigma0": 1e-3, "seed": 0}, {"run": {"train": {"lr": 0.002}}}))
+    arts.append(
+        Artifact(
+            "s",
+            "cube",
+            "c3",
+            "results/s/cubes/N200.nc",
+            "netcdf",
+            {"N": 200, "sigma0": 1e-3, "seed": 0},
+            {"run": {"train": {"lr": 0.002}}},
+        )
+    )
     save_checkpoint(tmp_path / "results/s/runs/r0.pt", {"W1": torch.ones(2, 2)})
     arts.append(Artifact("s", "run", "r0", "results/s/runs/r0.pt", "torch", {"seed": 0}, {}))
     (tmp_path / "results/s/tables").mkdir(parents=True)
     (tmp_path / "results/s/tables/t.csv").write_text("a,b\n1,2\n")
     arts.append(Artifact("s", "table", "t", "results/s/tables/t.csv", "csv", {}, {}))
-    arts.append(Artifact("s", "cube", "never-built", "results/s/cubes/missing.nc", "netcdf", {}, {}))
+    arts.append(
+        Artifact("s", "cube", "never-built", "results/s/cubes/missing.nc", "netcdf", {}, {})
+    )
     assert catalog.refresh(arts, root=tmp_path) == 6  # the unbuilt one is not listed
     return tmp_path
 
@@ -43,7 +69,8 @@ def store(tmp_path):
 def test_find_by_labels_and_by_resolved_parameters(store):
     table = catalog.find("s", "cube", root=store, N=800, sigma0=1e-5)
     assert sorted(table["seed"]) == [0, 1, 2] and set(table["path"]) == {
-        f"results/s/cubes/N800-seed{s}.nc" for s in (0, 1, 2)}
+        f"results/s/cubes/N800-seed{s}.nc" for s in (0, 1, 2)
+    }
     assert list(catalog.find("s", root=store, lr=0.002)["id"]) == ["c3"]  # train.lr
     assert catalog.find("s", "cube", root=store, N=123).empty
 

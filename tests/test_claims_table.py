@@ -48,11 +48,14 @@ def test_readme_blocks_are_replaced_from_the_tables(tmp_path):
 
 def test_a_variant_fills_only_its_own_blocks(tmp_path):
     readme = tmp_path / "README.md"
-    readme.write_text("<!-- claims:demo -->\ndefault\n<!-- /claims:demo -->\n"
-                      "<!-- claims:demo:hard -->\nstale rows\n<!-- /claims:demo:hard -->\n")
+    readme.write_text(
+        "<!-- claims:demo -->\ndefault\n<!-- /claims:demo -->\n"
+        "<!-- claims:demo:hard -->\nstale rows\n<!-- /claims:demo:hard -->\n"
+    )
     rows = make_claims().evaluate({"x": 6}, {"scale": 2}, size="default")
-    done = update_readme(readme, {"demo": rows}, variant="hard",
-                         built_with="--configfile configs/hard.yaml")
+    done = update_readme(
+        readme, {"demo": rows}, variant="hard", built_with="--configfile configs/hard.yaml"
+    )
     assert done == ["demo:hard"]
     text = readme.read_text()
     assert "\ndefault\n" in text and "stale rows" not in text  # the default block is left alone

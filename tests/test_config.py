@@ -31,7 +31,10 @@ BAD = [
     (lambda c: c["wtm"]["figures"]["fig2"].update(run="nope"), "wtm.figures.fig2"),
     (lambda c: c["wtm"]["extract"].update(sigma_test=-1), "wtm.extract.sigma_test"),
     (lambda c: c["wtm"]["resources"]["train"].update(threads=0), "wtm.resources.train.threads"),
-    (lambda c: c["race"]["resources"]["imp"].update(mem="2G"), "unknown config key race.resources.imp.mem"),
+    (
+        lambda c: c["race"]["resources"]["imp"].update(mem="2G"),
+        "unknown config key race.resources.imp.mem",
+    ),
     (lambda c: c["race"]["extract"].update(weighting="weighted"), "race.extract.weighting"),
     (lambda c: c["race"]["extract"].update(class_method="votes"), "race.extract.class_method"),
 ]
@@ -54,14 +57,23 @@ def test_default_study_accepts_exactly_the_studies_that_exist():
         validate_config(config)
 
 
-@pytest.mark.parametrize("mutate, keys", [
-    (lambda w: w["data"].update(n_patterns=40, active_per_pattern=20),
-     ["wtm.data.n_patterns", "wtm.data.n_features", "overlapping_masks"]),
-    (lambda w: w["data"].update(active_per_pattern=600, overlapping_masks=True),
-     ["wtm.data.active_per_pattern", "wtm.data.n_features"]),
-    (lambda w: w["extract"].update(train_per_pattern=400),
-     ["wtm.extract.train_per_pattern", "wtm.data.train_per_pattern"]),
-])
+@pytest.mark.parametrize(
+    "mutate, keys",
+    [
+        (
+            lambda w: w["data"].update(n_patterns=40, active_per_pattern=20),
+            ["wtm.data.n_patterns", "wtm.data.n_features", "overlapping_masks"],
+        ),
+        (
+            lambda w: w["data"].update(active_per_pattern=600, overlapping_masks=True),
+            ["wtm.data.active_per_pattern", "wtm.data.n_features"],
+        ),
+        (
+            lambda w: w["extract"].update(train_per_pattern=400),
+            ["wtm.extract.train_per_pattern", "wtm.data.train_per_pattern"],
+        ),
+    ],
+)
 def test_contradicting_wtm_values_are_rejected_naming_both_keys(mutate, keys):
     config = load()
     mutate(config["wtm"])

@@ -63,24 +63,39 @@ def digests(*rules):
     return {r: entry.stage_code(r) for r in rules}
 
 
-RULES = ("wtm_data", "wtm_train", "wtm_extract", "wtm_figure", "race_train", "race_imp_round",
-         "race_extract", "race_figure", "race_table")
+RULES = (
+    "wtm_data",
+    "wtm_train",
+    "wtm_extract",
+    "wtm_figure",
+    "race_train",
+    "race_imp_round",
+    "race_extract",
+    "race_figure",
+    "race_table",
+)
 
 
 def touch(file):
     file.write_text(file.read_text() + "\n# edited\n")
 
 
-@pytest.mark.parametrize("edited, changed", [
-    ("figures/wtm.py", {"wtm_figure"}),
-    ("figures/race.py", {"race_figure"}),
-    ("race/table1.py", {"race_table"}),
-    ("wtm/layca.py", {"wtm_train"}),
-    ("race/train.py", {"race_train", "race_imp_round"}),
-    ("race/metrics/alignment.py", {"race_extract"}),
-    ("race/records.py", {"race_figure", "race_table"}),
-    ("store/cube.py", {"wtm_extract", "wtm_figure", "race_extract", "race_figure", "race_table"}),
-])
+@pytest.mark.parametrize(
+    "edited, changed",
+    [
+        ("figures/wtm.py", {"wtm_figure"}),
+        ("figures/race.py", {"race_figure"}),
+        ("race/table1.py", {"race_table"}),
+        ("wtm/layca.py", {"wtm_train"}),
+        ("race/train.py", {"race_train", "race_imp_round"}),
+        ("race/metrics/alignment.py", {"race_extract"}),
+        ("race/records.py", {"race_figure", "race_table"}),
+        (
+            "store/cube.py",
+            {"wtm_extract", "wtm_figure", "race_extract", "race_figure", "race_table"},
+        ),
+    ],
+)
 def test_an_edit_reruns_exactly_the_stages_that_run_the_edited_code(package_copy, edited, changed):
     before = digests(*RULES)
     touch(package_copy / edited)

@@ -17,14 +17,19 @@ def test_log_lines_every_few_percent_when_not_a_terminal(caplog):
         bar.close()
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 10  # one per 10 %, no carriage-return spam
-    assert lines[0].startswith("train:  10% 20/200 step") and lines[-1].startswith("train: 100% 200/200")
+    assert lines[0].startswith("train:  10% 20/200 step") and lines[-1].startswith(
+        "train: 100% 200/200"
+    )
     assert all("\r" not in line for line in lines)
 
 
 def test_iterating_logs_and_yields_everything(caplog):
     with caplog.at_level(logging.INFO, logger="workflow_scripts.progress"):
-        items = list(progress(range(7), desc="extract", unit="checkpoint", stream=io.StringIO(),
-                              every_percent=50))
+        items = list(
+            progress(
+                range(7), desc="extract", unit="checkpoint", stream=io.StringIO(), every_percent=50
+            )
+        )
     assert items == list(range(7))
     assert [r.getMessage().split()[1] for r in caplog.records] == ["57%", "100%"]
 

@@ -17,12 +17,15 @@ def test_jobs_on_a_multi_gpu_box_claim_different_devices(tmp_path):
     assert runtime.claim_gpu(3, lock_dir=tmp_path) == 0  # released with the job
 
 
-@pytest.mark.parametrize("visible, count, preference, expected", [
-    (False, 0, "auto", "cpu"),
-    (True, 1, "auto", "cuda"),
-    (True, 1, "cpu", "cpu"),
-    (True, 1, "cuda", "cuda"),
-])
+@pytest.mark.parametrize(
+    "visible, count, preference, expected",
+    [
+        (False, 0, "auto", "cpu"),
+        (True, 1, "auto", "cuda"),
+        (True, 1, "cpu", "cpu"),
+        (True, 1, "cuda", "cuda"),
+    ],
+)
 def test_device_choice(monkeypatch, visible, count, preference, expected):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: visible)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: count)

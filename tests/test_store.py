@@ -31,14 +31,23 @@ def test_spec_ids_differ_for_different_specs_only():
 
 
 def write_cube(path, epochs=(0, 1, 5), expected_length=None):
-    with CubeWriter(path, grow_dim="epoch", grow_dtype="i4", sizes={"neuron": 3, "sample": 4},
-                    expected_length=expected_length,
-                    coords={"sample": (("sample",), np.arange(4), {}),
-                            "split": (("sample",), np.array(["train", "train", "test", "test"]), {}),
-                            "class": (("sample",), np.array([0, 1, 0, 1]), {})},
-                    variables={"z": (("epoch", "neuron", "sample"), "f4", {"units": "a.u."}),
-                               "acc": (("epoch",), "f4", {})},
-                    attrs={"config": {"sigma": 0.4}}) as cube:
+    with CubeWriter(
+        path,
+        grow_dim="epoch",
+        grow_dtype="i4",
+        sizes={"neuron": 3, "sample": 4},
+        expected_length=expected_length,
+        coords={
+            "sample": (("sample",), np.arange(4), {}),
+            "split": (("sample",), np.array(["train", "train", "test", "test"]), {}),
+            "class": (("sample",), np.array([0, 1, 0, 1]), {}),
+        },
+        variables={
+            "z": (("epoch", "neuron", "sample"), "f4", {"units": "a.u."}),
+            "acc": (("epoch",), "f4", {}),
+        },
+        attrs={"config": {"sigma": 0.4}},
+    ) as cube:
         for e in epochs:
             cube.append(e, z=np.full((3, 4), e, "f4"), acc=e / 10)
 
@@ -84,8 +93,15 @@ def test_corrupt_cube_and_checkpoint_are_named(tmp_path):
 def test_writer_failure_leaves_no_cube(tmp_path):
     path = tmp_path / "c.nc"
     with pytest.raises(KeyError):
-        with CubeWriter(path, grow_dim="epoch", grow_dtype="i4", sizes={"n": 2}, coords={},
-                        variables={"v": (("epoch", "n"), "f4", {})}, attrs={}) as cube:
+        with CubeWriter(
+            path,
+            grow_dim="epoch",
+            grow_dtype="i4",
+            sizes={"n": 2},
+            coords={},
+            variables={"v": (("epoch", "n"), "f4", {})},
+            attrs={},
+        ) as cube:
             cube.append(0, v=np.zeros(2))
             cube.append(1, wrong=np.zeros(2))
     assert not path.exists() and list(tmp_path.iterdir()) == []

@@ -35,9 +35,11 @@ def stage(func=None, *, torch=True):
     """Mark an adapter. ``torch=False``: the job never touches torch (figures from cubes),
     so the set-up skips importing it. An adapter that takes a ``device`` argument gets the
     device chosen from ``params.device``."""
+
     def mark(f):
         f.trainscope_stage = {"torch": torch}
         return f
+
     return mark(func) if func is not None else mark
 
 
@@ -102,20 +104,20 @@ def _imported(nodes, module, file):
     return [n for n in names if n.split(".")[0] == PACKAGE]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parsed(file):
     text = file.read_text()
     return text, ast.parse(text, filename=str(file))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _file_imports(module, file):
     """Package modules imported anywhere in a file (top level or inside functions)."""
     nodes = [n for n in ast.walk(_parsed(file)[1]) if isinstance(n, (ast.Import, ast.ImportFrom))]
     return tuple(_imported(nodes, module, file))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def module_closure(module):
     """Files of ``module`` and of every package module it imports, transitively
     (parent packages' ``__init__`` included: importing a.b.c runs them)."""
@@ -143,7 +145,7 @@ def _digest(files, extra=""):
     return h.hexdigest()[:12]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def stage_code(rule, *extra_modules):
     """Digest of the code rule ``rule`` runs (see module doc); ``extra_modules`` are
     modules the adapter imports by name at run time (e.g. a study's claims module)."""

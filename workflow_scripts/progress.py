@@ -17,25 +17,44 @@ import time
 log = logging.getLogger("workflow_scripts.progress")
 
 
-def progress(iterable=None, *, total=None, desc="", unit="it", initial=0, enabled=True,
-             every_percent=10, every_s=30.0, stream=None):
+def progress(
+    iterable=None,
+    *,
+    total=None,
+    desc="",
+    unit="it",
+    initial=0,
+    enabled=True,
+    every_percent=10,
+    every_s=30.0,
+    stream=None,
+):
     stream = stream or sys.stderr
     if not enabled:
         return _Lines(iterable, total, desc, unit, initial, quiet=True)
     if getattr(stream, "isatty", lambda: False)():
         from tqdm import tqdm
 
-        return tqdm(iterable, total=total, desc=desc, unit=unit, initial=initial,
-                    mininterval=1.0, file=stream)
-    return _Lines(iterable, total, desc, unit, initial, every_percent=every_percent,
-                  every_s=every_s)
+        return tqdm(
+            iterable,
+            total=total,
+            desc=desc,
+            unit=unit,
+            initial=initial,
+            mininterval=1.0,
+            file=stream,
+        )
+    return _Lines(
+        iterable, total, desc, unit, initial, every_percent=every_percent, every_s=every_s
+    )
 
 
 class _Lines:
     """The tqdm calls the project uses (iterate, update, set_postfix, close), as log lines."""
 
-    def __init__(self, iterable, total, desc, unit, initial, every_percent=10, every_s=30.0,
-                 quiet=False):
+    def __init__(
+        self, iterable, total, desc, unit, initial, every_percent=10, every_s=30.0, quiet=False
+    ):
         self.iterable, self.desc, self.unit, self.quiet = iterable, desc, unit, quiet
         self.total = total if total is not None else _len(iterable)
         self.n = self.start_n = initial
@@ -77,8 +96,17 @@ class _Lines:
         if self.total and rate > 0:
             eta = f", eta {_clock((self.total - self.n) / rate)}"
         extra = f" ({self.postfix})" if self.postfix else ""
-        log.info("%s:%s %s %s, %.3g %s/s%s%s", self.desc, pct, done, self.unit, rate, self.unit,
-                 eta, extra)
+        log.info(
+            "%s:%s %s %s, %.3g %s/s%s%s",
+            self.desc,
+            pct,
+            done,
+            self.unit,
+            rate,
+            self.unit,
+            eta,
+            extra,
+        )
 
     def close(self):
         if self.n != self.last_n and not self.quiet:

@@ -81,7 +81,10 @@ def code_version():
     try:
         out = subprocess.run(
             ["git", "describe", "--always", "--dirty", "--abbrev=12"],
-            cwd=PACKAGE_ROOT, capture_output=True, text=True, timeout=10,
+            cwd=PACKAGE_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
         )
         if out.returncode == 0 and out.stdout.strip():
             return f"{__version__}+{out.stdout.strip()}"

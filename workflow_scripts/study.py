@@ -86,6 +86,8 @@ def catalog_artifacts(plans):
     from .store.catalog import Artifact
 
     out = [a for plan in plans.values() for a in plan.artifacts()]
-    out += [Artifact(name, "claims", name, claims_table(name), "csv", {}, plan.claims_options())
-            for name, plan in plans.items()]
+    out += [
+        Artifact(name, "claims", name, claims_table(name), "csv", {}, plan.claims_options())
+        for name, plan in plans.items()
+    ]
     return out

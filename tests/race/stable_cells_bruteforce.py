@@ -15,8 +15,11 @@ def circle_cell_representatives(X):
     ang = np.arctan2(X[:, 1], X[:, 0])
     bounds = np.sort(np.mod(np.concatenate([ang + np.pi / 2, ang - np.pi / 2]), 2 * np.pi))
     bounds = np.unique(bounds)
-    mids = (bounds + np.roll(bounds, -1) + np.where(np.arange(len(bounds)) == len(bounds) - 1,
-                                                    2 * np.pi, 0)) / 2
+    mids = (
+        bounds
+        + np.roll(bounds, -1)
+        + np.where(np.arange(len(bounds)) == len(bounds) - 1, 2 * np.pi, 0)
+    ) / 2
     return np.stack([np.cos(mids), np.sin(mids)], axis=1)
 
 
@@ -25,9 +28,10 @@ def sphere_directions(n, dim=3):
     if dim == 3:
         i = np.arange(n) + 0.5
         phi = np.arccos(1 - 2 * i / n)
-        theta = np.pi * (1 + 5 ** 0.5) * i
-        return np.stack([np.cos(theta) * np.sin(phi), np.sin(theta) * np.sin(phi),
-                         np.cos(phi)], axis=1)
+        theta = np.pi * (1 + 5**0.5) * i
+        return np.stack(
+            [np.cos(theta) * np.sin(phi), np.sin(theta) * np.sin(phi), np.cos(phi)], axis=1
+        )
     W = np.random.default_rng(0).standard_normal((n, dim))
     return W / np.linalg.norm(W, axis=1, keepdims=True)
 
@@ -68,5 +72,5 @@ def limit_set_bruteforce(X, y, directions, alignment=1, augment_bias=False):
             seen.append(i)
             i = nxt[i]
         if i >= 0:
-            on_cycle.update(seen[seen.index(i):])
+            on_cycle.update(seen[seen.index(i) :])
     return cells[sorted(on_cycle)]

@@ -25,7 +25,10 @@ pytestmark = pytest.mark.workflow
 PAPER = REPO / "configs" / "paper.yaml"
 FIGS = ["fig1", "fig3", "fig4", "fig5", "fig7"]
 TARGETS = [f"results/figs/race/{f}.pdf" for f in FIGS] + [
-    "results/tables/race/table1.csv", "results/tables/race/table1.tex", "results/claims/race.csv"]
+    "results/tables/race/table1.csv",
+    "results/tables/race/table1.tex",
+    "results/claims/race.csv",
+]
 OVERLAY = """data_dir: {data_dir}
 race:
   data: {data}
@@ -53,8 +56,10 @@ def paper_data_block():
 def cifar_build(tmp_path_factory):
     root = tmp_path_factory.mktemp("race_cifar")
     write_learnable_cifar(root / "data")
-    overlay = write_overlay(root / "overlay.yaml", OVERLAY.format(
-        data_dir=root / "data", data=json.dumps(paper_data_block())))
+    overlay = write_overlay(
+        root / "overlay.yaml",
+        OVERLAY.format(data_dir=root / "data", data=json.dumps(paper_data_block())),
+    )
     workdir = root / "work"
     workdir.mkdir()
     run_snakemake(workdir, *TARGETS, configfiles=(SMOKE, overlay))
@@ -96,4 +101,3 @@ def test_the_runs_learn_the_fake_cifar_task(cifar_build):
         ds = open_cube(path)
         loss = ds["train_loss"].values
         assert loss[-1] < 0.5 * loss[0] and ds["test_accuracy"].values[-1] > 0.8, path.name
-

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.claims
 
 FIGS = ["fig1", "fig3", "fig4", "fig5", "fig7"]
 TARGETS = [f"results/figs/race/{f}.pdf" for f in FIGS] + [
-    "results/tables/race/table1.csv", "results/claims/race.csv"]
+    "results/tables/race/table1.csv",
+    "results/claims/race.csv",
+]
 DATA = REPO / "data"
 
 
@@ -38,8 +40,10 @@ def _overlays():
 @pytest.fixture(scope="module")
 def default_build(tmp_path_factory):
     if not (DATA / "FashionMNIST" / "raw" / "train-images-idx3-ubyte").is_file():
-        pytest.skip(f"Fashion-MNIST is not installed in {DATA}/FashionMNIST/raw "
-                    "(snakemake --cores 1 datasets_install_fashion_mnist)")
+        pytest.skip(
+            f"Fashion-MNIST is not installed in {DATA}/FashionMNIST/raw "
+            "(snakemake --cores 1 datasets_install_fashion_mnist)"
+        )
     workdir = os.environ.get("TRAINSCOPE_CLAIMS_WORKDIR")
     workdir = Path(workdir) if workdir else tmp_path_factory.mktemp("race_default")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -59,7 +63,9 @@ def ctx(default_build):
 
 def test_the_table_was_built_from_these_functions(default_build, ctx):
     rows = {r["claim"]: r for r in read_table(default_build[0] / "results/claims/race.csv")}
-    assert list(rows) == [c.key for c in CLAIMS] and {r["size"] for r in rows.values()} == {"default"}
+    assert list(rows) == [c.key for c in CLAIMS] and {r["size"] for r in rows.values()} == {
+        "default"
+    }
     for claim in CLAIMS:
         assert rows[claim.key]["verdict"] == claim.measure(ctx).verdict, claim.key
 
@@ -69,13 +75,20 @@ def test_the_claims_read_the_whole_default_grid_and_sweep(ctx):
     grid = race["grid"]
     assert len(ctx["grid"]) == len(grid["sigma0"]) * len(grid["n_train"]) * len(grid["seeds"])
     sweep = race["d_sweep"]
-    assert len(ctx["sweep_runs"]) == len(sweep["hidden"]) * len(sweep["n_train"]) * len(sweep["seeds"])
+    assert len(ctx["sweep_runs"]) == len(sweep["hidden"]) * len(sweep["n_train"]) * len(
+        sweep["seeds"]
+    )
     assert len(ctx["cells"]) == len(grid["n_train"])
 
 
-REPRODUCED_AT_DEFAULT = ["few_clusters", "medium_init_more_clusters",
-                         "early_alignment_predicts_norm", "early_alignment_predicts_pruning",
-                         "merge_099_costs_nothing", "merge_070_hurts"]
+REPRODUCED_AT_DEFAULT = [
+    "few_clusters",
+    "medium_init_more_clusters",
+    "early_alignment_predicts_norm",
+    "early_alignment_predicts_pruning",
+    "merge_099_costs_nothing",
+    "merge_070_hurts",
+]
 
 
 @pytest.mark.parametrize("key", REPRODUCED_AT_DEFAULT)

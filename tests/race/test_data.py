@@ -40,8 +40,17 @@ def test_binary_set_balanced_shapes_and_deterministic(tmp_path, source, fake_wri
         fake_writers["cifar"](tmp_path)
     else:
         fake_writers["idx"](tmp_path / "FashionMNIST" / "raw")
-    spec = DataSpec(source=source, groups=((0, 3), (1, 2)), n_train=20, n_test=8, seed=3,
-                    resize="pad", preprocess="none", data_dir=str(tmp_path), download=False)
+    spec = DataSpec(
+        source=source,
+        groups=((0, 3), (1, 2)),
+        n_train=20,
+        n_test=8,
+        seed=3,
+        resize="pad",
+        preprocess="none",
+        data_dir=str(tmp_path),
+        download=False,
+    )
     a = rd.write_binary_dataset(tmp_path / "a.pt", spec)
     b = load_checkpoint(tmp_path / "a.pt")
     assert b["x_train"].shape == (20, 1024) and b["x_train"].dtype == torch.float32
@@ -100,11 +109,15 @@ def test_preprocess_statistics_come_from_the_training_subset_only():
     assert te.double().mean() > 2.5  # the test subset's own mean was not subtracted
     tr, te, _ = rd.preprocess_features(x_train, x_test, "standardize")
     varying = std > 0
-    assert torch.allclose(tr.double().std(0, unbiased=False)[varying], torch.ones(int(varying.sum()), dtype=torch.float64),
-                          atol=1e-5)
+    assert torch.allclose(
+        tr.double().std(0, unbiased=False)[varying],
+        torch.ones(int(varying.sum()), dtype=torch.float64),
+        atol=1e-5,
+    )
     assert torch.equal(tr[:, :11], torch.zeros(50, 11))  # constant pixels: centred, not divided
-    assert torch.allclose(te.double()[:, varying], ((x_test.double() - mean) / std)[:, varying],
-                          rtol=1e-5, atol=1e-5)
+    assert torch.allclose(
+        te.double()[:, varying], ((x_test.double() - mean) / std)[:, varying], rtol=1e-5, atol=1e-5
+    )
     with pytest.raises(ValueError, match="preprocess"):
         rd.preprocess_features(x_train, x_test, "whiten")
 
@@ -113,13 +126,26 @@ def test_preprocess_statistics_come_from_the_training_subset_only():
 def test_preprocessed_data_file_keeps_its_statistics(tmp_path, fake_writers, how):
     fake_writers["idx"](tmp_path / "FashionMNIST" / "raw")
     raw = rd.build_binary_dataset("fashion_mnist", tmp_path, [[0, 5], [1, 8]], 20, 8, 0)
-    spec = DataSpec(source="fashion_mnist", groups=((0, 5), (1, 8)), n_train=20, n_test=8, seed=0,
-                    resize="pad", preprocess=how, data_dir=str(tmp_path), download=False)
+    spec = DataSpec(
+        source="fashion_mnist",
+        groups=((0, 5), (1, 8)),
+        n_train=20,
+        n_test=8,
+        seed=0,
+        resize="pad",
+        preprocess=how,
+        data_dir=str(tmp_path),
+        download=False,
+    )
     data = rd.write_binary_dataset(tmp_path / "d.pt", spec)
     # the same subsets, transformed with the statistics of the raw training subset
-    assert torch.equal(data["y_train"], raw["y_train"]) and torch.equal(data["y_test"], raw["y_test"])
+    assert torch.equal(data["y_train"], raw["y_train"]) and torch.equal(
+        data["y_test"], raw["y_test"]
+    )
     assert torch.allclose(data["pixel_mean"], raw["x_train"].double().mean(0))
-    assert torch.allclose(data["x_test"].double(), rd.preprocess_features(
-        raw["x_train"], raw["x_test"], how)[1].double())
+    assert torch.allclose(
+        data["x_test"].double(),
+        rd.preprocess_features(raw["x_train"], raw["x_test"], how)[1].double(),
+    )
     meta = json.loads(load_checkpoint(tmp_path / "d.pt")["meta"])
     assert meta["preprocess"] == how and "training subset" in meta["scale"]

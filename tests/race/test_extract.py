@@ -11,31 +11,35 @@ from workflow_scripts.race.metrics import alignment as al
 from workflow_scripts.race.metrics import clusters as cl
 from workflow_scripts.race.metrics import merging as mg
 from workflow_scripts.race.metrics import stable_cells as sc
-from workflow_scripts.store.checkpoints import save_checkpoint
 from workflow_scripts.race.specs import ExtractOptions, StableCellOptions
+from workflow_scripts.store.checkpoints import save_checkpoint
 from workflow_scripts.store.cube import cube_config, open_cube, standard_attrs
 
 
 def synthetic_files(tmp_path, T=5, d=6, D=16, N=30, M=20, masks=False, seed=0):
     rng = np.random.default_rng(seed)
-    data = {"x_train": torch.tensor(rng.random((N, D)), dtype=torch.float32),
-            "y_train": torch.tensor(np.arange(N) % 2, dtype=torch.int64),
-            "x_test": torch.tensor(rng.random((M, D)), dtype=torch.float32),
-            "y_test": torch.tensor(np.arange(M) % 2, dtype=torch.int64),
-            "meta": json.dumps({"source": "synthetic"})}
+    data = {
+        "x_train": torch.tensor(rng.random((N, D)), dtype=torch.float32),
+        "y_train": torch.tensor(np.arange(N) % 2, dtype=torch.int64),
+        "x_test": torch.tensor(rng.random((M, D)), dtype=torch.float32),
+        "y_test": torch.tensor(np.arange(M) % 2, dtype=torch.int64),
+        "meta": json.dumps({"source": "synthetic"}),
+    }
     scale = np.geomspace(1e-5, 1.0, T)[:, None, None]
     W1 = rng.normal(size=(T, d, D)) * scale
     W2 = rng.normal(size=(T, 2, d)) * scale
-    W1[:, 1], W2[:, :, 1] = 2 * W1[:, 0], 2 * W2[:, :, 0]       # neuron 1 parallel to 0
+    W1[:, 1], W2[:, :, 1] = 2 * W1[:, 0], 2 * W2[:, :, 0]  # neuron 1 parallel to 0
     b1 = np.zeros((T, d))
-    weights = {"steps": torch.tensor([0, 10, 20, 50, 100]),
-               "W1": torch.tensor(W1, dtype=torch.float32),
-               "b1": torch.tensor(b1, dtype=torch.float32),
-               "W2": torch.tensor(W2, dtype=torch.float32),
-               "b2": torch.zeros(T, 2),
-               "train_loss": torch.tensor([0.693, 0.693, 0.69, 0.4, 0.1]),
-               "test_accuracy": torch.tensor([0.5, 0.5, 0.5, 0.7, 0.8]),
-               "meta": json.dumps({"seed": seed, "sigma0": 1e-5})}
+    weights = {
+        "steps": torch.tensor([0, 10, 20, 50, 100]),
+        "W1": torch.tensor(W1, dtype=torch.float32),
+        "b1": torch.tensor(b1, dtype=torch.float32),
+        "W2": torch.tensor(W2, dtype=torch.float32),
+        "b2": torch.zeros(T, 2),
+        "train_loss": torch.tensor([0.693, 0.693, 0.69, 0.4, 0.1]),
+        "test_accuracy": torch.tensor([0.5, 0.5, 0.5, 0.7, 0.8]),
+        "meta": json.dumps({"seed": seed, "sigma0": 1e-5}),
+    }
     if masks:
         m1 = np.ones((d, D), bool)
         m1[2, :5] = False
@@ -50,7 +54,13 @@ def synthetic_files(tmp_path, T=5, d=6, D=16, N=30, M=20, masks=False, seed=0):
 def test_snapshot_resolution():
     steps = np.array([0, 10, 20, 50, 100])
     loss = np.array([0.693, 0.693, 0.69, 0.4, 0.1])
-    assert ex.resolve_snapshots(steps, loss, ["init", "before_drop", "end", 45, "12"]) == [0, 2, 4, 3, 1]
+    assert ex.resolve_snapshots(steps, loss, ["init", "before_drop", "end", 45, "12"]) == [
+        0,
+        2,
+        4,
+        3,
+        1,
+    ]
     assert ex.before_drop_index(np.ones(4)) == 3
     with pytest.raises(ValueError):
         ex.resolve_snapshots(steps, loss, ["later"])
@@ -67,12 +77,19 @@ def test_pruned_per_neuron():
 
 def test_extract_run_writes_both_cubes(tmp_path):
     _, _, weights, data = synthetic_files(tmp_path, masks=True)
-    out = {"dynamics": str(tmp_path / "cubes" / "dyn.nc"),
-           "similarity": str(tmp_path / "cubes" / "sim.nc")}
+    out = {
+        "dynamics": str(tmp_path / "cubes" / "dyn.nc"),
+        "similarity": str(tmp_path / "cubes" / "sim.nc"),
+    }
     config = {"race": {"hidden": 6}, "seed": 0}
-    ex.extract_run(weights, data, out["dynamics"], out["similarity"],
-                   attrs=standard_attrs("run r0", "race", config, run_id="r0"),
-                   options=ExtractOptions(taus=(0.7, 0.95, 0.99)))
+    ex.extract_run(
+        weights,
+        data,
+        out["dynamics"],
+        out["similarity"],
+        attrs=standard_attrs("run r0", "race", config, run_id="r0"),
+        options=ExtractOptions(taus=(0.7, 0.95, 0.99)),
+    )
     dyn = open_cube(out["dynamics"])
     sim = open_cube(out["similarity"])
     assert dyn.sizes == {"time": 5, "neuron": 6, "tau": 3}
@@ -105,7 +122,8 @@ def test_extract_run_writes_both_cubes(tmp_path):
     assert json.loads(sim.attrs["snapshot_names"]) == ["init", "before_drop", "end"]
     final = [weights[k][-1].numpy() for k in ("W1", "b1", "W2", "b2")]
     assert sim.attrs["merge_accuracy_original"] == pytest.approx(
-        mg.accuracy(*final, data["x_test"].numpy(), data["y_test"].numpy()))
+        mg.accuracy(*final, data["x_test"].numpy(), data["y_test"].numpy())
+    )
     dyn.close()
     sim.close()
 
@@ -123,5 +141,6 @@ def test_stable_cells_cube(tmp_path):
     for i, seed in enumerate((0, 1)):
         for j, a in enumerate((1, -1)):
             assert ds["stable_cells"].values[i, j] == sc.stable_cell_count(
-                X, y, n_probes=300, seed=seed, alignment=a, t_max=50, patience=5, chunk=128)
+                X, y, n_probes=300, seed=seed, alignment=a, t_max=50, patience=5, chunk=128
+            )
     ds.close()

@@ -104,11 +104,15 @@ def test_imp_rounds_end_to_end_reach_target(torch_one_thread):
     n = dense["W1"][0].numel() + dense["W2"][0].numel()
     prev, names = dense, imp.prunable_names(True)
     for r in range(1, 4):
-        masks, keep = imp.next_round_masks(imp.final_weights(prev), imp.run_masks(prev, names),
-                                           n, 0.5, r, 3)
+        masks, keep = imp.next_round_masks(
+            imp.final_weights(prev), imp.run_masks(prev, names), n, 0.5, r, 3
+        )
         init = imp.rewind(imp.initial_weights(dense), masks)
-        prev = T.train_runs(data, [RunSpec(seed=0, sigma0=0.1, init=init, mask_W1=masks["W1"],
-                                             mask_W2=masks["W2"])], **kw)[0]
+        prev = T.train_runs(
+            data,
+            [RunSpec(seed=0, sigma0=0.1, init=init, mask_W1=masks["W1"], mask_W2=masks["W2"])],
+            **kw,
+        )[0]
         alive = int((prev["W1"][-1] != 0).sum() + (prev["W2"][-1] != 0).sum())
         assert alive <= keep and int(prev["mask_W1"].sum() + prev["mask_W2"].sum()) == keep
         assert torch.equal(prev["W1"][0], init["W1"])

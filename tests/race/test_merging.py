@@ -4,12 +4,20 @@ import numpy as np
 import pytest
 
 from workflow_scripts.race.metrics import merging as mg
-from workflow_scripts.race.metrics.clusters import cluster_labels, cosine_similarity_matrix, total_vectors
+from workflow_scripts.race.metrics.clusters import (
+    cluster_labels,
+    cosine_similarity_matrix,
+    total_vectors,
+)
 
 
 def _random_net(rng, d=6, D=5):
-    return (rng.normal(size=(d, D)), rng.normal(size=d), rng.normal(size=(2, d)),
-            rng.normal(size=2))
+    return (
+        rng.normal(size=(d, D)),
+        rng.normal(size=d),
+        rng.normal(size=(2, d)),
+        rng.normal(size=2),
+    )
 
 
 def test_parallel_neurons_merge_exactly():
@@ -25,13 +33,16 @@ def test_parallel_neurons_merge_exactly():
     assert labels[0] == labels[1] == labels[2]
     merged = mg.merge_clusters(W1, b1, W2, b2, labels)
     assert merged[0].shape == (4, 5) and merged[2].shape == (2, 4)
-    np.testing.assert_allclose(mg.logits(*merged, X), mg.logits(W1, b1, W2, b2, X),
-                               rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        mg.logits(*merged, X), mg.logits(W1, b1, W2, b2, X), rtol=1e-10, atol=1e-10
+    )
     # effective norm: sqrt of the sum of squared total norms
     V = total_vectors(W1, b1, W2)
     j = labels[0]
     Vm = total_vectors(*merged[:3])
-    assert np.linalg.norm(Vm[j]) == pytest.approx(np.sqrt((np.linalg.norm(V[:3], axis=1) ** 2).sum()))
+    assert np.linalg.norm(Vm[j]) == pytest.approx(
+        np.sqrt((np.linalg.norm(V[:3], axis=1) ** 2).sum())
+    )
     ev = mg.merge_evaluation(W1, b1, W2, b2, X, y, [0.999999])
     assert ev["k"] == [4]
     assert ev["relative_change"] == [0.0]
@@ -47,20 +58,21 @@ def test_singletons_unchanged_and_dead_dropped():
     W1m, b1m, W2m, b2m = mg.merge_clusters(W1, b1, W2, b2, labels)
     assert W1m.shape[0] == 3
     X = rng.normal(size=(50, 5))
-    np.testing.assert_allclose(mg.logits(W1m, b1m, W2m, b2m, X), mg.logits(W1, b1, W2, b2, X),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        mg.logits(W1m, b1m, W2m, b2m, X), mg.logits(W1, b1, W2, b2, X), atol=1e-12
+    )
 
 
 def test_merging_dissimilar_neurons_changes_the_function():
     rng = np.random.default_rng(2)
     W1, b1, W2, b2 = _random_net(rng, d=8)
     X = rng.normal(size=(300, 5))
-    y = np.argmax(mg.logits(W1, b1, W2, b2, X), axis=1)     # the net is 100 % accurate
+    y = np.argmax(mg.logits(W1, b1, W2, b2, X), axis=1)  # the net is 100 % accurate
     ev = mg.merge_evaluation(W1, b1, W2, b2, X, y, [-1.0, 0.9999])
     assert ev["accuracy"] == 1.0
     assert ev["k"] == [1, 8]
     assert ev["relative_change"][1] == 0.0
-    assert ev["relative_change"][0] < 0          # everything in one neuron: a linear-ish model
+    assert ev["relative_change"][0] < 0  # everything in one neuron: a linear-ish model
 
 
 def test_relative_change_and_accuracy():

@@ -34,8 +34,9 @@ def test_hand_made_alignment():
     # neuron 4: empty cell -> NaN
     assert np.isnan(out["cos_delta"][4])
     assert out["output_class_dataset"][4] == -1
-    np.testing.assert_allclose(out["norm_product"][[0, 1, 3]],
-                               [np.sqrt(2), np.sqrt(5), np.sqrt(2) * np.sqrt(1.25)])
+    np.testing.assert_allclose(
+        out["norm_product"][[0, 1, 3]], [np.sqrt(2), np.sqrt(5), np.sqrt(2) * np.sqrt(1.25)]
+    )
     np.testing.assert_array_equal(out["output_class_weights"], [0, 1, 0, 1, 1])
 
 
@@ -57,8 +58,9 @@ def test_residual_gamma_is_minus_gradient_for_aligned_w2():
     k = rng.uniform(0.5, 2, d) * np.where(rng.random(d) < 0.5, 1, -1)
     W2 = np.stack([k, -k])
     b2 = rng.normal(size=2)
-    t = {n: torch.tensor(v, requires_grad=True) for n, v in
-         dict(W1=W1, b1=b1, W2=W2, b2=b2).items()}
+    t = {
+        n: torch.tensor(v, requires_grad=True) for n, v in dict(W1=W1, b1=b1, W2=W2, b2=b2).items()
+    }
     z = torch.relu(torch.tensor(X) @ t["W1"].T + t["b1"]) @ t["W2"].T + t["b2"]
     torch.nn.functional.cross_entropy(z, torch.tensor(y), reduction="sum").backward()
     grad = -t["W1"].grad.numpy()
@@ -82,10 +84,12 @@ def test_sample_chunks_do_not_change_the_result():
     W2 = rng.normal(size=(T, 2, d)).astype(np.float32)
     b2 = rng.normal(size=(T, 2)).astype(np.float32)
     for t in range(T):
-        chunked = al.alignment_step(torch.tensor(W1[t]), b1[t], W2[t], b2[t], X, y,
-                                    weighting="residual", sample_chunk=5)
-        one = al.alignment_step(W1[t], b1[t], W2[t], b2[t], X, y, weighting="residual",
-                                sample_chunk=1000)
+        chunked = al.alignment_step(
+            torch.tensor(W1[t]), b1[t], W2[t], b2[t], X, y, weighting="residual", sample_chunk=5
+        )
+        one = al.alignment_step(
+            W1[t], b1[t], W2[t], b2[t], X, y, weighting="residual", sample_chunk=1000
+        )
         assert chunked["cos_delta"].shape == (d,) and chunked["cos_delta"].dtype == np.float64
         for key in one:
             np.testing.assert_allclose(chunked[key], one[key], rtol=1e-12, atol=1e-12)
@@ -96,10 +100,12 @@ def test_tiny_init_is_not_lost():
     rng = np.random.default_rng(2)
     W1 = (rng.normal(size=(4, 3)) * 1e-5).astype(np.float32)
     W2 = (rng.normal(size=(2, 4)) * 1e-5).astype(np.float32)
-    out = al.alignment_step(W1, np.zeros(4), W2, np.zeros(2), rng.normal(size=(10, 3)),
-                            rng.integers(0, 2, 10))
+    out = al.alignment_step(
+        W1, np.zeros(4), W2, np.zeros(2), rng.normal(size=(10, 3)), rng.integers(0, 2, 10)
+    )
     ref = np.linalg.norm(W1.astype(np.float64), axis=1) * np.linalg.norm(
-        W2.astype(np.float64), axis=0)
+        W2.astype(np.float64), axis=0
+    )
     np.testing.assert_allclose(out["norm_product"], ref, rtol=1e-12)
     assert np.all(out["norm_product"] > 0)
 

@@ -9,7 +9,7 @@ from workflow_scripts.race.metrics import clusters as cl
 def _net():
     # D = 2; neurons 0,1,2 exactly parallel (scaled copies); 3 near 0 (cos ~ 0.96);
     # 4 orthogonal; 5 all-zero (dead); 6 tiny but parallel to 4
-    base = np.array([1.0, 2.0, 0.5, 1.0, -1.0])   # [w1 (2), b, w2 (2)]
+    base = np.array([1.0, 2.0, 0.5, 1.0, -1.0])  # [w1 (2), b, w2 (2)]
     near = base + np.array([0.0, 0.0, 0.0, 0.6, 0.2])
     orth = np.array([2.0, -1.0, 0.0, 0.0, 0.0])
     V = np.stack([base, 2 * base, 0.5 * base, near, orth, np.zeros(5), 1e-4 * orth])
@@ -38,7 +38,7 @@ def test_clusters_at_thresholds():
     lab99 = cl.cluster_labels(S, 0.99)
     # {0,1,2}, {3}, {4,6}; dead neuron 5 -> -1
     assert lab99[5] == -1
-    assert lab99[0] == lab99[1] == lab99[2] == 0          # largest cluster first
+    assert lab99[0] == lab99[1] == lab99[2] == 0  # largest cluster first
     assert lab99[4] == lab99[6] == 1
     assert cl.n_clusters(lab99) == 3
     lab90 = cl.cluster_labels(S, 0.90)
@@ -48,7 +48,7 @@ def test_clusters_at_thresholds():
     a = np.linalg.norm(W1, axis=1) * np.linalg.norm(W2, axis=0)
     lab_all, n_all, lab_large, n_large = cl.cluster_counts(S, 0.99, a, rel_threshold=0.01)
     assert n_all == 3
-    assert n_large == 2           # tiny neuron 6 and dead 5 are left out; 4 has a = 0 (w2 = 0)
+    assert n_large == 2  # tiny neuron 6 and dead 5 are left out; 4 has a = 0 (w2 = 0)
     assert lab_large[6] == -1 and lab_large[5] == -1
 
 

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from workflow_scripts.config_check import ConfigError, validate_config
-from workflow_scripts.race import imp, plan as rp
+from workflow_scripts.race import imp
+from workflow_scripts.race import plan as rp
 from workflow_scripts.race.data import write_binary_dataset
 from workflow_scripts.race.specs import ImpSpec
 from workflow_scripts.race.stacked import RunSpec
@@ -32,7 +33,9 @@ def test_default_config_is_valid_and_plans_the_grid():
     race = cfg["race"]
     n_grid = len(race["grid"]["sigma0"]) * len(race["grid"]["n_train"]) * len(race["grid"]["seeds"])
     assert len(p.grid_runs) == n_grid
-    assert len(p.imp) == len(race["imp"]["sparsities"]) * len(race["grid"]["sigma0"]) * len(race["grid"]["n_train"])
+    assert len(p.imp) == len(race["imp"]["sparsities"]) * len(race["grid"]["sigma0"]) * len(
+        race["grid"]["n_train"]
+    )
     assert len(p.stable) == len(race["grid"]["n_train"])
     for s in p.stacks.values():  # one shape per stack
         assert len({p.runs[r["run_id"]]["N"] for r in s["runs"]}) == 1
@@ -58,8 +61,9 @@ def test_ids_hash_resolved_options_not_the_written_ones(config):
     implicit["race"]["extract"].pop("rel_threshold", None)
     implicit["race"]["stable_cells"].pop("augment_bias", None)
     explicit = copy.deepcopy(implicit)
-    explicit["race"]["extract"].update(drop_fraction=0.1, weighting="simplified",
-                                       sample_chunk=2048, rel_threshold=0.01)
+    explicit["race"]["extract"].update(
+        drop_fraction=0.1, weighting="simplified", sample_chunk=2048, rel_threshold=0.01
+    )
     explicit["race"]["stable_cells"]["augment_bias"] = False
     a, b = rp.build_plan(implicit), rp.build_plan(explicit)
     assert set(a.cubes) == set(b.cubes) and set(a.stable) == set(b.stable)
@@ -76,19 +80,27 @@ def test_record_files_follow_the_figures(config):
     p = rp.build_plan(config)
     fig5 = p.record_files("fig5")
     assert len(fig5["dynamics"]) == len(fig5["similarity"]) == len(p.grid_runs)
-    assert len(fig5["masks"]) == len(p.imp) and all(m.endswith(f"masks{p.rounds}.pt") for m in fig5["masks"])
+    assert len(fig5["masks"]) == len(p.imp) and all(
+        m.endswith(f"masks{p.rounds}.pt") for m in fig5["masks"]
+    )
     assert "masks" not in p.record_files("fig4")
     assert len(p.record_files("fig3")["dynamics"]) == len(set(p.grid_runs) | set(p.sweep_runs))
     assert len(p.record_files("fig7")["stable_cells"]) == len(p.stable)
 
 
-@pytest.mark.parametrize("change, keys", [
-    (lambda r: r["data"].update(groups=[[0, 5], [5, 8]]), ["race.data.groups", "both"]),
-    (lambda r: r["grid"].update(n_train=[20, 24004]), ["race.grid.n_train", "race.data.groups", "6001", "6000"]),
-    (lambda r: r["data"].update(n_test=4002), ["race.data.n_test", "1001", "1000"]),
-    (lambda r: r["train"].update(batch_size=3), ["race.grid.n_train", "race.train.batch_size"]),
-    (lambda r: r["imp"].update(seeds=[0, 7]), ["race.imp.seeds", "race.grid.seeds"]),
-])
+@pytest.mark.parametrize(
+    "change, keys",
+    [
+        (lambda r: r["data"].update(groups=[[0, 5], [5, 8]]), ["race.data.groups", "both"]),
+        (
+            lambda r: r["grid"].update(n_train=[20, 24004]),
+            ["race.grid.n_train", "race.data.groups", "6001", "6000"],
+        ),
+        (lambda r: r["data"].update(n_test=4002), ["race.data.n_test", "1001", "1000"]),
+        (lambda r: r["train"].update(batch_size=3), ["race.grid.n_train", "race.train.batch_size"]),
+        (lambda r: r["imp"].update(seeds=[0, 7]), ["race.imp.seeds", "race.grid.seeds"]),
+    ],
+)
 def test_contradicting_values_are_rejected_before_any_job(config, change, keys):
     change(config["race"])
     with pytest.raises(ConfigError) as err:
@@ -121,28 +133,48 @@ def test_data_train_and_imp_rounds_chain_as_the_rules_do(tmp_path, config, fake_
     data = load_checkpoint(tmp_path / f"{stack['data_id']}.pt")
     stack_dir = tmp_path / "stacks" / stack_id
     t = stack["train"]
-    train_runs(data, [RunSpec(seed=r["seed"], sigma0=r["sigma0"]) for r in stack["runs"]],
-               hidden=stack["hidden"], total_steps=t["total_steps"],
-               ckpt_steps=t["checkpoint_steps"], lr=t["lr"], momentum=t["momentum"],
-               batch_size=t["batch_size"], window=t["window"], method=t["method"],
-               out=stack_dir, names=[r["run_id"] for r in stack["runs"]])
+    train_runs(
+        data,
+        [RunSpec(seed=r["seed"], sigma0=r["sigma0"]) for r in stack["runs"]],
+        hidden=stack["hidden"],
+        total_steps=t["total_steps"],
+        ckpt_steps=t["checkpoint_steps"],
+        lr=t["lr"],
+        momentum=t["momentum"],
+        batch_size=t["batch_size"],
+        window=t["window"],
+        method=t["method"],
+        out=stack_dir,
+        names=[r["run_id"] for r in stack["runs"]],
+    )
     files = sorted(f.name for f in stack_dir.iterdir())
     assert files == sorted(f"{r['run_id']}.pt" for r in stack["runs"])
     run = load_checkpoint(stack_dir / files[0])
     assert run["steps"].tolist() == list(t["checkpoint_steps"])
 
-    imp_id, info = next((i, v) for i, v in p.imp.items()
-                        if p.runs[v["run_id"]]["stack_id"] == stack_id)
+    imp_id, info = next(
+        (i, v) for i, v in p.imp.items() if p.runs[v["run_id"]]["stack_id"] == stack_id
+    )
     dense = load_checkpoint(stack_dir / f"{info['run_id']}.pt")
     spec = ImpSpec(**asdict(info["spec"]))
     n = 16 * 1024 + 2 * 16
     prev = dense
     for r in range(1, p.rounds + 1):
         out_run, out_masks = tmp_path / "imp" / f"round{r}.pt", tmp_path / "imp" / f"masks{r}.pt"
-        keep, n_prunable = imp.run_round(data, dense, prev, run_id=info["run_id"], imp_id=imp_id,
-                                         round_index=r, spec=spec, train=info["train"],
-                                         out_run=out_run, out_masks=out_masks, resume_every=20,
-                                         device="cpu")
+        keep, n_prunable = imp.run_round(
+            data,
+            dense,
+            prev,
+            run_id=info["run_id"],
+            imp_id=imp_id,
+            round_index=r,
+            spec=spec,
+            train=info["train"],
+            out_run=out_run,
+            out_masks=out_masks,
+            resume_every=20,
+            device="cpu",
+        )
         assert n_prunable == n and keep == imp.keep_count(n, spec.sparsity, r, p.rounds)
         prev = load_checkpoint(out_run)
     masks = load_checkpoint(tmp_path / "imp" / f"masks{p.rounds}.pt")

@@ -25,29 +25,55 @@ def _run_files(folder, sigma0, N, d, seed, D=16):
     T = len(STEPS)
     X = rng.random((N, D))
     y = np.arange(N) % 2
-    data = {"x_train": torch.tensor(X, dtype=torch.float32), "y_train": torch.tensor(y),
-            "x_test": torch.tensor(X[: N // 2], dtype=torch.float32), "y_test": torch.tensor(y[: N // 2])}
+    data = {
+        "x_train": torch.tensor(X, dtype=torch.float32),
+        "y_train": torch.tensor(y),
+        "x_test": torch.tensor(X[: N // 2], dtype=torch.float32),
+        "y_test": torch.tensor(y[: N // 2]),
+    }
     grow = np.geomspace(1, 1e3, T)[:, None, None]
     W1 = rng.normal(size=(1, d, D)) * sigma0 * grow
     W2 = rng.normal(size=(1, 2, d)) * sigma0 * grow
-    W1[:, : d // 2] = np.abs(W1[:, : d // 2])          # half the neurons share a direction
-    weights = {"steps": torch.tensor(STEPS), "W1": torch.tensor(W1, dtype=torch.float32),
-               "b1": torch.zeros(T, d), "W2": torch.tensor(W2, dtype=torch.float32),
-               "b2": torch.zeros(T, 2), "train_loss": torch.tensor([0.69, 0.69, 0.68, 0.5, 0.3, 0.2]),
-               "test_accuracy": torch.linspace(0.5, 0.9, T)}
+    W1[:, : d // 2] = np.abs(W1[:, : d // 2])  # half the neurons share a direction
+    weights = {
+        "steps": torch.tensor(STEPS),
+        "W1": torch.tensor(W1, dtype=torch.float32),
+        "b1": torch.zeros(T, d),
+        "W2": torch.tensor(W2, dtype=torch.float32),
+        "b2": torch.zeros(T, 2),
+        "train_loss": torch.tensor([0.69, 0.69, 0.68, 0.5, 0.3, 0.2]),
+        "test_accuracy": torch.linspace(0.5, 0.9, T),
+    }
     run_id = f"s{sigma0:g}_N{N}_d{d}_seed{seed}"
     labels = {"run_id": run_id, "sigma0": sigma0, "N": N, "d": d, "seed": seed}
     files = {"dynamics": folder / f"{run_id}_dyn.nc", "similarity": folder / f"{run_id}_sim.nc"}
-    ex.extract_run(weights, data, files["dynamics"], files["similarity"],
-                   attrs=standard_attrs(run_id, "race", {}, labels=labels), options=ExtractOptions())
+    ex.extract_run(
+        weights,
+        data,
+        files["dynamics"],
+        files["similarity"],
+        attrs=standard_attrs(run_id, "race", {}, labels=labels),
+        options=ExtractOptions(),
+    )
     files["masks"] = []
     for s in (0.2, 0.5, 0.7):
         m1 = torch.tensor(rng.random((d, D)) > s)
         m2 = torch.ones(2, d, dtype=torch.bool)
         path = folder / f"{run_id}_imp{s}.pt"
-        save_checkpoint(path, imp.masks_record({"W1": m1, "W2": m2}, int(m1.sum()) + 2 * d,
-                                               d * D + 2 * d, s, 3, 3, True, d,
-                                               extra={"run_id": run_id}))
+        save_checkpoint(
+            path,
+            imp.masks_record(
+                {"W1": m1, "W2": m2},
+                int(m1.sum()) + 2 * d,
+                d * D + 2 * d,
+                s,
+                3,
+                3,
+                True,
+                d,
+                extra={"run_id": run_id},
+            ),
+        )
         files["masks"].append(path)
     return files, data
 
@@ -68,11 +94,15 @@ def grid(tmp_path_factory):
                 if sigma0 == 1e-5 and seed == 0:
                     path = folder / f"cells_N{N}.nc"
                     ex.extract_stable_cells(
-                        data, path, attrs=standard_attrs("cells", "race", {}, labels={"N": N}),
-                        options=StableCellOptions(n_probes=200, seeds=(0, 1), t_max=30,
-                                                  patience=5, chunk=64))
+                        data,
+                        path,
+                        attrs=standard_attrs("cells", "race", {}, labels={"N": N}),
+                        options=StableCellOptions(
+                            n_probes=200, seeds=(0, 1), t_max=30, patience=5, chunk=64
+                        ),
+                    )
                     cells.append(path)
-    for N in (20, 40):                       # the d sweep of Fig 3a
+    for N in (20, 40):  # the d sweep of Fig 3a
         files, _ = _run_files(folder, 1e-5, N, 4, 0)
         for k in sweep:
             sweep[k].append(files[k])
@@ -98,19 +128,28 @@ def test_pruned_counts_come_from_the_masks(tmp_path):
     m2 = torch.ones(2, 3, dtype=torch.bool)
     m2[0, 2] = False
     path = tmp_path / "masks.pt"
-    save_checkpoint(path, imp.masks_record({"W1": m1, "W2": m2}, 16, 18, 0.5, 3, 3, True, 3,
-                                           extra={"run_id": "r"}))
+    save_checkpoint(
+        path,
+        imp.masks_record({"W1": m1, "W2": m2}, 16, 18, 0.5, 3, 3, True, 3, extra={"run_id": "r"}),
+    )
     run_id, sparsity, pruned = rec.load_pruned(path)
     assert (run_id, sparsity) == ("r", 0.5)
     np.testing.assert_array_equal(pruned, [0, 3, 1])
 
 
-@pytest.mark.parametrize("fig,options,which", [
-    ("fig1", {"sigma0": 1e-5, "N": 20, "tau": 0.99, "early_steps": [0, 5, 10], "sparsity": 0.5}, "grid"),
-    ("fig3", {"tau": 0.95, "N": 20, "d": 8}, "both"),
-    ("fig4", {"early_step": 10}, "grid"),
-    ("fig5", {"early_step": 10}, "grid"),
-])
+@pytest.mark.parametrize(
+    "fig,options,which",
+    [
+        (
+            "fig1",
+            {"sigma0": 1e-5, "N": 20, "tau": 0.99, "early_steps": [0, 5, 10], "sparsity": 0.5},
+            "grid",
+        ),
+        ("fig3", {"tau": 0.95, "N": 20, "d": 8}, "both"),
+        ("fig4", {"early_step": 10}, "grid"),
+        ("fig5", {"early_step": 10}, "grid"),
+    ],
+)
 def test_figures_write_pdf(grid, tmp_path, fig, options, which):
     files, sweep, _ = grid
     if which == "both":
@@ -132,7 +171,9 @@ def test_fig7_and_stable_cell_table(grid, tmp_path):
     assert {(r["N"], r["alignment"]) for r in rows} == {(20, 1), (20, -1), (40, 1), (40, -1)}
     for r in rows:  # mean over the two probe seeds of that cube
         (path,) = [p for p, x in zip(cells, records) if x["N"] == r["N"]]
-        values = xr.open_dataset(path, engine="h5netcdf")["stable_cells"].sel(alignment=r["alignment"])
+        values = xr.open_dataset(path, engine="h5netcdf")["stable_cells"].sel(
+            alignment=r["alignment"]
+        )
         assert r["n"] == 2 and r["mean"] == pytest.approx(float(values.mean()))
 
 
@@ -143,8 +184,10 @@ def test_table1_rows_are_seed_means_of_the_cubes(grid, tmp_path):
     table1(records, out, tex)
     with open(out) as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 2 * 2 * 3           # sigma0 x N x tau
-    row = next(r for r in rows if float(r["sigma0"]) == 1e-3 and r["N"] == "40" and float(r["tau"]) == 0.7)
+    assert len(rows) == 2 * 2 * 3  # sigma0 x N x tau
+    row = next(
+        r for r in rows if float(r["sigma0"]) == 1e-3 and r["N"] == "40" and float(r["tau"]) == 0.7
+    )
     seeds = rec.select(records, sigma0=1e-3, N=40)
     k = [float(s["similarity"]["merge_k"].sel(tau=0.7, method="nearest")) for s in seeds]
     assert row["n_seeds"] == "2" and float(row["k_mean"]) == pytest.approx(np.mean(k), rel=1e-5)
@@ -156,16 +199,21 @@ def test_spearman_on_known_ranks():
     """Final norm a monotone in cos(delta): rho = 1; one swapped pair: rho = 0.8."""
     cos = np.array([[0.1, 0.5, 0.9, np.nan], [0.2, 0.4, 0.8, 0.3]])
     final = np.array([1.0, 2.0, 5.0, 0.5])
-    dyn = xr.Dataset({"cos_delta": (("time", "neuron"), cos),
-                      "final_norm_product": (("neuron",), final)}, coords={"time": [0, 50]})
+    dyn = xr.Dataset(
+        {"cos_delta": (("time", "neuron"), cos), "final_norm_product": (("neuron",), final)},
+        coords={"time": [0, 50]},
+    )
     assert rc.spearman_final_norm(dyn, step=0) == pytest.approx(1.0)
     assert rc.spearman_final_norm(dyn, step=40) == pytest.approx(0.8)
 
 
 def test_claims_table_on_the_synthetic_grid(grid):
     files, _, cells = grid
-    rows = rc.CLAIMS.evaluate({**files, "stable_cells": cells},
-                              {"d": 8, "sigma0": [1e-5, 1e-3], "early_step": 10}, size="test")
+    rows = rc.CLAIMS.evaluate(
+        {**files, "stable_cells": cells},
+        {"d": 8, "sigma0": [1e-5, 1e-3], "early_step": 10},
+        size="test",
+    )
     by = {r["claim"]: r for r in rows}
     assert list(by) == [c.key for c in rc.CLAIMS]
     assert all(r["verdict"] in ("reproduced", "not reproduced") for r in rows), rows
@@ -175,4 +223,6 @@ def test_claims_table_on_the_synthetic_grid(grid):
     rho = [rc.spearman_final_norm(r["dynamics"], 10) for r in records]
     assert f"{min(rho):.2f}-{max(rho):.2f}" in by["early_alignment_predicts_norm"]["measured"]
     merge = max(abs(rc._merge_change(r, 0.99)) for r in records)
-    assert by["merge_099_costs_nothing"]["verdict"] == ("reproduced" if merge < 1 else "not reproduced")
+    assert by["merge_099_costs_nothing"]["verdict"] == (
+        "reproduced" if merge < 1 else "not reproduced"
+    )

@@ -18,14 +18,17 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from ..snakemake_runner import SMOKE, planned_jobs, run_snakemake, write_overlay
 from ..fake_data import IDX_NAMES, write_learnable_fashion_mnist
+from ..snakemake_runner import SMOKE, planned_jobs, run_snakemake, write_overlay
 
 pytestmark = pytest.mark.workflow
 
 FIGS = ["fig1", "fig3", "fig4", "fig5", "fig7"]
 RACE_TARGETS = [f"results/figs/race/{f}.pdf" for f in FIGS] + [
-    "results/tables/race/table1.csv", "results/tables/race/table1.tex", "results/claims/race.csv"]
+    "results/tables/race/table1.csv",
+    "results/tables/race/table1.tex",
+    "results/claims/race.csv",
+]
 OVERLAY = "data_dir: {data_dir}\nrace:\n  train:\n    steps: 300\n"
 
 
@@ -91,9 +94,18 @@ def test_every_target_is_built(workdir):
         assert data[:5] == b"%PDF-" and b"%%EOF" in data[-1024:] and len(data) > 5000, fig
     table = _results(workdir) / "tables" / "race"
     lines = (table / "table1.csv").read_text().splitlines()
-    assert lines[0].split(",") == ["sigma0", "N", "tau", "n_seeds", "k_mean", "k_std",
-                                   "k_large_mean", "k_large_std", "delta_acc_mean",
-                                   "delta_acc_std"]
+    assert lines[0].split(",") == [
+        "sigma0",
+        "N",
+        "tau",
+        "n_seeds",
+        "k_mean",
+        "k_std",
+        "k_large_mean",
+        "k_large_std",
+        "delta_acc_mean",
+        "delta_acc_std",
+    ]
     # smoke grid: 2 sigma0 x 2 N x 3 taus, 2 seeds each
     assert len(lines) == 1 + 2 * 2 * 3
     rows = [dict(zip(lines[0].split(","), line.split(","))) for line in lines[1:]]
@@ -151,8 +163,7 @@ def test_second_invocation_plans_no_jobs(race_build):
 
 def test_new_sparsity_adds_only_its_imp_rounds(race_build, tmp_path):
     workdir, overlay = race_build
-    extra = write_overlay(tmp_path / "sparsity.yaml",
-                          "race:\n  imp:\n    sparsities: [0.5, 0.2]\n")
+    extra = write_overlay(tmp_path / "sparsity.yaml", "race:\n  imp:\n    sparsities: [0.5, 0.2]\n")
     configfiles = (SMOKE, overlay, extra)
     jobs = planned_jobs(workdir, *RACE_TARGETS, configfiles=configfiles)
     rules = sorted({rule for rule, _ in jobs})
@@ -172,7 +183,9 @@ def test_new_sparsity_adds_only_its_imp_rounds(race_build, tmp_path):
     # the figures whose inputs are the IMP masks (fig1, fig5) and the claims table;
     # not fig3/fig4/fig7/table1
     assert sorted(out for rule, out in jobs if rule == "race_figure") == [
-        "results/figs/race/fig1.pdf", "results/figs/race/fig5.pdf"]
+        "results/figs/race/fig1.pdf",
+        "results/figs/race/fig5.pdf",
+    ]
     assert [out for rule, out in jobs if rule == "claims_table"] == ["results/claims/race.csv"]
     # the existing 50 % rounds stay where they are
     assert len(list((_results(workdir) / "race" / "imp").glob("*-p0.5-*/masks3.pt"))) == 4
@@ -186,8 +199,13 @@ def test_missing_dataset_names_directory_and_files(tmp_path):
     empty = tmp_path / "empty_data"
     empty.mkdir()
     overlay = write_overlay(tmp_path / "empty.yaml", f"data_dir: {empty}\n")
-    proc = run_snakemake(tmp_path / "work", "results/figs/race/fig7.pdf",
-                         configfiles=(SMOKE, overlay), check=False, cores=1)
+    proc = run_snakemake(
+        tmp_path / "work",
+        "results/figs/race/fig7.pdf",
+        configfiles=(SMOKE, overlay),
+        check=False,
+        cores=1,
+    )
     assert proc.returncode != 0
     logs = list((tmp_path / "work" / "results" / "logs" / "race" / "data").glob("*.log"))
     text = proc.stdout + proc.stderr + "".join(p.read_text() for p in logs)
@@ -199,12 +217,15 @@ def test_missing_dataset_names_directory_and_files(tmp_path):
     assert not list((tmp_path / "work" / "results").glob("race/data/*.pt"))
 
 
-@pytest.mark.parametrize("bad, key", [
-    ("race:\n  train:\n    lr: -0.1\n", "race.train.lr"),
-    ("race:\n  imp:\n    sparsities: [1.5]\n", "race.imp.sparsities"),
-    ("race:\n  grid:\n    n_train: [21]\n", "race.grid.n_train"),
-    ("race:\n  data:\n    source: imagenet\n", "race.data.source"),
-])
+@pytest.mark.parametrize(
+    "bad, key",
+    [
+        ("race:\n  train:\n    lr: -0.1\n", "race.train.lr"),
+        ("race:\n  imp:\n    sparsities: [1.5]\n", "race.imp.sparsities"),
+        ("race:\n  grid:\n    n_train: [21]\n", "race.grid.n_train"),
+        ("race:\n  data:\n    source: imagenet\n", "race.data.source"),
+    ],
+)
 def test_bad_race_config_rejected_naming_the_key(tmp_path, bad, key):
     overlay = write_overlay(tmp_path / "bad.yaml", bad)
     proc = run_snakemake(tmp_path, *RACE_TARGETS, configfiles=(SMOKE, overlay), check=False)
@@ -214,10 +235,14 @@ def test_bad_race_config_rejected_naming_the_key(tmp_path, bad, key):
 
 
 def test_figure_option_outside_the_grid_rejected_before_any_job(tmp_path):
-    overlay = write_overlay(tmp_path / "fig.yaml", (
-        "race:\n  figures:\n"
-        "    fig1: {sigma0: 1.0e-5, N: 30, seed: 0, tau: 0.99, sparsity: 0.5}\n"
-        "    fig5: {seed: 0, early_step: 20, sparsities: [0.2]}\n"))
+    overlay = write_overlay(
+        tmp_path / "fig.yaml",
+        (
+            "race:\n  figures:\n"
+            "    fig1: {sigma0: 1.0e-5, N: 30, seed: 0, tau: 0.99, sparsity: 0.5}\n"
+            "    fig5: {seed: 0, early_step: 20, sparsities: [0.2]}\n"
+        ),
+    )
     proc = run_snakemake(tmp_path, *RACE_TARGETS, configfiles=(SMOKE, overlay), check=False)
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0
@@ -304,8 +329,17 @@ def test_catalog_opens_race_artifacts_by_label(workdir, monkeypatch):
     from workflow_scripts.store import catalog
 
     monkeypatch.chdir(workdir)
-    assert {"data", "run", "cube", "similarity", "imp", "imp_masks", "stable_cells", "figure",
-            "table"} <= set(catalog.find("race")["kind"])
+    assert {
+        "data",
+        "run",
+        "cube",
+        "similarity",
+        "imp",
+        "imp_masks",
+        "stable_cells",
+        "figure",
+        "table",
+    } <= set(catalog.find("race")["kind"])
     ds = catalog.open_many("race", "cube", concat_dim="seed", N=40, sigma0=1e-5, d=16)
     assert ds["norm_product"].dims == ("seed", "time", "neuron") and ds.sizes["seed"] == 2
     masks = catalog.open("race", "imp_masks", N=20, sigma0=1e-3, round=3)

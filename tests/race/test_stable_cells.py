@@ -28,7 +28,7 @@ def _tetra():
 def test_star_2d_matches_exact_enumeration(alignment, expected):
     X, y = _star()
     reps = bf.circle_cell_representatives(X)
-    assert len(reps) == 12              # 6 lines through the origin -> 12 sectors
+    assert len(reps) == 12  # 6 lines through the origin -> 12 sectors
     stable = bf.stable_cells_bruteforce(X, y, reps, alignment)
     assert len(stable) == expected
     # no cycles here: the limit set of the cell map is the stable cells
@@ -43,8 +43,9 @@ def test_tetrahedron_3d_matches_enumeration(alignment):
     dirs = bf.sphere_directions(100_000)
     stable = bf.stable_cells_bruteforce(X, y, dirs, alignment)
     assert len(stable) == 3
-    n, hist = sc.stable_cell_count(X, y, n_probes=3000, seed=0, alignment=alignment,
-                                   chunk=700, return_history=True)
+    n, hist = sc.stable_cell_count(
+        X, y, n_probes=3000, seed=0, alignment=alignment, chunk=700, return_history=True
+    )
     assert n == 3
     assert hist[-1] == 3 and len(hist) <= 200
     # the algorithm's final gating rows are exactly the stable cells
@@ -72,8 +73,9 @@ def test_chunking_dtype_and_seeds():
     b = sc.stable_cell_count(X, y, n_probes=1000, seed=3, chunk=1000)
     c = sc.stable_cell_count(X, y, n_probes=1000, seed=3, chunk=1000, dtype=torch.float32)
     assert a == b == c
-    assert sc.stable_cell_count(X, y, n_probes=1000, seed=4, chunk=64) == \
-        sc.stable_cell_count(X, y, n_probes=1000, seed=4, chunk=1000)
+    assert sc.stable_cell_count(X, y, n_probes=1000, seed=4, chunk=64) == sc.stable_cell_count(
+        X, y, n_probes=1000, seed=4, chunk=1000
+    )
 
 
 def test_all_zero_gates_are_dropped():

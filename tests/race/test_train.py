@@ -28,14 +28,25 @@ def assert_close(got, ref):
 def test_stacked_runs_equal_plain_loop(tiny, method, torch_one_thread):
     runs = [S.RunSpec(seed=s, sigma0=sg) for s, sg in [(1, 1e-3), (2, 1e-1), (3, 1e-5)]]
     steps = 300  # 30 epochs of 10 batches, windows of 16 cut by epoch ends
-    res = T.train_runs(tiny, runs, hidden=16, total_steps=steps, ckpt_steps=[0, 7, steps],
-                       lr=0.05, method=method, window=16)
+    res = T.train_runs(
+        tiny,
+        runs,
+        hidden=16,
+        total_steps=steps,
+        ckpt_steps=[0, 7, steps],
+        lr=0.05,
+        method=method,
+        window=16,
+    )
     for r, run in zip(res, runs):
         assert r["steps"].tolist() == [0, 7, steps]
-        assert_close({k: r[k][-1] for k in S.WEIGHTS},
-                     plain_loop(tiny, run.seed, run.sigma0, 16, steps, lr=0.05))
-        assert_close({k: r[k][1] for k in S.WEIGHTS},
-                     plain_loop(tiny, run.seed, run.sigma0, 16, 7, lr=0.05))
+        assert_close(
+            {k: r[k][-1] for k in S.WEIGHTS},
+            plain_loop(tiny, run.seed, run.sigma0, 16, steps, lr=0.05),
+        )
+        assert_close(
+            {k: r[k][1] for k in S.WEIGHTS}, plain_loop(tiny, run.seed, run.sigma0, 16, 7, lr=0.05)
+        )
         init = S.init_weights(run.seed, run.sigma0, 16, 64)
         assert torch.equal(r["W1"][0], init["W1"]) and torch.equal(r["b2"][0], init["b2"])
     # the medium-init run learns the task, loss is recorded at every dump
@@ -47,8 +58,10 @@ def test_masked_runs_equal_plain_loop_and_stay_pruned(tiny, torch_one_thread):
     m1 = torch.rand(16, 64, generator=g) > 0.5
     m2 = torch.rand(2, 16, generator=g) > 0.3
     init = S.init_weights(9, 0.1, 16, 64)
-    runs = [S.RunSpec(seed=9, sigma0=0.1, init=init, mask_W1=m1, mask_W2=m2),
-            S.RunSpec(seed=4, sigma0=0.1)]
+    runs = [
+        S.RunSpec(seed=9, sigma0=0.1, init=init, mask_W1=m1, mask_W2=m2),
+        S.RunSpec(seed=4, sigma0=0.1),
+    ]
     res = T.train_runs(tiny, runs, hidden=16, total_steps=120, ckpt_steps=[0, 120], lr=0.05)
     ref = plain_loop(tiny, 9, 0.1, 16, 120, lr=0.05, masks=(m1.float(), m2.float()), init=init)
     assert_close({k: res[0][k][-1] for k in S.WEIGHTS}, ref)
@@ -69,7 +82,14 @@ def test_checkpoint_steps_schedule():
     ratios = [b / a for a, b in zip(later, later[1:])]
     assert max(ratios) < 1.3  # log-spaced
     assert schedule.checkpoint_steps(10000, 200, 10, 30) == s  # deterministic
-    assert schedule.checkpoint_steps(50, dense_until=200, dense_every=10, n_log=5) == [0, 10, 20, 30, 40, 50]
+    assert schedule.checkpoint_steps(50, dense_until=200, dense_every=10, n_log=5) == [
+        0,
+        10,
+        20,
+        30,
+        40,
+        50,
+    ]
     assert schedule.checkpoint_steps(7, 0, 1, 0) == [0, 7]
 
 
@@ -96,10 +116,19 @@ class Crash(RuntimeError):
 
 @pytest.mark.parametrize("method", ["lowrank", "direct"])
 def test_resume_after_crash_is_bit_identical(tmp_path, tiny, method, torch_one_thread, caplog):
-    runs = [S.RunSpec(seed=1, sigma0=1e-2, meta={"label": "a"}),
-            S.RunSpec(seed=2, sigma0=1e-3, meta={"label": "b"})]
-    kw = dict(hidden=16, total_steps=250, ckpt_steps=[0, 5, 50, 130, 250], lr=0.05,
-              resume_every=40, window=16, method=method)
+    runs = [
+        S.RunSpec(seed=1, sigma0=1e-2, meta={"label": "a"}),
+        S.RunSpec(seed=2, sigma0=1e-3, meta={"label": "b"}),
+    ]
+    kw = dict(
+        hidden=16,
+        total_steps=250,
+        ckpt_steps=[0, 5, 50, 130, 250],
+        lr=0.05,
+        resume_every=40,
+        window=16,
+        method=method,
+    )
     full = T.train_runs(tiny, runs, out=tmp_path / "full", names=["a", "b"], **kw)
     assert not (tmp_path / "full.partial").exists()
 
@@ -119,8 +148,9 @@ def test_resume_after_crash_is_bit_identical(tmp_path, tiny, method, torch_one_t
 
     resumed_from = []
     with caplog.at_level("INFO", logger="workflow_scripts"):
-        outs = T.train_runs(tiny, runs, out=out, names=["a", "b"],
-                            on_boundary=resumed_from.append, **kw)
+        outs = T.train_runs(
+            tiny, runs, out=out, names=["a", "b"], on_boundary=resumed_from.append, **kw
+        )
     assert "resumed 2 run(s) at step 144" in caplog.text  # in the rule's log, not on stdout
     assert resumed_from[0] > 144  # did not start again from step 0
     for a, b in zip(full, outs):
@@ -153,8 +183,15 @@ def test_changed_settings_discard_partial_state(tmp_path, tiny):
 
 def test_output_file_format(tmp_path, tiny):
     out = tmp_path / "x.pt"
-    T.train_runs(tiny, [S.RunSpec(seed=0, sigma0=1e-3, meta={"N": 40})], hidden=8,
-                 total_steps=20, ckpt_steps=[0, 10, 20], out=out, data_meta={"source": "t"})
+    T.train_runs(
+        tiny,
+        [S.RunSpec(seed=0, sigma0=1e-3, meta={"N": 40})],
+        hidden=8,
+        total_steps=20,
+        ckpt_steps=[0, 10, 20],
+        out=out,
+        data_meta={"source": "t"},
+    )
     r = load_checkpoint(out)
     assert r["steps"].dtype == torch.int64 and r["W1"].shape == (3, 8, 64)
     assert r["b1"].shape == (3, 8) and r["W2"].shape == (3, 2, 8) and r["b2"].shape == (3, 2)
@@ -167,8 +204,15 @@ def test_output_file_format(tmp_path, tiny):
 
 def test_out_dir_mode_resumes_and_appears_atomically(tmp_path, tiny):
     runs = [S.RunSpec(seed=1, sigma0=1e-2), S.RunSpec(seed=2, sigma0=1e-3)]
-    kw = dict(hidden=16, total_steps=120, ckpt_steps=[0, 60, 120], lr=0.05, resume_every=32,
-              window=16, names=["run-a", "run-b"])
+    kw = dict(
+        hidden=16,
+        total_steps=120,
+        ckpt_steps=[0, 60, 120],
+        lr=0.05,
+        resume_every=32,
+        window=16,
+        names=["run-a", "run-b"],
+    )
     ref = T.train_runs(tiny, runs, **{k: v for k, v in kw.items() if k != "names"})
     out = tmp_path / "stack"
 

@@ -33,8 +33,9 @@ def ctx(tmp_path_factory):
     run_snakemake(workdir, "datasets_install_fashion_mnist", configfiles=(), timeout=600)
     run_snakemake(workdir, CLAIMS_CSV, configfiles=(), timeout=3600)
     plan = build_plan(load_config(validate=False))
-    inputs = {role: [str(workdir / p) for p in paths]
-              for role, paths in plan.claims_inputs().items()}
+    inputs = {
+        role: [str(workdir / p) for p in paths] for role, paths in plan.claims_inputs().items()
+    }
     table = {row["claim"]: row for row in csv.DictReader(open(workdir / CLAIMS_CSV))}
     return CLAIMS.load(inputs, plan.claims_options()), table
 

@@ -13,8 +13,17 @@ FALL = [0.6, 0.58, 0.55, 0.5, 0.45, 0.4, 0.35, 0.3, 0.28, 0.25, 0.2]
 ERROR = [0.9, 0.9, 0.9, 0.89, 0.8, 0.6, 0.4, 0.2, 0.15, 0.13, 0.12]
 
 
-def cube(f_by_layer, p_by_layer=None, u_by_layer=None, error=ERROR, seed=0, width=4,
-         depth=None, loss="ce", u_max=0.302):
+def cube(
+    f_by_layer,
+    p_by_layer=None,
+    u_by_layer=None,
+    error=ERROR,
+    seed=0,
+    width=4,
+    depth=None,
+    loss="ce",
+    u_max=0.302,
+):
     layers = sorted(f_by_layer)
     depth = depth or len(layers) + 1
     n, t = width * len(layers), len(STEPS)
@@ -23,32 +32,53 @@ def cube(f_by_layer, p_by_layer=None, u_by_layer=None, error=ERROR, seed=0, widt
         values = np.empty((t, n))
         for i, layer in enumerate(layers):
             curve = np.asarray((by_layer or {}).get(layer, default), dtype=float)
-            values[:, i * width:(i + 1) * width] = curve[:, None] + 0.01 * np.arange(width)
+            values[:, i * width : (i + 1) * width] = curve[:, None] + 0.01 * np.arange(width)
         return values
 
     rng = np.random.default_rng(seed)
     jitter = rng.normal(0, 0.002, size=(t, n))
     return xr.Dataset(
-        {"activation_fraction": (("time", "node"), nodes(f_by_layer, FALL) + jitter),
-         "predictability": (("time", "node"), nodes(p_by_layer, np.linspace(0.5, 0.8, t))),
-         "informativeness": (("time", "node"), nodes(u_by_layer, [0.03, 0.1, 0.19] + [0.15] * (t - 3))),
-         "dead": (("time", "node"), np.zeros((t, n), dtype=bool)),
-         "always_active": (("time", "node"), np.zeros((t, n), dtype=bool)),
-         "val_error": (("time",), np.asarray(error, dtype=float)),
-         "epoch": (("time",), np.asarray(STEPS) / 800)},
-        coords={"time": STEPS, "node": np.arange(n),
-                "layer": ("node", np.repeat(layers, width))},
-        attrs={"steps_per_epoch": 800, "max_informativeness": u_max, "depth": depth,
-               "width": 320, "loss": loss, "seed": seed, "net": f"{depth}x320_{loss}"})
+        {
+            "activation_fraction": (("time", "node"), nodes(f_by_layer, FALL) + jitter),
+            "predictability": (("time", "node"), nodes(p_by_layer, np.linspace(0.5, 0.8, t))),
+            "informativeness": (
+                ("time", "node"),
+                nodes(u_by_layer, [0.03, 0.1, 0.19] + [0.15] * (t - 3)),
+            ),
+            "dead": (("time", "node"), np.zeros((t, n), dtype=bool)),
+            "always_active": (("time", "node"), np.zeros((t, n), dtype=bool)),
+            "val_error": (("time",), np.asarray(error, dtype=float)),
+            "epoch": (("time",), np.asarray(STEPS) / 800),
+        },
+        coords={"time": STEPS, "node": np.arange(n), "layer": ("node", np.repeat(layers, width))},
+        attrs={
+            "steps_per_epoch": 800,
+            "max_informativeness": u_max,
+            "depth": depth,
+            "width": 320,
+            "loss": loss,
+            "seed": seed,
+            "net": f"{depth}x320_{loss}",
+        },
+    )
 
 
 def ctx(ce=None, mse=None, shallow=None, source="fashion_mnist"):
     ce = ce or [cube({layer: RISE_FALL for layer in range(1, 9)}, seed=s) for s in (0, 1)]
-    mse = mse or [cube({layer: [0.6, 0.8, 0.95, 0.97] + [0.5] * 7 for layer in range(1, 9)},
-                       loss="mse", seed=s) for s in (0, 1)]
+    mse = mse or [
+        cube(
+            {layer: [0.6, 0.8, 0.95, 0.97] + [0.5] * 7 for layer in range(1, 9)}, loss="mse", seed=s
+        )
+        for s in (0, 1)
+    ]
     shallow = shallow or [cube({1: FALL}, loss="mse", seed=s) for s in (0, 1)]
-    return {"ce": ce, "mse": mse, "shallow_mse": shallow, "all": ce + mse + shallow,
-            "source": source}
+    return {
+        "ce": ce,
+        "mse": mse,
+        "shallow_mse": shallow,
+        "all": ce + mse + shallow,
+        "source": source,
+    }
 
 
 def holds(key, context):
@@ -83,12 +113,23 @@ def test_mse_deep_layers_near_one_or_not():
 
 def test_informativeness_above_the_bound_fails():
     assert holds("informativeness_rises_dips_stays_low", ctx())
-    over = [cube({layer: RISE_FALL for layer in range(1, 9)},
-                 u_by_layer={3: [0.03, 0.1, 0.31] + [0.15] * 8}, seed=s) for s in (0, 1)]
+    over = [
+        cube(
+            {layer: RISE_FALL for layer in range(1, 9)},
+            u_by_layer={3: [0.03, 0.1, 0.31] + [0.15] * 8},
+            seed=s,
+        )
+        for s in (0, 1)
+    ]
     assert not holds("informativeness_rises_dips_stays_low", ctx(ce=over))
-    no_dip = [cube({layer: RISE_FALL for layer in range(1, 9)},
-                   u_by_layer={layer: np.linspace(0.03, 0.2, 11) for layer in range(1, 9)},
-                   seed=s) for s in (0, 1)]
+    no_dip = [
+        cube(
+            {layer: RISE_FALL for layer in range(1, 9)},
+            u_by_layer={layer: np.linspace(0.03, 0.2, 11) for layer in range(1, 9)},
+            seed=s,
+        )
+        for s in (0, 1)
+    ]
     assert not holds("informativeness_rises_dips_stays_low", ctx(ce=no_dip))
 
 
@@ -99,9 +140,10 @@ def test_fall_meets_error_onset_only_when_they_coincide():
     assert not holds("fall_starts_with_error_drop", ctx(ce=ce))
 
 
-@pytest.mark.parametrize("source,final,expected", [("fashion_mnist", 0.12, True),
-                                                   ("mnist", 0.12, False),
-                                                   ("fashion_mnist", 0.3, False)])
+@pytest.mark.parametrize(
+    "source,final,expected",
+    [("fashion_mnist", 0.12, True), ("mnist", 0.12, False), ("fashion_mnist", 0.3, False)],
+)
 def test_networks_learn_threshold_follows_the_source(source, final, expected):
     error = ERROR[:-1] + [final]
     ce = [cube({layer: RISE_FALL for layer in range(1, 9)}, error=error, seed=s) for s in (0, 1)]
@@ -111,15 +153,21 @@ def test_networks_learn_threshold_follows_the_source(source, final, expected):
 def test_predictability_deeper_higher_or_not():
     rising = {layer: np.linspace(0.55, 0.7 + 0.02 * layer, 11) for layer in range(1, 9)}
     f = {layer: RISE_FALL for layer in range(1, 9)}
-    assert holds("predictability_rises_deeper_higher",
-                 ctx(ce=[cube(f, p_by_layer=rising, seed=s) for s in (0, 1)]))
+    assert holds(
+        "predictability_rises_deeper_higher",
+        ctx(ce=[cube(f, p_by_layer=rising, seed=s) for s in (0, 1)]),
+    )
     shallow_high = {layer: np.linspace(0.55, 0.9 - 0.02 * layer, 11) for layer in range(1, 9)}
-    assert not holds("predictability_rises_deeper_higher",
-                     ctx(ce=[cube(f, p_by_layer=shallow_high, seed=s) for s in (0, 1)]))
+    assert not holds(
+        "predictability_rises_deeper_higher",
+        ctx(ce=[cube(f, p_by_layer=shallow_high, seed=s) for s in (0, 1)]),
+    )
 
 
 def test_most_nodes_see_most_samples_early_or_not():
     assert holds("most_nodes_see_most_samples_early", ctx())
-    narrow = [cube({layer: [0.3, 0.35, 0.4, 0.42] + [0.3] * 7 for layer in range(1, 9)}, seed=s)
-              for s in (0, 1)]
+    narrow = [
+        cube({layer: [0.3, 0.35, 0.4, 0.42] + [0.3] * 7 for layer in range(1, 9)}, seed=s)
+        for s in (0, 1)
+    ]
     assert not holds("most_nodes_see_most_samples_early", ctx(ce=narrow))

@@ -11,8 +11,9 @@ from ..fake_data import write_learnable_fashion_mnist
 
 
 def spec(**kw):
-    return DataSpec(**{"source": "fashion_mnist", "n_train": 200, "n_validation": 100,
-                       "split_seed": 0, **kw})
+    return DataSpec(
+        **{"source": "fashion_mnist", "n_train": 200, "n_validation": 100, "split_seed": 0, **kw}
+    )
 
 
 def test_split_is_seeded_disjoint_and_sized():

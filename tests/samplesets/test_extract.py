@@ -46,8 +46,15 @@ def _brute_force(data, spec, state):
 
 def test_counts_and_metrics_match_brute_force(run):
     root, data, spec = run
-    extract_cube(root / "run", data, spec, root / "cube.nc", ATTRS,
-                 class_names=[str(c) for c in range(10)], show_progress=False)
+    extract_cube(
+        root / "run",
+        data,
+        spec,
+        root / "cube.nc",
+        ATTRS,
+        class_names=[str(c) for c in range(10)],
+        show_progress=False,
+    )
     ds = open_cube(root / "cube.nc")
     assert list(ds["time"].values) == list(spec.checkpoint_steps)
     sizes = np.bincount(data["y_val"], minlength=10)
@@ -58,10 +65,12 @@ def test_counts_and_metrics_match_brute_force(run):
         assert np.array_equal(ds["count"].isel(time=t).values, counts), step
         expected = node_metrics(counts, sizes)
         got = ds.isel(time=t)
-        np.testing.assert_allclose(got["activation_fraction"], expected["activation_fraction"],
-                                   rtol=1e-6)
-        np.testing.assert_allclose(got["informativeness"], expected["informativeness"],
-                                   rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(
+            got["activation_fraction"], expected["activation_fraction"], rtol=1e-6
+        )
+        np.testing.assert_allclose(
+            got["informativeness"], expected["informativeness"], rtol=1e-5, atol=1e-7
+        )
         assert np.array_equal(got["dead"].values, active.sum(0) == 0)
         error = np.mean(out.argmax(1) != data["y_val"])
         assert float(got["val_error"]) == pytest.approx(error, abs=1.5 / len(out))

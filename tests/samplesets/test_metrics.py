@@ -15,24 +15,33 @@ LOG2_LOG10 = math.log(2) / math.log(10)
 def counts_of(active, labels, n_classes):
     """Counts [node, class] from a bool pattern [sample, node] (the definition, by loops)."""
     active = np.asarray(active, dtype=bool)
-    return np.array([[int(active[labels == c, i].sum()) for c in range(n_classes)]
-                     for i in range(active.shape[1])])
+    return np.array(
+        [
+            [int(active[labels == c, i].sum()) for c in range(n_classes)]
+            for i in range(active.shape[1])
+        ]
+    )
 
 
 def reference(counts, sizes):
     """p and u by the paper's sums (eqs. 10-15) with explicit 0 log 0 = 0."""
     total = sum(sizes)
-    e = {(z, c): (counts[c] if z else sizes[c] - counts[c]) / total
-         for z in (0, 1) for c in range(len(sizes))}
+    e = {
+        (z, c): (counts[c] if z else sizes[c] - counts[c]) / total
+        for z in (0, 1)
+        for c in range(len(sizes))
+    }
 
     def xlog(x, y):
         return 0.0 if x == 0 else x * math.log(y)
 
-    h_zy = -sum(xlog(e[z, c], e[z, c] / (sizes[c] / total)) for z in (0, 1)
-                for c in range(len(sizes)))
+    h_zy = -sum(
+        xlog(e[z, c], e[z, c] / (sizes[c] / total)) for z in (0, 1) for c in range(len(sizes))
+    )
     pz = {z: sum(e[z, c] for c in range(len(sizes))) for z in (0, 1)}
-    h_yz = -sum(xlog(e[z, c], e[z, c] / pz[z]) for z in (0, 1) for c in range(len(sizes))
-                if pz[z] > 0)
+    h_yz = -sum(
+        xlog(e[z, c], e[z, c] / pz[z]) for z in (0, 1) for c in range(len(sizes)) if pz[z] > 0
+    )
     return 1 - h_zy / math.log(2), 1 - h_yz / math.log(len(sizes))
 
 
@@ -109,7 +118,7 @@ def test_bound_for_unbalanced_classes_is_above_log2_log10_and_tight():
     u = node_metrics(np.floor(rates * sizes), sizes)["informativeness"]
     assert np.nanmax(u) <= bound + 1e-12
     # ... and the best class subset reaches it
-    subsets = [np.array([(a >> k) & 1 for k in range(10)], dtype=bool) for a in range(2 ** 10)]
+    subsets = [np.array([(a >> k) & 1 for k in range(10)], dtype=bool) for a in range(2**10)]
     chosen = min(subsets, key=lambda s: abs(sizes[s].sum() / sizes.sum() - 0.5))
     pure = node_metrics(np.where(chosen, sizes, 0)[None, :], sizes)["informativeness"][0]
     assert pure == pytest.approx(bound, abs=1e-12)
@@ -119,22 +128,31 @@ def _cube(f, dead, always, p=None, layer=(1, 1, 1, 2, 2)):
     n = len(f)
     nan = np.full(n, np.nan)
     return xr.Dataset(
-        {"activation_fraction": (("time", "node"), np.array([f], dtype=float)),
-         "predictability": (("time", "node"), np.array([p if p is not None else nan])),
-         "informativeness": (("time", "node"), np.array([nan])),
-         "dead": (("time", "node"), np.array([dead], dtype=bool)),
-         "always_active": (("time", "node"), np.array([always], dtype=bool))},
-        coords={"time": [0], "node": np.arange(n), "layer": ("node", list(layer))})
+        {
+            "activation_fraction": (("time", "node"), np.array([f], dtype=float)),
+            "predictability": (("time", "node"), np.array([p if p is not None else nan])),
+            "informativeness": (("time", "node"), np.array([nan])),
+            "dead": (("time", "node"), np.array([dead], dtype=bool)),
+            "always_active": (("time", "node"), np.array([always], dtype=bool)),
+        },
+        coords={"time": [0], "node": np.arange(n), "layer": ("node", list(layer))},
+    )
 
 
 def test_layer_means_leave_out_the_nodes_eqs_16_17_leave_out():
-    ds = _cube(f=[0.0, 0.5, 1.0, 0.2, 0.4], dead=[1, 0, 0, 0, 0], always=[0, 0, 1, 0, 0],
-               p=[np.nan, 0.6, np.nan, 0.1, 0.3])
+    ds = _cube(
+        f=[0.0, 0.5, 1.0, 0.2, 0.4],
+        dead=[1, 0, 0, 0, 0],
+        always=[0, 0, 1, 0, 0],
+        p=[np.nan, 0.6, np.nan, 0.1, 0.3],
+    )
     f = metrics.layer_means(ds, "activation_fraction")
     assert f.sel(layer=1).item() == pytest.approx(0.75)  # dead left out, always-active kept
     assert f.sel(layer=2).item() == pytest.approx(0.3)
     p = metrics.layer_means(ds, "predictability")
-    assert p.sel(layer=1).item() == pytest.approx(0.6) and p.sel(layer=2).item() == pytest.approx(0.2)
+    assert p.sel(layer=1).item() == pytest.approx(0.6) and p.sel(layer=2).item() == pytest.approx(
+        0.2
+    )
 
 
 def test_seed_stats_give_mean_and_standard_error():

@@ -27,13 +27,16 @@ def config(*overlays):
 def schema_errors(cfg):
     """Schema problems of the samplesets block alone (other studies' blocks aside)."""
     _, registry = load_schema()
-    validator = jsonschema.Draft202012Validator({"$ref": schema_id("samplesets")},
-                                                registry=registry)
+    validator = jsonschema.Draft202012Validator(
+        {"$ref": schema_id("samplesets")}, registry=registry
+    )
     return [e.message for e in validator.iter_errors(cfg["samplesets"])]
 
 
-@pytest.mark.parametrize("overlays", [(), ("configs/smoke.yaml",), ("configs/paper.yaml",),
-                                      ("configs/samplesets_grid.yaml",)])
+@pytest.mark.parametrize(
+    "overlays",
+    [(), ("configs/smoke.yaml",), ("configs/paper.yaml",), ("configs/samplesets_grid.yaml",)],
+)
 def test_configs_are_valid_and_plan_every_figure_net(overlays):
     cfg = config(*overlays)
     assert schema_errors(cfg) == [] and sp.config_problems(cfg) == []
@@ -85,34 +88,48 @@ def test_artifacts_carry_the_labels_a_reader_asks_by():
     cubes = [a for a in plan.artifacts() if a.kind == "cube"]
     assert len(cubes) == 9
     assert {"depth", "width", "loss", "seed", "init"} <= set(cubes[0].labels)
-    assert any(a.kind == "activations" and a.labels["net"] == "9x320_ce" and a.labels["seed"] == 0
-               for a in plan.artifacts())
+    assert any(
+        a.kind == "activations" and a.labels["net"] == "9x320_ce" and a.labels["seed"] == 0
+        for a in plan.artifacts()
+    )
     assert set(plan.targets()) >= {sp.figure_file(f) for f in sp.FIGURES} | {sp.GRID_TABLE}
 
 
-@pytest.mark.parametrize("mutate,message", [
-    (lambda s: s["figures"]["fig5"].update(net="5x80_ce"),
-     "samplesets.figures.fig5: net '5x80_ce' is not planned"),
-    (lambda s: s["figures"]["fig4"].update(seed=7), "samplesets.figures.fig4: seed 7"),
-    (lambda s: s["activations"].append({"net": "9x320_ce", "seed": 9}),
-     "samplesets.activations[1]"),
-    (lambda s: s["data"].update(n_validation=20000),
-     "samplesets.data.n_train (48000) and samplesets.data.n_validation (20000)"),
-    (lambda s: s["train"].update(batch_size=50000), "samplesets.train.batch_size"),
-])
+@pytest.mark.parametrize(
+    "mutate,message",
+    [
+        (
+            lambda s: s["figures"]["fig5"].update(net="5x80_ce"),
+            "samplesets.figures.fig5: net '5x80_ce' is not planned",
+        ),
+        (lambda s: s["figures"]["fig4"].update(seed=7), "samplesets.figures.fig4: seed 7"),
+        (
+            lambda s: s["activations"].append({"net": "9x320_ce", "seed": 9}),
+            "samplesets.activations[1]",
+        ),
+        (
+            lambda s: s["data"].update(n_validation=20000),
+            "samplesets.data.n_train (48000) and samplesets.data.n_validation (20000)",
+        ),
+        (lambda s: s["train"].update(batch_size=50000), "samplesets.train.batch_size"),
+    ],
+)
 def test_contradictions_name_the_keys(mutate, message):
     cfg = config()
     mutate(cfg["samplesets"])
     assert any(message in p for p in sp.config_problems(cfg)), sp.config_problems(cfg)
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda s: s["figures"]["fig3"].update(net="9x320"),
-    lambda s: s["nets"].append({"depths": [1], "widths": [20], "losses": ["ce"]}),
-    lambda s: s["train"].update(init="lecun"),
-    lambda s: s["data"].update(source="cifar10"),
-    lambda s: s["train"].update(colour="red"),
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda s: s["figures"]["fig3"].update(net="9x320"),
+        lambda s: s["nets"].append({"depths": [1], "widths": [20], "losses": ["ce"]}),
+        lambda s: s["train"].update(init="lecun"),
+        lambda s: s["data"].update(source="cifar10"),
+        lambda s: s["train"].update(colour="red"),
+    ],
+)
 def test_schema_rejects_bad_values(mutate):
     cfg = config()
     mutate(cfg["samplesets"])
@@ -120,9 +137,12 @@ def test_schema_rejects_bad_values(mutate):
 
 
 def test_parsing_the_plan_imports_neither_torch_nor_matplotlib():
-    code = ("import sys, workflow_scripts.samplesets.plan as p; from workflow_scripts.study "
-            "import load_config; p.build_plan(load_config(validate=False)); "
-            "print(sorted(m for m in ('torch', 'matplotlib', 'seaborn') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                         check=True)
+    code = (
+        "import sys, workflow_scripts.samplesets.plan as p; from workflow_scripts.study "
+        "import load_config; p.build_plan(load_config(validate=False)); "
+        "print(sorted(m for m in ('torch', 'matplotlib', 'seaborn') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     assert out.stdout.strip() == "[]"

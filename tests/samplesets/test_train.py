@@ -54,7 +54,8 @@ def test_mse_compares_outputs_with_one_hot_targets():
     y = torch.tensor([0, 1])
     assert float(loss_function("mse")(out, y)) == pytest.approx(0.25 / 6)
     assert float(loss_function("ce")(out, y)) == pytest.approx(
-        float(torch.nn.functional.cross_entropy(out, y)))
+        float(torch.nn.functional.cross_entropy(out, y))
+    )
 
 
 def test_epoch_order_depends_on_seed_and_epoch_only():
@@ -66,17 +67,21 @@ def test_epoch_order_depends_on_seed_and_epoch_only():
 def _reference_adam(data, spec):
     """A plain loop: torch.optim.Adam on nn.Linear layers, the same batch order."""
     torch.manual_seed(spec.seed)
-    layers = [torch.nn.Linear(784 if i == 0 else spec.width,
-                              10 if i == spec.depth - 1 else spec.width, bias=i == 0)
-              for i in range(spec.depth)]
+    layers = [
+        torch.nn.Linear(
+            784 if i == 0 else spec.width, 10 if i == spec.depth - 1 else spec.width, bias=i == 0
+        )
+        for i in range(spec.depth)
+    ]
     params = [p for lay in layers for p in lay.parameters()]
     opt = torch.optim.Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, foreach=False)
     x = torch.tensor(data["x_train"], dtype=torch.float32) / 255
     y = torch.tensor(data["y_train"])
     for step in range(spec.total_steps):
         epoch, pos = divmod(step, spec.steps_per_epoch)
-        idx = epoch_order(spec.seed, epoch, spec.n_train)[pos * spec.batch_size:
-                                                          (pos + 1) * spec.batch_size]
+        idx = epoch_order(spec.seed, epoch, spec.n_train)[
+            pos * spec.batch_size : (pos + 1) * spec.batch_size
+        ]
         h = x[idx]
         for lay in layers[:-1]:
             h = torch.relu(lay(h))
@@ -90,8 +95,9 @@ def _reference_adam(data, spec):
 def test_training_matches_a_plain_adam_loop(tmp_path, one_thread):
     data = fake_split()
     spec = small_spec(adam_impl="for_loop")
-    history = train_run(data["x_train"], data["y_train"], spec, tmp_path / "run",
-                        show_progress=False)
+    history = train_run(
+        data["x_train"], data["y_train"], spec, tmp_path / "run", show_progress=False
+    )
     assert [int(h[0]) for h in history] == list(spec.checkpoint_steps)
     last = list(checkpoints(tmp_path / "run"))[-1][1]
     expected = _reference_adam(data, spec)
@@ -114,8 +120,15 @@ def test_resume_after_a_kill_is_bit_identical(tmp_path, one_thread):
 
     out = tmp_path / "killed"
     with pytest.raises(Killed):
-        train_run(data["x_train"], data["y_train"], spec, out, resume_every=4, on_step=kill,
-                  show_progress=False)
+        train_run(
+            data["x_train"],
+            data["y_train"],
+            spec,
+            out,
+            resume_every=4,
+            on_step=kill,
+            show_progress=False,
+        )
     assert not out.exists() and (tmp_path / "killed.partial" / "state-000000008.pt").is_file()
     train_run(data["x_train"], data["y_train"], spec, out, resume_every=4, show_progress=False)
     assert not (tmp_path / "killed.partial").exists()
@@ -136,8 +149,15 @@ def test_a_partial_run_of_other_settings_is_discarded(tmp_path, one_thread):
             raise RuntimeError("killed")
 
     with pytest.raises(RuntimeError):
-        train_run(data["x_train"], data["y_train"], small_spec(), out, resume_every=4,
-                  on_step=kill, show_progress=False)
+        train_run(
+            data["x_train"],
+            data["y_train"],
+            small_spec(),
+            out,
+            resume_every=4,
+            on_step=kill,
+            show_progress=False,
+        )
     other = small_spec(seed=1)
     train_run(data["x_train"], data["y_train"], other, out, resume_every=4, show_progress=False)
     fresh = tmp_path / "fresh"

@@ -67,7 +67,10 @@ def test_cubes_are_self_describing(build):
         assert ds.sizes["node"] == (spec.depth - 1) * spec.width
         assert (ds["count"] <= ds["class_size"]).all() and (ds["count"] >= 0).all()
         assert int(ds["class_size"].sum()) == 100  # the held-out validation images
-        assert float(ds["activation_fraction"].min()) >= 0 and float(ds["activation_fraction"].max()) <= 1
+        assert (
+            float(ds["activation_fraction"].min()) >= 0
+            and float(ds["activation_fraction"].max()) <= 1
+        )
         assert ds["dead"].dtype == bool and "layer" in ds["predictability"].coords
         assert ds["val_error"].attrs["units"] == "1" and ds["time"].attrs["units"] == "steps"
         config = json.loads(ds.attrs["config"])
@@ -78,7 +81,7 @@ def test_cubes_are_self_describing(build):
 def test_activation_cube_agrees_with_the_count_cube(build):
     """Two jobs, one forward pass each: summing the bits per class gives the counts."""
     workdir, _, plan = build
-    (act_id, act), = plan.activations.items()
+    ((act_id, act),) = plan.activations.items()
     active = read_activations(workdir / sp.activations_file(act_id))
     counts = open_cube(workdir / sp.cube_file(plan.cube_of[act["run_id"]]))["count"]
     summed = active.groupby("class").sum("sample").transpose("time", "node", "class")
@@ -90,8 +93,9 @@ def test_catalog_finds_cubes_by_label(build):
     workdir, _, _ = build
     found = catalog.find(study="samplesets", kind="cube", root=workdir, net="3x16_ce")
     assert sorted(found["seed"]) == [0, 1]
-    both = catalog.open_many(study="samplesets", kind="cube", root=workdir, concat_dim="seed",
-                             net="3x16_ce")
+    both = catalog.open_many(
+        study="samplesets", kind="cube", root=workdir, concat_dim="seed", net="3x16_ce"
+    )
     assert list(both["seed"].values) == [0, 1] and both["count"].dims[0] == "seed"
 
 
@@ -102,8 +106,9 @@ def test_second_invocation_runs_nothing(build):
 
 def test_figure_option_reruns_only_that_figure(build, tmp_path):
     workdir, overlay, plan = build
-    option = write_overlay(tmp_path / "grid.yaml",
-                           "samplesets:\n  figures:\n    grid: {quantity: informativeness}\n")
+    option = write_overlay(
+        tmp_path / "grid.yaml", "samplesets:\n  figures:\n    grid: {quantity: informativeness}\n"
+    )
     jobs = planned_jobs(workdir, *plan.targets(), configfiles=(SMOKE, overlay, option))
     assert jobs == [("samplesets_figure", sp.figure_file("grid"))]
 
@@ -118,8 +123,9 @@ def test_a_new_seed_trains_only_its_own_runs(build, tmp_path):
 
 
 def test_contradicting_config_is_rejected_before_any_job(tmp_path):
-    bad = write_overlay(tmp_path / "bad.yaml",
-                        "samplesets:\n  figures:\n    fig5: {net: 9x320_ce}\n")
+    bad = write_overlay(
+        tmp_path / "bad.yaml", "samplesets:\n  figures:\n    fig5: {net: 9x320_ce}\n"
+    )
     proc = run_snakemake(tmp_path, sp.figure_file("fig5"), configfiles=(SMOKE, bad), check=False)
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "samplesets.figures.fig5" in text and "not planned" in text

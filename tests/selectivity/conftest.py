@@ -25,6 +25,7 @@ def fashion_dir(tmp_path):
 @pytest.fixture
 def folder_dir(tmp_path):
     """<tmp>/tiny/{train,val}/<class>/*.png: 3 classes, 10 + 8 PNG files each."""
-    write_image_folder(tmp_path / "tiny", classes=("cat", "dog", "fish"), per_class=(10, 8),
-                       size=(20, 24))
+    write_image_folder(
+        tmp_path / "tiny", classes=("cat", "dog", "fish"), per_class=(10, 8), size=(20, 24)
+    )
     return tmp_path

@@ -23,7 +23,8 @@ from ..snakemake_runner import run_snakemake
 pytestmark = pytest.mark.claims
 
 TARGETS = [f"results/figs/selectivity/fig{n}.pdf" for n in range(2, 11)] + [
-    "results/claims/selectivity.csv"]
+    "results/claims/selectivity.csv"
+]
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +62,11 @@ def test_claims_read_every_seed_and_onset(ctx):
     cfg = load_config()["selectivity"]
     assert len(ctx["baseline"]) == len(cfg["seeds"]) >= 3
     onsets = {float(ds.attrs["onset"]) for ds in ctx["regularised"]}
-    assert onsets == {0.0, float(cfg["regularizer"]["later_onset"]),
-                      *map(float, cfg["regularizer"]["onsets"])}
+    assert onsets == {
+        0.0,
+        float(cfg["regularizer"]["later_onset"]),
+        *map(float, cfg["regularizer"]["onsets"]),
+    }
 
 
 def test_module7_rises_within_the_first_epoch_and_stays(ctx):

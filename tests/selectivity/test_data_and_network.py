@@ -88,7 +88,15 @@ def test_image_folder_batches(folder_dir, tmp_path):
 def test_blocks_units_and_layers_of_narrow_and_torchvision_resnets():
     narrow = network.build(NARROW, 10, 1)
     assert [(m, i, c) for m, i, _, c in network.blocks(narrow)] == [
-        (4, 0, 4), (4, 1, 4), (5, 0, 8), (5, 1, 8), (6, 0, 16), (6, 1, 16), (7, 0, 32), (7, 1, 32)]
+        (4, 0, 4),
+        (4, 1, 4),
+        (5, 0, 8),
+        (5, 1, 8),
+        (6, 0, 16),
+        (6, 1, 16),
+        (7, 0, 32),
+        (7, 1, 32),
+    ]
     assert network.layer_names(narrow)[-2:] == ["7.1", "fc"]
     r50 = network.build(ModelSpec("resnet50", 0, "imagenet"), 5, 3)
     widths = {m: c for m, _, _, c in network.blocks(r50)}
@@ -127,8 +135,9 @@ def test_cifar_pickles_three_channels(tmp_path):
     from ..fake_data import write_fake_cifar
 
     write_fake_cifar(tmp_path, per_class_train=6, per_class_test=6)
-    spec = data_spec(tmp_path, source="cifar10", n_train=40, n_probe=20, n_ablate=20, n_bn=10,
-                     augment=True)
+    spec = data_spec(
+        tmp_path, source="cifar10", n_train=40, n_probe=20, n_ablate=20, n_bn=10, augment=True
+    )
     splits = make_splits(spec)
     assert splits["mean"].shape == (3,) and splits["std"].shape == (3,)
     x, _ = next(open_images(splits, spec, "train").batches(np.arange(40), 8, seed=0))

@@ -31,8 +31,15 @@ def trained(tmp_path_factory):
     spec = data_spec(root)
     splits = make_splits(spec)
     torch.set_num_threads(1)
-    train_run(open_images(splits, spec, "train"), 10, 1, train_spec(), root / "run", "cpu",
-              show_progress=False)
+    train_run(
+        open_images(splits, spec, "train"),
+        10,
+        1,
+        train_spec(),
+        root / "run",
+        "cpu",
+        show_progress=False,
+    )
     return root / "run", spec, splits
 
 
@@ -71,12 +78,13 @@ def test_measure_matches_a_plain_reference(trained):
     yf = torch.as_tensor(floor)
     assert sorted(floor.tolist()) == sorted(y.tolist())  # same class counts
     fmeans = torch.stack([acts[yf == c].mean(0) for c in range(10)])
-    np.testing.assert_allclose(m["si_floor"], si_from_means(fmeans)[0].numpy(), rtol=1e-4,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        m["si_floor"], si_from_means(fmeans)[0].numpy(), rtol=1e-4, atol=1e-6
+    )
     assert m["accuracy"] == pytest.approx(float((model(x).argmax(1) == y).float().mean()))
     ref = MinibatchCKA(len(outs) + 1)
     for b in range(0, len(y), 20):
-        ref.add([gram(o[b:b + 20]) for o in outs] + [gram(fc_in[b:b + 20])])
+        ref.add([gram(o[b : b + 20]) for o in outs] + [gram(fc_in[b : b + 20])])
     np.testing.assert_allclose(m["cka"], ref.value().numpy(), rtol=1e-6, atol=1e-9)
     assert m["cka_batches"] == 3 and np.allclose(np.diag(m["cka"]), 1)
     assert float(np.mean(m["si_floor"])) < float(np.mean(m["si"]))
@@ -100,8 +108,19 @@ def test_extract_part_cube(trained, tmp_path):
     ckpt, _, splits = trained
     probe, bn = sets(trained, "probe", "bn")
     out = tmp_path / "part.extract.nc"
-    extraction.extract(ckpt, ["b0", "b5", "e2"], probe, bn, NARROW, 10, 1, splits["classes"],
-                       EXTRACT, out, {"title": "test"})
+    extraction.extract(
+        ckpt,
+        ["b0", "b5", "e2"],
+        probe,
+        bn,
+        NARROW,
+        10,
+        1,
+        splits["classes"],
+        EXTRACT,
+        out,
+        {"title": "test"},
+    )
     ds = open_cube(out)
     assert ds["class_mean"].dims == ("checkpoint", "unit", "class")
     assert ds["cka"].dims == ("checkpoint", "layer", "layer2")
@@ -119,8 +138,10 @@ def test_extract_part_cube(trained, tmp_path):
 def ablated_accuracy_by_hooks(model, images, module, zero, batch=20):
     """Reference: one full forward per mask, channels zeroed by forward hooks."""
     blocks = list(network.module_layer(model, module))
-    hooks = [b.register_forward_hook(lambda _m, _i, out, z=z: out * z[None, :, None, None])
-             for b, z in zip(blocks, zero)]
+    hooks = [
+        b.register_forward_hook(lambda _m, _i, out, z=z: out * z[None, :, None, None])
+        for b, z in zip(blocks, zero)
+    ]
     correct = n = 0
     for x, y in images.batches(np.arange(len(images)), batch):
         correct += int((model(x).argmax(1) == y).sum())
@@ -151,13 +172,15 @@ def test_ablation_curves_match_full_forwards_with_hooks(trained):
             for z, t in zip(zero, top):
                 z[t[:k]] = 0
             assert acc[mi, 0, fi, 0] == pytest.approx(
-                ablated_accuracy_by_hooks(model, images, m, zero), abs=1e-9)
+                ablated_accuracy_by_hooks(model, images, m, zero), abs=1e-9
+            )
         # random draw 4: the permutation fixed by (seed, draw, module, block)
         zero = [torch.ones(c) for _ in range(2)]
         for b, z in enumerate(zero):
-            z[ablation.random_order(3, 4, m, b, c)[:c // 2]] = 0
-        assert acc[mi, 1, 2, 4] == pytest.approx(ablated_accuracy_by_hooks(model, images, m, zero),
-                                                  abs=1e-9)
+            z[ablation.random_order(3, 4, m, b, c)[: c // 2]] = 0
+        assert acc[mi, 1, 2, 4] == pytest.approx(
+            ablated_accuracy_by_hooks(model, images, m, zero), abs=1e-9
+        )
     # every channel of a module zeroed: no class information passes
     assert np.nanmax(acc[:, :, 3]) <= 0.2
 
@@ -168,18 +191,49 @@ def test_merge_orders_dedupes_and_joins_ablation(trained, tmp_path):
     spec = AblationSpec(modules=(4, 5, 6, 7), fractions=(0.0, 0.5), draws=10, seed=0)
     parts = {"late": ["e1", "e2"], "early": ["b0", "b5", "e1"]}
     for name, labels in parts.items():
-        extraction.extract(ckpt, labels, probe, bn, NARROW, 10, 1, splits["classes"], EXTRACT,
-                           tmp_path / f"{name}.extract.nc", {"t": 1})
+        extraction.extract(
+            ckpt,
+            labels,
+            probe,
+            bn,
+            NARROW,
+            10,
+            1,
+            splits["classes"],
+            EXTRACT,
+            tmp_path / f"{name}.extract.nc",
+            {"t": 1},
+        )
         with open_cube(tmp_path / f"{name}.extract.nc") as part:
-            ablation.ablate(ckpt, labels, part, images, bn, NARROW, 10, 1, EXTRACT, spec,
-                            tmp_path / f"{name}.ablate.nc", {"t": 1})
-    merge([tmp_path / "late.extract.nc", tmp_path / "early.extract.nc"],
-          [tmp_path / "late.ablate.nc", tmp_path / "early.ablate.nc"], tmp_path / "cube.nc",
-          {"seed": 0, "alpha": 0.0, "onset": 0.0, "onset_unit": "batches", "role": "baseline"})
+            ablation.ablate(
+                ckpt,
+                labels,
+                part,
+                images,
+                bn,
+                NARROW,
+                10,
+                1,
+                EXTRACT,
+                spec,
+                tmp_path / f"{name}.ablate.nc",
+                {"t": 1},
+            )
+    merge(
+        [tmp_path / "late.extract.nc", tmp_path / "early.extract.nc"],
+        [tmp_path / "late.ablate.nc", tmp_path / "early.ablate.nc"],
+        tmp_path / "cube.nc",
+        {"seed": 0, "alpha": 0.0, "onset": 0.0, "onset_unit": "batches", "role": "baseline"},
+    )
     ds = open_cube(tmp_path / "cube.nc")
     assert ds["checkpoint"].values.tolist() == [0, 5, 7, 14]
-    assert ds["ablation_accuracy"].dims == ("checkpoint", "ablated_module", "order", "fraction",
-                                            "draw")
+    assert ds["ablation_accuracy"].dims == (
+        "checkpoint",
+        "ablated_module",
+        "order",
+        "fraction",
+        "draw",
+    )
     assert np.isnan(ds["ablation_accuracy"].sel(checkpoint=0)).all()  # init: not ablated
     assert ds["ablation_k"].sel(ablated_module=7, fraction=0.5) == 16
     late = open_cube(tmp_path / "late.extract.nc")
@@ -194,12 +248,35 @@ def test_unablated_curves_are_normalised_to_their_maximum(trained, tmp_path):
 
     ckpt, _, splits = trained
     probe, bn, images = sets(trained, "probe", "bn", "ablate")
-    extraction.extract(ckpt, ["e2"], probe, bn, NARROW, 10, 1, splits["classes"],
-                       replace(EXTRACT, bn="running"), tmp_path / "p.nc", {"t": 1})
+    extraction.extract(
+        ckpt,
+        ["e2"],
+        probe,
+        bn,
+        NARROW,
+        10,
+        1,
+        splits["classes"],
+        replace(EXTRACT, bn="running"),
+        tmp_path / "p.nc",
+        {"t": 1},
+    )
     spec = AblationSpec(modules=(4, 7), fractions=(0.0, 0.25, 0.75), draws=10, seed=0)
     with open_cube(tmp_path / "p.nc") as part:
-        ablation.ablate(ckpt, ["e2"], part, images, bn, NARROW, 10, 1,
-                        replace(EXTRACT, bn="running"), spec, tmp_path / "a.nc", {"t": 1})
+        ablation.ablate(
+            ckpt,
+            ["e2"],
+            part,
+            images,
+            bn,
+            NARROW,
+            10,
+            1,
+            replace(EXTRACT, bn="running"),
+            spec,
+            tmp_path / "a.nc",
+            {"t": 1},
+        )
     ds = open_cube(tmp_path / "a.nc")
     norm = metrics.normalised_ablation(ds)
     assert float(norm.max()) == pytest.approx(100.0)

@@ -5,10 +5,19 @@ import numpy as np
 import pytest
 import torch
 
-from workflow_scripts.selectivity.cka import (MinibatchCKA, gram, hsic_matrix, hsic_unbiased,
-                                              linear_cka)
-from workflow_scripts.selectivity.selectivity_index import (ClassMeans, batch_si,
-                                                            regulariser_term, si_from_means)
+from workflow_scripts.selectivity.cka import (
+    MinibatchCKA,
+    gram,
+    hsic_matrix,
+    hsic_unbiased,
+    linear_cka,
+)
+from workflow_scripts.selectivity.selectivity_index import (
+    ClassMeans,
+    batch_si,
+    regulariser_term,
+    si_from_means,
+)
 
 
 def si_reference(means, eps=1e-6):
@@ -68,7 +77,9 @@ def test_batch_si_uses_only_the_classes_present():
     torch.manual_seed(0)
     acts = torch.rand(12, 5, dtype=torch.float64)
     labels = torch.tensor([0, 0, 3, 3, 3, 7, 7, 0, 3, 7, 7, 0])  # 3 of 10 classes present
-    assert float(batch_si(acts, labels, 10)) == pytest.approx(batch_si_loop(acts, labels), rel=1e-10)
+    assert float(batch_si(acts, labels, 10)) == pytest.approx(
+        batch_si_loop(acts, labels), rel=1e-10
+    )
 
 
 def test_batch_si_undefined_with_one_class():
@@ -117,8 +128,9 @@ def test_hsic_matrix_equals_the_pairwise_estimator():
     h = hsic_matrix(grams)
     for i in range(3):
         for j in range(3):
-            assert float(h[i, j]) == pytest.approx(float(hsic_unbiased(grams[i], grams[j])),
-                                                   rel=1e-9, abs=1e-12)
+            assert float(h[i, j]) == pytest.approx(
+                float(hsic_unbiased(grams[i], grams[j])), rel=1e-9, abs=1e-12
+            )
 
 
 def test_gram_over_feature_chunks_equals_one_product():

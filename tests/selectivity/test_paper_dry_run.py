@@ -27,14 +27,16 @@ def worked_example():
     blocks = re.findall(r"```(\w+)\n(.*?)```", section, re.S)
     yamls = [yaml.safe_load(_dedent(b)) for lang, b in blocks if lang == "yaml"]
     bash = next(_dedent(b) for lang, b in blocks if lang == "bash")
-    commands = [c for c in bash.replace("\\\n", " ").splitlines() if c.strip().startswith("snakemake")]
+    commands = [
+        c for c in bash.replace("\\\n", " ").splitlines() if c.strip().startswith("snakemake")
+    ]
     return yamls[0], yamls[1], commands
 
 
 def _dedent(block):
     lines = block.splitlines()
-    indent = min(len(l) - len(l.lstrip()) for l in lines if l.strip())
-    return "\n".join(l[indent:] for l in lines) + "\n"
+    indent = min(len(line) - len(line.lstrip()) for line in lines if line.strip())
+    return "\n".join(line[indent:] for line in lines) + "\n"
 
 
 def jobs(output):
@@ -69,16 +71,28 @@ def dry_runs(tmp_path_factory):
         if " -n " not in f" {command} ":
             command = command.replace("snakemake ", "snakemake -n ", 1)
         command = command.replace("snakemake ", f"snakemake -s {REPO / 'Snakefile'} --verbose ", 1)
-        proc = subprocess.run(["bash", "-c", command], cwd=root, env=snakemake_env(),
-                              capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            ["bash", "-c", command],
+            cwd=root,
+            env=snakemake_env(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert proc.returncode == 0, proc.stderr[-4000:]
         outputs.append(proc.stdout + proc.stderr)
     # SLURM's dry run does not print threads (--cpus-per-task): the same jobs, planned for
     # a local 64-core machine, show the threads each rule asks for
     local = commands[0].replace("--workflow-profile profiles/mysite", "--cores 64")
     local = local.replace("snakemake ", f"snakemake -s {REPO / 'Snakefile'} ", 1)
-    proc = subprocess.run(["bash", "-c", local], cwd=root, env=snakemake_env(),
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        ["bash", "-c", local],
+        cwd=root,
+        env=snakemake_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     outputs.append(proc.stdout + proc.stderr)
     config = merge(load_config(REPO / "configs" / "paper.yaml"), site)

@@ -60,8 +60,9 @@ def test_paper_overlay_extracts_each_checkpoint_in_its_own_job():
     assert len(p.merge_inputs(W(cube_id=p.run_cube[p.regularised[0]]))["extract"]) < len(labels)
 
 
-@pytest.mark.parametrize("overlay", ["smoke.yaml", "paper.yaml", "selectivity_cifar10.yaml",
-                                     "selectivity_alpha20.yaml"])
+@pytest.mark.parametrize(
+    "overlay", ["smoke.yaml", "paper.yaml", "selectivity_cifar10.yaml", "selectivity_alpha20.yaml"]
+)
 def test_overlays_are_valid(overlay):
     cfg = load_config(REPO / "configs" / overlay)
     validate_config(cfg)
@@ -77,23 +78,35 @@ def test_artifacts_carry_labels():
     assert all({"seed", "alpha", "onset", "onset_unit"} <= set(a.labels) for a in cubes)
 
 
-@pytest.mark.parametrize("overlay, key", [
-    ({"data": {"probe": {"split": "test", "n": 6000}, "ablate": {"split": "test", "n": 6000}}},
-     "selectivity.data.probe.n"),
-    ({"data": {"n_train": 70000}}, "selectivity.data.n_train"),
-    ({"regularizer": {"onsets": [0, 5000]}}, "selectivity.regularizer.onsets"),
-    ({"regularizer": {"onset_unit": "epochs", "onsets": [0, 1], "later_onset": 12}},
-     "selectivity.regularizer.later_onset"),
-    ({"regularizer": {"modules": [4, 8]}}, "selectivity.regularizer.modules"),
-    ({"ablation": {"modules": [3]}}, "selectivity.ablation.modules"),
-    ({"ablation": {"fractions": [0.25, 0.5]}}, "selectivity.ablation.fractions"),
-    ({"model": {"name": "mlp"}}, "selectivity.model.name"),
-    ({"checkpoints": {"epochs": [1, 13]}}, "selectivity.checkpoints.epochs"),
-    ({"checkpoints": {"batches": [0, 5000]}}, "selectivity.checkpoints.batches"),
-    ({"data": {"source": "imagefolder", "image_size": 0}}, "selectivity.data.image_size"),
-    ({"data": {"n_bn": 30000}}, "selectivity.data.n_bn"),
-    ({"regularizer": {"epochs": 20}}, "selectivity.regularizer.epochs"),
-])
+@pytest.mark.parametrize(
+    "overlay, key",
+    [
+        (
+            {
+                "data": {
+                    "probe": {"split": "test", "n": 6000},
+                    "ablate": {"split": "test", "n": 6000},
+                }
+            },
+            "selectivity.data.probe.n",
+        ),
+        ({"data": {"n_train": 70000}}, "selectivity.data.n_train"),
+        ({"regularizer": {"onsets": [0, 5000]}}, "selectivity.regularizer.onsets"),
+        (
+            {"regularizer": {"onset_unit": "epochs", "onsets": [0, 1], "later_onset": 12}},
+            "selectivity.regularizer.later_onset",
+        ),
+        ({"regularizer": {"modules": [4, 8]}}, "selectivity.regularizer.modules"),
+        ({"ablation": {"modules": [3]}}, "selectivity.ablation.modules"),
+        ({"ablation": {"fractions": [0.25, 0.5]}}, "selectivity.ablation.fractions"),
+        ({"model": {"name": "mlp"}}, "selectivity.model.name"),
+        ({"checkpoints": {"epochs": [1, 13]}}, "selectivity.checkpoints.epochs"),
+        ({"checkpoints": {"batches": [0, 5000]}}, "selectivity.checkpoints.batches"),
+        ({"data": {"source": "imagefolder", "image_size": 0}}, "selectivity.data.image_size"),
+        ({"data": {"n_bn": 30000}}, "selectivity.data.n_bn"),
+        ({"regularizer": {"epochs": 20}}, "selectivity.regularizer.epochs"),
+    ],
+)
 def test_contradictions_name_their_keys(overlay, key):
     problems = config_problems(config(**overlay))
     assert problems and any(key in p for p in problems), problems
@@ -110,12 +123,15 @@ def test_schema_names_unknown_and_out_of_range_keys():
 
 
 def test_plan_imports_neither_torch_nor_matplotlib():
-    code = ("import sys; from workflow_scripts.study import load_config; "
-            "from workflow_scripts.selectivity.plan import build_plan; "
-            "build_plan(load_config()); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('torch', 'matplotlib', 'seaborn', 'torchvision')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=REPO)
+    code = (
+        "import sys; from workflow_scripts.study import load_config; "
+        "from workflow_scripts.selectivity.plan import build_plan; "
+        "build_plan(load_config()); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('torch', 'matplotlib', 'seaborn', 'torchvision')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
     assert out.stdout.strip() == "[]"
     assert plan_module.STUDY == "selectivity"

@@ -50,8 +50,9 @@ selectivity:
 def build(tmp_path_factory):
     """(workdir, overlay) with every selectivity target built."""
     root = tmp_path_factory.mktemp("selectivity_smoke")
-    write_image_folder(root / "data" / "tiny", classes=("cat", "dog", "fish"), per_class=(16, 16),
-                       size=(20, 24))
+    write_image_folder(
+        root / "data" / "tiny", classes=("cat", "dog", "fish"), per_class=(16, 16), size=(20, 24)
+    )
     overlay = write_overlay(root / "overlay.yaml", OVERLAY.format(data_dir=root / "data"))
     workdir = root / "work"
     workdir.mkdir()
@@ -79,15 +80,20 @@ def test_every_target_is_built(build):
 
     assert [r["claim"] for r in rows] == [c.key for c in CLAIMS]
     assert {r["size"] for r in rows} == {"smoke"}
-    assert all(r["verdict"] in ("reproduced", "not reproduced") for r in rows), \
-        [(r["claim"], r["note"]) for r in rows if r["verdict"] == "not measured"]
+    assert all(r["verdict"] in ("reproduced", "not reproduced") for r in rows), [
+        (r["claim"], r["note"]) for r in rows if r["verdict"] == "not measured"
+    ]
 
 
 def test_run_cubes_are_self_describing(build):
     workdir, _ = build
     found = cubes(workdir)
-    assert set(found) == {("baseline", 0.0, 0), ("baseline", 0.0, 1), ("regularised", 0.0, 0),
-                          ("regularised", 2.0, 0)}
+    assert set(found) == {
+        ("baseline", 0.0, 0),
+        ("baseline", 0.0, 1),
+        ("regularised", 0.0, 0),
+        ("regularised", 2.0, 0),
+    }
     ds = found[("baseline", 0.0, 0)]
     assert ds["checkpoint"].values.tolist() == [0, 1, 2, 3, 6]  # 3 batches per epoch
     assert ds["epoch"].values.tolist() == pytest.approx([0, 1 / 3, 2 / 3, 1, 2])
@@ -97,8 +103,13 @@ def test_run_cubes_are_self_describing(build):
     assert ds.sizes["unit"] == 2 * (64 + 128 + 256 + 512)
     assert np.bincount(ds["module"].values)[4:].tolist() == [128, 256, 512, 1024]
     assert ds["layer"].values.tolist()[-1] == "fc" and ds.sizes["layer"] == 9
-    assert ds["ablation_accuracy"].dims == ("checkpoint", "ablated_module", "order", "fraction",
-                                            "draw")
+    assert ds["ablation_accuracy"].dims == (
+        "checkpoint",
+        "ablated_module",
+        "order",
+        "fraction",
+        "draw",
+    )
     assert int(ds["ablation_k"].sel(ablated_module=7, fraction=0.5)) == 256
     assert ds.sizes["draw"] == 10
     config = json.loads(ds.attrs["config"])
@@ -148,10 +159,15 @@ def test_report_has_the_figures_with_captions(build):
         names = set(z.namelist())
         html = z.read("report/report.html").decode()
         for fig in FIGS:
-            entry = re.search(rf'"results/figs/selectivity/{fig}\.pdf": '
-                              r'(\{.*?"data_uri": "([^"]+)"\})', html)
+            entry = re.search(
+                rf'"results/figs/selectivity/{fig}\.pdf": '
+                r'(\{.*?"data_uri": "([^"]+)"\})',
+                html,
+            )
             assert entry, fig
-            assert entry.group(2).endswith(f"/{fig}.pdf") and f"report/{entry.group(2)}" in names, fig
+            assert entry.group(2).endswith(f"/{fig}.pdf") and f"report/{entry.group(2)}" in names, (
+                fig
+            )
             assert z.read(f"report/{entry.group(2)}")[:5] == b"%PDF-", fig
             assert f"Selectivity Fig. {fig[3:]}.</strong>" in entry.group(1), fig
     text = " ".join(html.split())
@@ -159,24 +175,34 @@ def test_report_has_the_figures_with_captions(build):
 
 
 def test_invalid_config_rejected_before_any_job(tmp_path):
-    bad = write_overlay(tmp_path / "bad.yaml",
-                        "selectivity:\n  regularizer:\n    modules: [4, 9]\n  extract:\n"
-                        "    bn: sometimes\n")
-    proc = run_snakemake(tmp_path, "results/figs/selectivity/fig2.pdf",
-                         configfiles=(SMOKE, bad), check=False)
+    bad = write_overlay(
+        tmp_path / "bad.yaml",
+        "selectivity:\n  regularizer:\n    modules: [4, 9]\n  extract:\n    bn: sometimes\n",
+    )
+    proc = run_snakemake(
+        tmp_path, "results/figs/selectivity/fig2.pdf", configfiles=(SMOKE, bad), check=False
+    )
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "selectivity.extract.bn" in text
     assert not (tmp_path / "results").exists()
-    bad = write_overlay(tmp_path / "bad2.yaml", "selectivity:\n  regularizer:\n    modules: [4, 9]\n")
-    proc = run_snakemake(tmp_path, "results/figs/selectivity/fig2.pdf",
-                         configfiles=(SMOKE, bad), check=False)
+    bad = write_overlay(
+        tmp_path / "bad2.yaml", "selectivity:\n  regularizer:\n    modules: [4, 9]\n"
+    )
+    proc = run_snakemake(
+        tmp_path, "results/figs/selectivity/fig2.pdf", configfiles=(SMOKE, bad), check=False
+    )
     assert proc.returncode != 0 and "selectivity.regularizer.modules" in proc.stdout + proc.stderr
 
 
 def test_missing_data_is_named(tmp_path):
     overlay = write_overlay(tmp_path / "o.yaml", f"data_dir: {tmp_path / 'nothing'}\n")
-    proc = run_snakemake(tmp_path, "results/figs/selectivity/fig2.pdf", "--keep-going",
-                         configfiles=(SMOKE, overlay), check=False)
+    proc = run_snakemake(
+        tmp_path,
+        "results/figs/selectivity/fig2.pdf",
+        "--keep-going",
+        configfiles=(SMOKE, overlay),
+        check=False,
+    )
     assert proc.returncode != 0
     log = next((tmp_path / "results/logs/selectivity/data").glob("*.log")).read_text()
     assert "MissingDatasetError" in log and "FashionMNIST" in log and "How to get it" in log
@@ -185,8 +211,9 @@ def test_missing_data_is_named(tmp_path):
 def test_idx_files_and_the_narrow_resnet(tmp_path):
     """configs/smoke.yaml's own setting: the narrow ResNet on (fake) Fashion-MNIST idx files."""
     write_learnable_fashion_mnist(tmp_path / "data", per_class_train=40, per_class_test=25)
-    overlay = write_overlay(tmp_path / "o.yaml", f"data_dir: {tmp_path / 'data'}\n"
-                            "selectivity:\n  seeds: [0]\n")
+    overlay = write_overlay(
+        tmp_path / "o.yaml", f"data_dir: {tmp_path / 'data'}\nselectivity:\n  seeds: [0]\n"
+    )
     run_snakemake(tmp_path, "results/figs/selectivity/fig9.pdf", configfiles=(SMOKE, overlay))
     (path,) = (tmp_path / "results/selectivity/cubes").glob("narrow_resnet18-seed0-*.nc")
     ds = open_cube(path)

@@ -31,8 +31,19 @@ import tempfile
 import time
 from pathlib import Path
 
-REQUIRED_BINARIES = ("munged", "munge", "unmunge", "slurmctld", "slurmd", "sbatch",
-                     "srun", "squeue", "sinfo", "scontrol", "scancel")
+REQUIRED_BINARIES = (
+    "munged",
+    "munge",
+    "unmunge",
+    "slurmctld",
+    "slurmd",
+    "sbatch",
+    "srun",
+    "squeue",
+    "sinfo",
+    "scontrol",
+    "scancel",
+)
 # Debian puts the daemons in /usr/sbin, which a non-login PATH may lack.
 SBIN_DIRS = ("/usr/sbin", "/sbin", "/usr/local/sbin")
 
@@ -116,9 +127,15 @@ class LocalSlurm:
     fresh ``/tmp/trainscope-slurm-*`` directory is made and removed on stop.
     """
 
-    def __init__(self, scratch: str | os.PathLike | None = None, *,
-                 cpus: int | None = None, gpus: int = 1,
-                 partition: str = "debug", start_timeout: float = 30.0):
+    def __init__(
+        self,
+        scratch: str | os.PathLike | None = None,
+        *,
+        cpus: int | None = None,
+        gpus: int = 1,
+        partition: str = "debug",
+        start_timeout: float = 30.0,
+    ):
         self._own_scratch = scratch is None
         self.scratch = Path(scratch) if scratch is not None else None
         self.cpus = cpus or os.cpu_count() or 1
@@ -168,15 +185,25 @@ class LocalSlurm:
                 del env[k]
         return env
 
-    def run(self, *args: str, check: bool = False, timeout: float = 30,
-            ) -> subprocess.CompletedProcess:
+    def run(
+        self,
+        *args: str,
+        check: bool = False,
+        timeout: float = 30,
+    ) -> subprocess.CompletedProcess:
         """Run a SLURM client command (e.g. ``run("squeue", "-h")``) on this cluster."""
         exe = find_binary(args[0]) or args[0]
-        return subprocess.run([exe, *args[1:]], env=self.env(), capture_output=True,
-                              text=True, timeout=timeout, check=check)
+        return subprocess.run(
+            [exe, *args[1:]],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=check,
+        )
 
     # ------------------------------------------------------------- lifecycle
-    def __enter__(self) -> "LocalSlurm":
+    def __enter__(self) -> LocalSlurm:
         self.start()
         return self
 
@@ -187,12 +214,14 @@ class LocalSlurm:
         missing = missing_binaries()
         if missing:
             raise SlurmUnavailable(
-                "SLURM/munge binaries not found: " + ", ".join(missing)
-                + " (install them with tests/slurm/install_slurm.sh, as root on Debian)")
+                "SLURM/munge binaries not found: "
+                + ", ".join(missing)
+                + " (install them with tests/slurm/install_slurm.sh, as root on Debian)"
+            )
         if os.geteuid() != 0:
             raise SlurmUnavailable(
-                "starting slurmd/slurmctld/munged needs root (running as uid "
-                f"{os.geteuid()})")
+                f"starting slurmd/slurmctld/munged needs root (running as uid {os.geteuid()})"
+            )
         if self._own_scratch:
             self.scratch = Path(tempfile.mkdtemp(prefix="trainscope-slurm-"))
         self.scratch.mkdir(parents=True, exist_ok=True)
@@ -209,8 +238,7 @@ class LocalSlurm:
         except Exception as e:
             logs = self.log_tails()
             self.stop()
-            raise SlurmUnavailable(
-                f"the local SLURM cluster did not come up: {e!r}\n{logs}") from e
+            raise SlurmUnavailable(f"the local SLURM cluster did not come up: {e!r}\n{logs}") from e
         except BaseException:
             self.stop()
             raise
@@ -239,12 +267,12 @@ SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket={self.munge_socket}
-StateSaveLocation={s / 'state'}
-SlurmdSpoolDir={s / 'spool'}/slurmd-%n
-SlurmctldPidFile={s / 'run' / 'slurmctld.pid'}
-SlurmdPidFile={s / 'run' / 'slurmd.pid'}
-SlurmctldLogFile={s / 'log' / 'slurmctld.log'}
-SlurmdLogFile={s / 'log' / 'slurmd.log'}
+StateSaveLocation={s / "state"}
+SlurmdSpoolDir={s / "spool"}/slurmd-%n
+SlurmctldPidFile={s / "run" / "slurmctld.pid"}
+SlurmdPidFile={s / "run" / "slurmd.pid"}
+SlurmctldLogFile={s / "log" / "slurmctld.log"}
+SlurmdLogFile={s / "log" / "slurmd.log"}
 SlurmctldDebug=info
 SlurmdDebug=info
 SelectType=select/cons_tres
@@ -288,12 +316,12 @@ exec '{find_binary("srun")}' "$@"
     def _spawn(self, name: str, argv: list[str], pidfile: Path) -> None:
         """Start a self-daemonising program and record the PID it writes."""
         self._pidfiles[name] = pidfile
-        proc = subprocess.run(argv, env=self.env(), capture_output=True, text=True,
-                              timeout=30)
+        proc = subprocess.run(argv, env=self.env(), capture_output=True, text=True, timeout=30)
         if proc.returncode != 0:
             raise SlurmUnavailable(
                 f"{name} failed to start (exit {proc.returncode}): "
-                f"{(proc.stderr or proc.stdout).strip()}\n{self.log_tails()}")
+                f"{(proc.stderr or proc.stdout).strip()}\n{self.log_tails()}"
+            )
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             try:
@@ -308,29 +336,43 @@ exec '{find_binary("srun")}' "$@"
 
     def _start_munged(self) -> None:
         m = self.scratch / "munge"
-        self._spawn("munged", [
-            find_binary("munged"), "--force",
-            f"--socket={self.munge_socket}",
-            f"--key-file={m / 'munge.key'}",
-            f"--pid-file={m / 'munged.pid'}",
-            f"--log-file={self.scratch / 'log' / 'munged.log'}",
-            f"--seed-file={m / 'munged.seed'}",
-        ], m / "munged.pid")
+        self._spawn(
+            "munged",
+            [
+                find_binary("munged"),
+                "--force",
+                f"--socket={self.munge_socket}",
+                f"--key-file={m / 'munge.key'}",
+                f"--pid-file={m / 'munged.pid'}",
+                f"--log-file={self.scratch / 'log' / 'munged.log'}",
+                f"--seed-file={m / 'munged.seed'}",
+            ],
+            m / "munged.pid",
+        )
         probe = subprocess.run(
             f"{find_binary('munge')} -n -S {self.munge_socket} | "
             f"{find_binary('unmunge')} -S {self.munge_socket}",
-            shell=True, capture_output=True, text=True, timeout=10)
+            shell=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         if probe.returncode != 0:
             raise SlurmUnavailable(f"munge does not work: {probe.stderr.strip()}")
 
     def _start_slurm(self) -> None:
         run = self.scratch / "run"
         # -i: ignore saved state (there is none); -c: clear jobs from a previous run.
-        self._spawn("slurmctld", [find_binary("slurmctld"), "-f", str(self.conf), "-c", "-i"],
-                    run / "slurmctld.pid")
-        self._spawn("slurmd", [find_binary("slurmd"), "-f", str(self.conf),
-                               "-N", self.nodename],
-                    run / "slurmd.pid")
+        self._spawn(
+            "slurmctld",
+            [find_binary("slurmctld"), "-f", str(self.conf), "-c", "-i"],
+            run / "slurmctld.pid",
+        )
+        self._spawn(
+            "slurmd",
+            [find_binary("slurmd"), "-f", str(self.conf), "-N", self.nodename],
+            run / "slurmd.pid",
+        )
 
     def _wait_idle(self) -> None:
         deadline = time.monotonic() + self.start_timeout
@@ -342,8 +384,11 @@ exec '{find_binary("srun")}' "$@"
             try:
                 p = self.run("sinfo", "-h", "-N", "-o", "%T", timeout=10)
                 last = (p.stdout + p.stderr).strip()
-                if p.returncode == 0 and last.splitlines() and all(
-                        st.strip().rstrip("*~#") == "idle" for st in last.splitlines()):
+                if (
+                    p.returncode == 0
+                    and last.splitlines()
+                    and all(st.strip().rstrip("*~#") == "idle" for st in last.splitlines())
+                ):
                     return
                 if any(w in last for w in ("drain", "down")) and "idle" not in last:
                     reason = self.run("sinfo", "-h", "-R").stdout.strip()
@@ -353,15 +398,14 @@ exec '{find_binary("srun")}' "$@"
                 last = "sinfo timed out"
             time.sleep(0.3)
         raise SlurmUnavailable(
-            f"node not idle after {self.start_timeout:.0f}s (sinfo: {last!r})\n"
-            + self.log_tails())
+            f"node not idle after {self.start_timeout:.0f}s (sinfo: {last!r})\n" + self.log_tails()
+        )
 
     def log_tails(self) -> str:
         if self.scratch is None:
             return ""
         log = self.scratch / "log"
-        return "\n".join(_tail(log / n) for n in ("munged.log", "slurmctld.log",
-                                                  "slurmd.log"))
+        return "\n".join(_tail(log / n) for n in ("munged.log", "slurmctld.log", "slurmd.log"))
 
     def stop(self, *, keep_scratch: bool = False) -> None:
         """Cancel all jobs, stop the daemons this object started, remove scratch.
@@ -377,8 +421,9 @@ exec '{find_binary("srun")}' "$@"
                 # scancel is asynchronous; give slurmd a moment to end the steps.
                 deadline = time.monotonic() + 10
                 while time.monotonic() < deadline:
-                    q = self.run("squeue", "-h", "-t", "RUNNING,COMPLETING,PENDING",
-                                 "-o", "%i", timeout=10)
+                    q = self.run(
+                        "squeue", "-h", "-t", "RUNNING,COMPLETING,PENDING", "-o", "%i", timeout=10
+                    )
                     if q.returncode != 0 or not q.stdout.strip():
                         break
                     time.sleep(0.3)

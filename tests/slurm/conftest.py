@@ -19,8 +19,7 @@ from .cluster import LocalSlurm, SlurmUnavailable, missing_binaries
 
 def _unavailable(reason: str):
     if os.environ.get("TRAINSCOPE_REQUIRE_SLURM", "") not in ("", "0"):
-        pytest.fail(f"SLURM required (TRAINSCOPE_REQUIRE_SLURM set) but: {reason}",
-                    pytrace=False)
+        pytest.fail(f"SLURM required (TRAINSCOPE_REQUIRE_SLURM set) but: {reason}", pytrace=False)
     pytest.skip(reason)
 
 
@@ -28,8 +27,11 @@ def _unavailable(reason: str):
 def slurm_cluster():
     missing = missing_binaries()
     if missing:
-        _unavailable("SLURM not installed (missing: " + ", ".join(missing)
-                     + "); run tests/slurm/install_slurm.sh as root")
+        _unavailable(
+            "SLURM not installed (missing: "
+            + ", ".join(missing)
+            + "); run tests/slurm/install_slurm.sh as root"
+        )
     if os.geteuid() != 0:
         _unavailable("the local SLURM test cluster needs root to start its daemons")
     cluster = LocalSlurm()

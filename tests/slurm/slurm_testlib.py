@@ -53,17 +53,35 @@ class SnakemakeRun:
         return "\n".join(self.output.splitlines()[-n:])
 
 
-def run_snakemake(cluster: LocalSlurm, args: list, *, timeout: int, cwd=None,
-                  ) -> SnakemakeRun:
+def run_snakemake(
+    cluster: LocalSlurm,
+    args: list,
+    *,
+    timeout: int,
+    cwd=None,
+) -> SnakemakeRun:
     """Run snakemake with profiles/slurm under `timeout -k`; stdout+stderr merged."""
     snakemake = venv_bin() / "snakemake"
-    argv = ["timeout", "-k", "10", str(timeout),
-            str(snakemake) if snakemake.exists() else "snakemake",
-            "--workflow-profile", str(PROFILE), *map(str, args)]
+    argv = [
+        "timeout",
+        "-k",
+        "10",
+        str(timeout),
+        str(snakemake) if snakemake.exists() else "snakemake",
+        "--workflow-profile",
+        str(PROFILE),
+        *map(str, args),
+    ]
     t0 = time.monotonic()
-    p = subprocess.run(argv, env=snakemake_env(cluster), cwd=cwd,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       timeout=timeout + 30)
+    p = subprocess.run(
+        argv,
+        env=snakemake_env(cluster),
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout + 30,
+    )
     return SnakemakeRun(argv, p.returncode, p.stdout, time.monotonic() - t0, timeout)
 
 
@@ -82,17 +100,19 @@ def slurm_jobs(cluster: LocalSlurm) -> list[dict]:
 
 def jobs_of_rule(cluster: LocalSlurm, rule: str) -> list[dict]:
     """Jobs the Snakemake SLURM executor submitted for `rule` (it sets --comment)."""
-    return [j for j in slurm_jobs(cluster)
-            if j.get("Comment", "") == f"rule_{rule}"
-            or j.get("Comment", "").startswith(f"rule_{rule}_wildcards_")]
+    return [
+        j
+        for j in slurm_jobs(cluster)
+        if j.get("Comment", "") == f"rule_{rule}"
+        or j.get("Comment", "").startswith(f"rule_{rule}_wildcards_")
+    ]
 
 
 def describe(cluster: LocalSlurm, run: SnakemakeRun | None = None) -> str:
     """Diagnostics for assertion messages."""
     parts = []
     if run is not None:
-        parts.append(f"snakemake exit {run.returncode} after {run.seconds:.0f}s:\n"
-                     + run.tail())
+        parts.append(f"snakemake exit {run.returncode} after {run.seconds:.0f}s:\n" + run.tail())
     parts.append("squeue:\n" + cluster.run("squeue", "-t", "all").stdout)
     parts.append(cluster.log_tails())
     return "\n".join(parts)

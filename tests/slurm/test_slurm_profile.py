@@ -20,8 +20,17 @@ from pathlib import Path
 
 import pytest
 
-from .slurm_testlib import (PROFILE, REPO, SnakemakeRun, describe, jobs_of_rule, run_snakemake,
-                           slurm_jobs, snakemake_env, venv_bin)
+from .slurm_testlib import (
+    PROFILE,
+    REPO,
+    SnakemakeRun,
+    describe,
+    jobs_of_rule,
+    run_snakemake,
+    slurm_jobs,
+    snakemake_env,
+    venv_bin,
+)
 
 pytestmark = pytest.mark.slurm
 
@@ -60,10 +69,12 @@ def _assert_gpu_job(cluster, rule: str, run, gpus: int = 1) -> dict:
     job = jobs[-1]
     tres = job.get("TresPerJob", "") + " " + job.get("TresPerNode", "")
     assert re.search(rf"gpu(:[\w-]+)?:{gpus}\b", tres), (
-        f"{rule} was submitted without a GPU request: {job}")
+        f"{rule} was submitted without a GPU request: {job}"
+    )
     assert job.get("JobState") == "COMPLETED", (
         f"{rule} job {job.get('JobId')} did not complete: {job.get('JobState')}\n"
-        + describe(cluster, run))
+        + describe(cluster, run)
+    )
     return job
 
 
@@ -82,8 +93,9 @@ def test_gpu_resource_reaches_slurm(slurm_cluster, tmp_path):
     assert lines[0] == f"CUDA_VISIBLE_DEVICES=0 SLURM_JOB_ID={job['JobId']}", lines
     # ... while the localrule ran on the submit host, outside SLURM.
     assert lines[1] == "local SLURM_JOB_ID=none", lines
-    assert (workdir / ".snakemake" / "slurm_logs" / "rule_gpu_probe"
-            / f"{job['JobId']}.log").exists()
+    assert (
+        workdir / ".snakemake" / "slurm_logs" / "rule_gpu_probe" / f"{job['JobId']}.log"
+    ).exists()
 
     n_jobs = len(slurm_jobs(slurm_cluster))
     again = run_snakemake(slurm_cluster, args, timeout=60)
@@ -121,9 +133,17 @@ def test_smoke_fig4_through_slurm(slurm_cluster, tmp_path):
         assert (REPO / needed).exists(), f"the wtm pipeline lacks {needed}"
     target = "results/figs/fig4.pdf"
     workdir = tmp_path / "work"
-    args = [target, "-s", REPO / "Snakefile", "-d", workdir,
-            "--configfile", REPO / "configs" / "smoke.yaml", HERE / "gpu_overlay.yaml",
-            "--slurm-keep-successful-logs"]
+    args = [
+        target,
+        "-s",
+        REPO / "Snakefile",
+        "-d",
+        workdir,
+        "--configfile",
+        REPO / "configs" / "smoke.yaml",
+        HERE / "gpu_overlay.yaml",
+        "--slurm-keep-successful-logs",
+    ]
 
     run = run_snakemake(slurm_cluster, args, timeout=240)
     assert run.returncode == 0, describe(slurm_cluster, run)
@@ -132,13 +152,13 @@ def test_smoke_fig4_through_slurm(slurm_cluster, tmp_path):
     job = _assert_gpu_job(slurm_cluster, "wtm_train", run)
     # Snakemake's own record of the submission, and the job's log on SLURM
     assert re.search(rf"submitted with SLURM jobid {job['JobId']}\b", run.output)
-    logs = list((workdir / ".snakemake" / "slurm_logs" / "rule_wtm_train").rglob(
-        f"{job['JobId']}.log"))
+    logs = list(
+        (workdir / ".snakemake" / "slurm_logs" / "rule_wtm_train").rglob(f"{job['JobId']}.log")
+    )
     assert logs, "no SLURM log for the training job"
     assert "rule wtm_train" in logs[0].read_text(errors="replace")
     # the heavy extraction ran on SLURM too (without a GPU)
-    assert any(j.get("JobState") == "COMPLETED"
-               for j in jobs_of_rule(slurm_cluster, "wtm_extract"))
+    assert any(j.get("JobState") == "COMPLETED" for j in jobs_of_rule(slurm_cluster, "wtm_extract"))
 
     n_jobs = len(slurm_jobs(slurm_cluster))
     again = run_snakemake(slurm_cluster, args, timeout=90)
@@ -168,8 +188,11 @@ def _tensors_equal(a, b) -> bool:
     if isinstance(a, torch.Tensor):
         return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
     if isinstance(a, dict):
-        return (isinstance(b, dict) and a.keys() == b.keys()
-                and all(_tensors_equal(a[k], b[k]) for k in a))
+        return (
+            isinstance(b, dict)
+            and a.keys() == b.keys()
+            and all(_tensors_equal(a[k], b[k]) for k in a)
+        )
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(_tensors_equal(x, y) for x, y in zip(a, b))
     return a == b
@@ -195,29 +218,60 @@ def test_killed_training_job_resumes_bit_identical(slurm_cluster, tmp_path):
     ref_dir = tmp_path / "reference"
     ref_log = (tmp_path / "reference.out").open("w+")
     ref = subprocess.Popen(
-        ["timeout", "-k", "10", "300", str(venv_bin() / "snakemake"), target,
-         "--cores", "1", "-s", str(REPO / "Snakefile"), "-d", str(ref_dir),
-         *map(str, configs)],
-        env=env, stdout=ref_log, stderr=subprocess.STDOUT, text=True)
+        [
+            "timeout",
+            "-k",
+            "10",
+            "300",
+            str(venv_bin() / "snakemake"),
+            target,
+            "--cores",
+            "1",
+            "-s",
+            str(REPO / "Snakefile"),
+            "-d",
+            str(ref_dir),
+            *map(str, configs),
+        ],
+        env=env,
+        stdout=ref_log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
     workdir = tmp_path / "work"
-    argv = ["timeout", "-k", "10", "300", str(venv_bin() / "snakemake"),
-            "--workflow-profile", str(PROFILE), target,
-            "-s", str(REPO / "Snakefile"), "-d", str(workdir), *map(str, configs),
-            "--slurm-keep-successful-logs"]
+    argv = [
+        "timeout",
+        "-k",
+        "10",
+        "300",
+        str(venv_bin() / "snakemake"),
+        "--workflow-profile",
+        str(PROFILE),
+        target,
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(workdir),
+        *map(str, configs),
+        "--slurm-keep-successful-logs",
+    ]
     run_log = (tmp_path / "slurm_run.out").open("w+")
     t0 = time.monotonic()
-    proc = subprocess.Popen(argv, env=env, stdout=run_log, stderr=subprocess.STDOUT,
-                            text=True)
+    proc = subprocess.Popen(argv, env=env, stdout=run_log, stderr=subprocess.STDOUT, text=True)
     killed = None
     try:
         # once training has dumped a few checkpoints (and resume states) into its
         # .partial dir, kill its SLURM job
         while time.monotonic() - t0 < 240 and proc.poll() is None:
-            partial = list((workdir / "results" / "wtm" / "runs").glob(
-                "*/checkpoints.partial/epoch_*.pt"))
-            running = [j for j in jobs_of_rule(slurm_cluster, "wtm_train")
-                       if j.get("JobState") == "RUNNING"]
+            partial = list(
+                (workdir / "results" / "wtm" / "runs").glob("*/checkpoints.partial/epoch_*.pt")
+            )
+            running = [
+                j
+                for j in jobs_of_rule(slurm_cluster, "wtm_train")
+                if j.get("JobState") == "RUNNING"
+            ]
             if len(partial) >= 3 and running:
                 killed = running[-1]["JobId"]
                 slurm_cluster.run("scancel", killed, check=True)
@@ -271,5 +325,4 @@ def test_profile_cannot_wait_forever():
     assert profile["retries"] >= 1 and profile["rerun-incomplete"] is True
     assert profile["slurm-requeue"] is True
     # memory and time of rules without their own grow with the attempt
-    assert all("attempt" in str(profile["default-resources"][k])
-               for k in ("mem_mb", "runtime"))
+    assert all("attempt" in str(profile["default-resources"][k]) for k in ("mem_mb", "runtime"))

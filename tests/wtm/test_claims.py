@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from workflow_scripts.claims.table import read_table
+from workflow_scripts.study import load_config
 from workflow_scripts.wtm.claims import CLAIMS
 from workflow_scripts.wtm.plan import build_plan
-from workflow_scripts.study import load_config
 
 from ..snakemake_runner import run_snakemake
 from .conftest import TARGETS
@@ -33,14 +33,18 @@ def default_build(tmp_path_factory):
 @pytest.fixture(scope="module")
 def ctx(default_build):
     plan = build_plan(load_config())
-    inputs = {k: ([str(default_build / p) for p in v] if isinstance(v, list) else str(default_build / v))
-              for k, v in plan.claims_inputs().items()}
+    inputs = {
+        k: ([str(default_build / p) for p in v] if isinstance(v, list) else str(default_build / v))
+        for k, v in plan.claims_inputs().items()
+    }
     return CLAIMS.load(inputs, plan.claims_options())
 
 
 def test_the_table_was_built_from_these_functions(default_build, ctx):
     rows = {r["claim"]: r for r in read_table(default_build / "results/claims/wtm.csv")}
-    assert list(rows) == [c.key for c in CLAIMS] and {r["size"] for r in rows.values()} == {"default"}
+    assert list(rows) == [c.key for c in CLAIMS] and {r["size"] for r in rows.values()} == {
+        "default"
+    }
     for claim in CLAIMS:
         assert rows[claim.key]["verdict"] == claim.measure(ctx).verdict
 

@@ -5,8 +5,16 @@ from workflow_scripts.wtm import data
 
 
 def spec(**kw):
-    base = dict(n_features=100, n_patterns=10, active_per_pattern=5, overlapping_masks=False,
-                train_per_pattern=7, test_per_pattern=3, pattern_seed=4, sigma=0.4)
+    base = dict(
+        n_features=100,
+        n_patterns=10,
+        active_per_pattern=5,
+        overlapping_masks=False,
+        train_per_pattern=7,
+        test_per_pattern=3,
+        pattern_seed=4,
+        sigma=0.4,
+    )
     base.update(kw)
     return data.PatternSpec(**base)
 

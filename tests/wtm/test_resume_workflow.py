@@ -35,10 +35,25 @@ def test_killed_training_resumes_to_the_same_cube(tmp_path):
 
     killed = tmp_path / "killed"
     killed.mkdir()
-    cmd = [str(VENV_BIN / "snakemake"), "-s", str(REPO / "Snakefile"), "-d", str(killed),
-           "--cores", "2", target, "--configfile", *map(str, configs)]
-    proc = subprocess.Popen(cmd, env=snakemake_env(), start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cmd = [
+        str(VENV_BIN / "snakemake"),
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(killed),
+        "--cores",
+        "2",
+        target,
+        "--configfile",
+        *map(str, configs),
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        env=snakemake_env(),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     runs = killed / "results/wtm/runs"
     deadline = time.monotonic() + 300
     try:

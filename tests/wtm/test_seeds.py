@@ -58,22 +58,47 @@ def test_smoke_overlay_trains_two_seeds():
 
 def _one_neuron_cube(tmp_path, seed):
     """A one-hidden-neuron Layca run (seed's own initial output weight) and its cube."""
-    pspec = PatternSpec(n_features=60, n_patterns=6, active_per_pattern=5,
-                        overlapping_masks=False, train_per_pattern=20, test_per_pattern=10,
-                        pattern_seed=1, sigma=0.3)
+    pspec = PatternSpec(
+        n_features=60,
+        n_patterns=6,
+        active_per_pattern=5,
+        overlapping_masks=False,
+        train_per_pattern=20,
+        test_per_pattern=10,
+        pattern_seed=1,
+        sigma=0.3,
+    )
     train, test = data.generate(pspec, "train"), data.generate(pspec, "test")
-    spec = TrainSpec(hidden=1, activation="relu", optimizer="layca", lr=0.1, momentum=0.0,
-                     batch_size=0, max_epochs=40, target_train_accuracy=1.1, seed=seed,
-                     checkpoint_dense_until=2, checkpoint_every=10)
+    spec = TrainSpec(
+        hidden=1,
+        activation="relu",
+        optimizer="layca",
+        lr=0.1,
+        momentum=0.0,
+        batch_size=0,
+        max_epochs=40,
+        target_train_accuracy=1.1,
+        seed=seed,
+        checkpoint_dense_until=2,
+        checkpoint_every=10,
+    )
     ckpt = tmp_path / f"seed{seed}"
-    history = train_run(train["x"], train["y"], spec, ckpt, torch.device("cpu"),
-                        show_progress=False)
+    history = train_run(
+        train["x"], train["y"], spec, ckpt, torch.device("cpu"), show_progress=False
+    )
     out = tmp_path / f"seed{seed}.nc"
     config = {"run": {"train": {"seed": seed}}}
     with torch.no_grad():
-        extract(ckpt, train, test, "relu", 0, out,
-                standard_attrs("test", "wtm", config, run_name="one_neuron"),
-                show_progress=False)
+        extract(
+            ckpt,
+            train,
+            test,
+            "relu",
+            0,
+            out,
+            standard_attrs("test", "wtm", config, run_name="one_neuron"),
+            show_progress=False,
+        )
     return open_cube(out), history
 
 
@@ -109,7 +134,9 @@ def test_the_lr_overlay_plans_its_own_runs():
     cubes, never the default's."""
     default = build_plan(load_config())
     lr2 = build_plan(load_config(REPO / "configs" / "wtm_lr2.yaml"))
-    assert load_config(REPO / "configs" / "wtm_lr2.yaml")["wtm"]["train"]["lr"] == pytest.approx(1 / 9)
+    assert load_config(REPO / "configs" / "wtm_lr2.yaml")["wtm"]["train"]["lr"] == pytest.approx(
+        1 / 9
+    )
     for name in ("good", "linear", "one_neuron", "low_noise"):
         assert len(lr2.seed_cubes[name]) == len(default.seed_cubes[name]) == 5
         assert not set(lr2.seed_cubes[name]) & set(default.seed_cubes[name])

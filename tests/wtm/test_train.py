@@ -9,17 +9,34 @@ from workflow_scripts.wtm.train import train_run
 
 
 def small_data(sigma=0.3):
-    spec = PatternSpec(n_features=60, n_patterns=6, active_per_pattern=5,
-                            overlapping_masks=False, train_per_pattern=10, test_per_pattern=5,
-                            pattern_seed=1, sigma=sigma)
+    spec = PatternSpec(
+        n_features=60,
+        n_patterns=6,
+        active_per_pattern=5,
+        overlapping_masks=False,
+        train_per_pattern=10,
+        test_per_pattern=5,
+        pattern_seed=1,
+        sigma=sigma,
+    )
     arrays = data.generate(spec, "train")
     return arrays["x"], arrays["y"]
 
 
 def spec(**kw):
-    base = dict(hidden=16, activation="relu", optimizer="layca", lr=0.05, momentum=0.0,
-                batch_size=0, max_epochs=30, target_train_accuracy=1.1, seed=3,
-                checkpoint_dense_until=4, checkpoint_every=10)
+    base = dict(
+        hidden=16,
+        activation="relu",
+        optimizer="layca",
+        lr=0.05,
+        momentum=0.0,
+        batch_size=0,
+        max_epochs=30,
+        target_train_accuracy=1.1,
+        seed=3,
+        checkpoint_dense_until=4,
+        checkpoint_every=10,
+    )
     base.update(kw)
     return TrainSpec(**base)
 
@@ -32,8 +49,14 @@ def test_checkpoint_schedule_dense_then_sparse():
 def test_training_stops_at_target_accuracy_and_dumps_schedule(tmp_path):
     x, y = small_data(sigma=0.1)
     out = tmp_path / "ckpt"
-    history = train_run(x, y, spec(target_train_accuracy=1.0, max_epochs=200), out,
-                        torch.device("cpu"), show_progress=False)
+    history = train_run(
+        x,
+        y,
+        spec(target_train_accuracy=1.0, max_epochs=200),
+        out,
+        torch.device("cpu"),
+        show_progress=False,
+    )
     last_epoch, _, last_acc = history[-1]
     assert last_acc == 1.0 and last_epoch < 200
     epochs = [int(load_checkpoint(f)["epoch"]) for f in list_checkpoints(out)]
@@ -45,7 +68,9 @@ def test_training_stops_at_target_accuracy_and_dumps_schedule(tmp_path):
 @pytest.mark.parametrize("batch_size,optimizer", [(0, "layca"), (8, "sgd")])
 def test_resume_after_crash_is_bit_identical(tmp_path, monkeypatch, batch_size, optimizer):
     x, y = small_data()
-    s = spec(batch_size=batch_size, optimizer=optimizer, momentum=0.5 if optimizer == "sgd" else 0.0)
+    s = spec(
+        batch_size=batch_size, optimizer=optimizer, momentum=0.5 if optimizer == "sgd" else 0.0
+    )
     ref_dir = tmp_path / "ref"
     train_run(x, y, s, ref_dir, torch.device("cpu"), show_progress=False)
 
@@ -88,12 +113,16 @@ def test_stale_resume_state_from_other_code_is_discarded(tmp_path, monkeypatch, 
 
     monkeypatch.setattr(train, "_minibatch_epoch", crash_at_epoch_16)
     with pytest.raises(KeyboardInterrupt):
-        train_run(x, y, spec(batch_size=4), out, torch.device("cpu"), code="old", show_progress=False)
+        train_run(
+            x, y, spec(batch_size=4), out, torch.device("cpu"), code="old", show_progress=False
+        )
     monkeypatch.undo()
     assert list((tmp_path / "run.partial").glob("state-*.pt"))
     # same directory, different code version: must start from scratch, not resume
     with caplog.at_level("WARNING"):
-        history = train_run(x, y, spec(batch_size=4), out, torch.device("cpu"), code="new", show_progress=False)
+        history = train_run(
+            x, y, spec(batch_size=4), out, torch.device("cpu"), code="new", show_progress=False
+        )
     assert "discarding" in caplog.text and "other parameters or code" in caplog.text
     assert len(history) == 31
 

@@ -49,8 +49,10 @@ def test_second_invocation_runs_nothing(smoke_workdir):
 
 
 def test_figure_option_reruns_only_that_figure(smoke_workdir, tmp_path):
-    overlay = write_overlay(tmp_path / "fig2.yaml",
-                            "wtm:\n  figures:\n    fig2: {run: good, neurons: 1, split: train}\n")
+    overlay = write_overlay(
+        tmp_path / "fig2.yaml",
+        "wtm:\n  figures:\n    fig2: {run: good, neurons: 1, split: train}\n",
+    )
     jobs = planned_jobs(smoke_workdir, *WTM_FIGURES, configfiles=(SMOKE, overlay))
     assert jobs == [("wtm_figure", "results/figs/wtm/fig2.pdf")]
 
@@ -68,8 +70,12 @@ def test_sigma_change_reruns_only_that_run_and_its_figures(smoke_workdir, tmp_pa
 
 
 def test_invalid_config_rejected_before_any_job(tmp_path):
-    overlay = write_overlay(tmp_path / "bad.yaml", "wtm:\n  train:\n    lr: -0.1\n    colour: red\n")
-    proc = run_snakemake(tmp_path, "results/figs/fig4.pdf", configfiles=(SMOKE, overlay), check=False)
+    overlay = write_overlay(
+        tmp_path / "bad.yaml", "wtm:\n  train:\n    lr: -0.1\n    colour: red\n"
+    )
+    proc = run_snakemake(
+        tmp_path, "results/figs/fig4.pdf", configfiles=(SMOKE, overlay), check=False
+    )
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "wtm.train.lr" in text and "unknown config key wtm.train.colour" in text
@@ -90,7 +96,9 @@ def test_report_has_every_built_figure_with_caption(smoke_workdir):
 
     with zipfile.ZipFile(smoke_workdir / "report.zip") as z:
         names = z.namelist()
-        blob = " ".join(z.read(n).decode("utf-8", "ignore") for n in names if n.endswith((".js", ".html")))
+        blob = " ".join(
+            z.read(n).decode("utf-8", "ignore") for n in names if n.endswith((".js", ".html"))
+        )
     for fig in FIGS:
         assert any(n.endswith(f"{fig}.pdf") for n in names), fig
     assert "winner-take-most" in blob and "difficulty coefficient" in blob

@@ -16,8 +16,8 @@ the size it was measured at); the claims tests call the same functions.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 log = logging.getLogger(__name__)
 REPRODUCED, NOT_REPRODUCED, NOT_MEASURED = "reproduced", "not reproduced", "not measured"
@@ -50,6 +50,7 @@ def format_values(values):
         if isinstance(v, (list, tuple)):
             return "[" + ", ".join(fmt(x) for x in v) + "]"
         return str(v)
+
     return "; ".join(f"{k} {fmt(v)}" for k, v in values.items())
 
 
@@ -67,6 +68,7 @@ class Claims:
                 raise ValueError(f"claim {key!r} declared twice in study {self.study}")
             self._claims[key] = Claim(key, figure, statement, threshold, measure)
             return measure
+
         return register
 
     def __iter__(self):
@@ -88,7 +90,17 @@ class Claims:
             except Exception as exc:  # noqa: BLE001 - the table records why
                 log.exception("claim %s.%s could not be measured", self.study, c.key)
                 measured, verdict, note = "", NOT_MEASURED, f"{type(exc).__name__}: {exc}"
-            rows.append({"study": self.study, "size": size, "claim": c.key, "figure": c.figure,
-                         "statement": c.statement, "measured": measured,
-                         "threshold": c.threshold, "verdict": verdict, "note": note})
+            rows.append(
+                {
+                    "study": self.study,
+                    "size": size,
+                    "claim": c.key,
+                    "figure": c.figure,
+                    "statement": c.statement,
+                    "measured": measured,
+                    "threshold": c.threshold,
+                    "verdict": verdict,
+                    "note": note,
+                }
+            )
         return rows

@@ -13,6 +13,7 @@ def claims_of(study):
 def table(smk):
     from .table import write_table
 
-    rows = claims_of(smk.wildcards.study).evaluate(dict(smk.input.items()), smk.params.options,
-                                                   size=smk.params.size)
+    rows = claims_of(smk.wildcards.study).evaluate(
+        dict(smk.input.items()), smk.params.options, size=smk.params.size
+    )
     write_table(rows, smk.output[0])

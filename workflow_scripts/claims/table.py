@@ -18,8 +18,17 @@ from pathlib import Path
 
 from ..store.atomic import atomic_path
 
-FIELDS = ("study", "size", "claim", "figure", "statement", "measured", "threshold", "verdict",
-          "note")
+FIELDS = (
+    "study",
+    "size",
+    "claim",
+    "figure",
+    "statement",
+    "measured",
+    "threshold",
+    "verdict",
+    "note",
+)
 
 
 def write_table(rows, path):
@@ -43,13 +52,18 @@ def markdown(rows, built_with=None):
     source = f"`results/claims/{rows[0]['study']}.csv`"
     if built_with:
         source += f" of a build with `{built_with}`"
-    lines = [f"Built by the workflow at size **{size}** ({source}):",
-             "", "| claim | figure | paper | measured here | threshold | verdict |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        f"Built by the workflow at size **{size}** ({source}):",
+        "",
+        "| claim | figure | paper | measured here | threshold | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in rows:
         verdict = f"**{r['verdict']}**" + (f" ({cell(r['note'])})" if r.get("note") else "")
-        lines.append(f"| {cell(r['claim'])} | {cell(r['figure'])} | {cell(r['statement'])} | "
-                     f"{cell(r['measured'])} | {cell(r['threshold'])} | {verdict} |")
+        lines.append(
+            f"| {cell(r['claim'])} | {cell(r['figure'])} | {cell(r['statement'])} | "
+            f"{cell(r['measured'])} | {cell(r['threshold'])} | {verdict} |"
+        )
     return "\n".join(lines)
 
 
@@ -60,11 +74,14 @@ def update_readme(readme, tables, variant=None, built_with=None):
     done = []
     for study, rows in tables.items():
         name = f"{study}:{variant}" if variant else study
-        pattern = re.compile(rf"(<!-- claims:{re.escape(name)} -->\n).*?"
-                             rf"(<!-- /claims:{re.escape(name)} -->)", re.S)
+        pattern = re.compile(
+            rf"(<!-- claims:{re.escape(name)} -->\n).*?"
+            rf"(<!-- /claims:{re.escape(name)} -->)",
+            re.S,
+        )
         if pattern.search(text):
             table = markdown(rows, built_with)
-            text = pattern.sub(lambda m: m.group(1) + table + "\n" + m.group(2), text)
+            text = pattern.sub(lambda m, table=table: m.group(1) + table + "\n" + m.group(2), text)
             done.append(name)
     with atomic_path(readme) as tmp:
         Path(tmp).write_text(text)

@@ -49,17 +49,46 @@ class Source:
         return self.train_per_class if split == "train" else self.test_per_class
 
 
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                   "Sneaker", "Bag", "Ankle boot")
+FASHION_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 SOURCES = {
-    "mnist": Source("mnist", "MNIST", tuple(str(i) for i in range(10)), (28, 28),
-                    (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949),
-                    (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009), "idx"),
-    "fashion_mnist": Source("fashion_mnist", "FashionMNIST", FASHION_CLASSES, (28, 28),
-                            (6000,) * 10, (1000,) * 10, "idx"),
-    "cifar10": Source("cifar10", "cifar-10-batches-py",
-                      ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
-                       "ship", "truck"), (32, 32, 3), (5000,) * 10, (1000,) * 10, "cifar"),
+    "mnist": Source(
+        "mnist",
+        "MNIST",
+        tuple(str(i) for i in range(10)),
+        (28, 28),
+        (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949),
+        (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009),
+        "idx",
+    ),
+    "fashion_mnist": Source(
+        "fashion_mnist",
+        "FashionMNIST",
+        FASHION_CLASSES,
+        (28, 28),
+        (6000,) * 10,
+        (1000,) * 10,
+        "idx",
+    ),
+    "cifar10": Source(
+        "cifar10",
+        "cifar-10-batches-py",
+        ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
+        (32, 32, 3),
+        (5000,) * 10,
+        (1000,) * 10,
+        "cifar",
+    ),
 }
 # ImageFolder trees have no fixed metadata: their classes are the folder names found
 IMAGE_FOLDER = "imagefolder"

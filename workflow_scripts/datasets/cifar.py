@@ -34,16 +34,20 @@ def load(source, data_dir, train, download=False):
         try:
             torchvision.datasets.CIFAR10(root=str(data_dir), train=train, download=True)
         except Exception as exc:  # no network, proxy, checksum: say so, then fail below
-            log.warning("CIFAR-10 download into %s failed: %s: %s", data_dir,
-                        type(exc).__name__, exc)
+            log.warning(
+                "CIFAR-10 download into %s failed: %s: %s", data_dir, type(exc).__name__, exc
+            )
     missing = [f for f in files if not (where / f).is_file()]
     if missing:
         parent = Path(data_dir).absolute()
         raise MissingDatasetError(
-            "CIFAR-10", where, files,
+            "CIFAR-10",
+            where,
+            files,
             f"download {URL} and unpack it in {parent} (`tar xzf cifar-10-python.tar.gz -C "
             f"{parent}` creates {source.folder}/), or set `download: true` on a machine "
-            "with network access")
+            "with network access",
+        )
     images, labels = [], []
     for name in files:
         with open(where / name, "rb") as fh:

@@ -20,8 +20,12 @@ from . import SOURCES
 from .errors import MissingDatasetError
 
 log = logging.getLogger(__name__)
-FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
 DEBIAN = {"fashion_mnist": ("dataset-fashion-mnist", "/usr/share/datasets/fashion-mnist")}
 MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"  # torchvision's mirror
 
@@ -34,14 +38,18 @@ def how_to_get(source, data_dir):
     raw = raw_dir(source, data_dir)
     if source.name in DEBIAN:
         package, debian_dir = DEBIAN[source.name]
-        return (f"on Debian/Ubuntu `apt-get install {package}` (gzipped idx files in "
-                f"{debian_dir}), then `snakemake --cores 1 datasets_install_{source.name}` or "
-                f"`python -m workflow_scripts.datasets.idx install-debian {source.name} "
-                f"{Path(data_dir).absolute()}` (gunzips them into {raw}); or set "
-                "`download: true` on a machine with network access")
-    return (f"download the four .gz files from {MNIST_URL} and gunzip them into {raw} "
-            f"(`mkdir -p {raw} && cd {raw} && gunzip *.gz`), or set `download: true` on a "
-            "machine with network access")
+        return (
+            f"on Debian/Ubuntu `apt-get install {package}` (gzipped idx files in "
+            f"{debian_dir}), then `snakemake --cores 1 datasets_install_{source.name}` or "
+            f"`python -m workflow_scripts.datasets.idx install-debian {source.name} "
+            f"{Path(data_dir).absolute()}` (gunzips them into {raw}); or set "
+            "`download: true` on a machine with network access"
+        )
+    return (
+        f"download the four .gz files from {MNIST_URL} and gunzip them into {raw} "
+        f"(`mkdir -p {raw} && cd {raw} && gunzip *.gz`), or set `download: true` on a "
+        "machine with network access"
+    )
 
 
 def load(source, data_dir, train, download=False):
@@ -54,14 +62,23 @@ def load(source, data_dir, train, download=False):
         try:
             dataset_class(root=str(data_dir), train=train, download=True)
         except Exception as exc:  # no network, proxy: say so, then name what is missing
-            log.warning("%s download into %s failed: %s: %s", source.folder, data_dir,
-                        type(exc).__name__, exc)
+            log.warning(
+                "%s download into %s failed: %s: %s",
+                source.folder,
+                data_dir,
+                type(exc).__name__,
+                exc,
+            )
     if not all((raw / f).is_file() for f in needed):
         # name every missing file of the source (both splits): a job reading both would
         # otherwise fail again on the other split after the user fixed this one
         missing = [f for f in FILES if not (raw / f).is_file()]
-        raise MissingDatasetError(source.folder, raw, [f"{f} (uncompressed)" for f in missing],
-                                  how_to_get(source, data_dir))
+        raise MissingDatasetError(
+            source.folder,
+            raw,
+            [f"{f} (uncompressed)" for f in missing],
+            how_to_get(source, data_dir),
+        )
     ds = dataset_class(root=str(data_dir), train=train, download=False)
     return ds.data.numpy().astype(np.uint8), ds.targets.numpy().astype(np.int64)
 
@@ -73,8 +90,9 @@ def install_debian(name, data_dir, debian_dir=None):
     """
     source = SOURCES[name]
     if name not in DEBIAN:
-        raise MissingDatasetError(source.folder, raw_dir(source, data_dir), FILES,
-                                  how_to_get(source, data_dir))
+        raise MissingDatasetError(
+            source.folder, raw_dir(source, data_dir), FILES, how_to_get(source, data_dir)
+        )
     package, default_dir = DEBIAN[name]
     debian_dir = Path(debian_dir or default_dir)
     raw = raw_dir(source, data_dir)
@@ -84,8 +102,12 @@ def install_debian(name, data_dir, debian_dir=None):
             continue
         gz, plain = debian_dir / f"{file}.gz", debian_dir / file
         if not gz.is_file() and not plain.is_file():
-            raise MissingDatasetError(source.folder, debian_dir, [f"{f}.gz" for f in FILES],
-                                      f"`apt-get install {package}` installs them there")
+            raise MissingDatasetError(
+                source.folder,
+                debian_dir,
+                [f"{f}.gz" for f in FILES],
+                f"`apt-get install {package}` installs them there",
+            )
         with atomic_path(target) as tmp:
             opener, src = (gzip.open, gz) if gz.is_file() else (open, plain)
             with opener(src, "rb") as fin, open(tmp, "wb") as fout:

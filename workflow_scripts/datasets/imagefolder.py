@@ -23,9 +23,12 @@ def dataset(data_dir, folder, split, transform=None):
     root = split_dir(data_dir, folder, split)
     if not root.is_dir() or not any(p.is_dir() for p in root.iterdir()):
         raise MissingDatasetError(
-            f"image folder {folder}", root, [f"{SPLITS[split]}/<class>/<image files>"],
+            f"image folder {folder}",
+            root,
+            [f"{SPLITS[split]}/<class>/<image files>"],
             f"put the data set's {SPLITS[split]} images in {root}/<class name>/ (one folder "
             "per class, the same class folders in train/ and val/); for ImageNet, unpack "
             "ILSVRC2012_img_train.tar and ILSVRC2012_img_val.tar and sort the validation "
-            "images into class folders")
+            "images into class folders",
+        )
     return ImageFolder(str(root), transform=transform)

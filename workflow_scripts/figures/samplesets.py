@@ -14,9 +14,11 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullForma
 from ..samplesets import metrics
 from .style import save_figure
 
-LABELS = {"activation_fraction": "activation fraction $f_l$",
-          "predictability": "predictability $p_l$",
-          "informativeness": "informativeness $u_l$"}
+LABELS = {
+    "activation_fraction": "activation fraction $f_l$",
+    "predictability": "predictability $p_l$",
+    "informativeness": "informativeness $u_l$",
+}
 LOSS_NAMES = {"ce": "cross-entropy", "mse": "MSE"}
 
 
@@ -46,11 +48,12 @@ def log_time_axis(ax, ds, top=True):
     ax.set_xlim(x[0] / 1.3, x[-1] * 1.3)
     lo, hi = np.floor(np.log10(x[0])), np.ceil(np.log10(x[-1]))
     # a decade tick closer than a factor 3 to the init tick would overprint it
-    decades = [10.0 ** k for k in np.arange(lo, hi + 1) if x[0] * 3 < 10.0 ** k <= x[-1] * 1.3]
+    decades = [10.0**k for k in np.arange(lo, hi + 1) if x[0] * 3 < 10.0**k <= x[-1] * 1.3]
     ticks = ([x[0]] if ds["time"].values[0] == 0 else []) + decades
     ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_major_formatter(FuncFormatter(
-        lambda v, pos: "init" if np.isclose(v, 0.5 / spe) else _decimal(v)))
+    ax.xaxis.set_major_formatter(
+        FuncFormatter(lambda v, pos: "init" if np.isclose(v, 0.5 / spe) else _decimal(v))
+    )
     ax.xaxis.set_minor_locator(LogLocator(subs=np.arange(2, 10)))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("epoch (log scale)")
@@ -77,8 +80,14 @@ def plot_layers(ax, cubes, quantity, legend=True, n_colours=None):
     x = log_time_axis(ax, cubes[0], top=legend)
     layers = mean["layer"].values
     for colour, layer in zip(layer_colours(n_colours or len(layers)), layers):
-        band(ax, x, mean.sel(layer=layer).values, se.sel(layer=layer).values, colour,
-             f"layer {layer}")
+        band(
+            ax,
+            x,
+            mean.sel(layer=layer).values,
+            se.sel(layer=layer).values,
+            colour,
+            f"layer {layer}",
+        )
     ax.set_ylim(0, 1)
     if legend and len(layers) > 1:
         ax.legend(frameon=False, fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
@@ -100,20 +109,31 @@ def layer_figure(quantity):
         if quantity == "informativeness":
             u_max = float(cubes[0].attrs["max_informativeness"])
             ax.axhline(u_max, color="0.3", ls="--", lw=1)
-            ax.text(ax.get_xlim()[0] * 1.15, u_max + 0.015, f"max {u_max:.3f}", fontsize="small",
-                    color="0.3")
+            ax.text(
+                ax.get_xlim()[0] * 1.15,
+                u_max + 0.015,
+                f"max {u_max:.3f}",
+                fontsize="small",
+                color="0.3",
+            )
             ax.set_ylim(0, max(0.35, u_max + 0.05))
-        ax.set_title(f"{LABELS[quantity].split(' $')[0].capitalize()}, {net_title(cubes[0])} "
-                     f"(validation set, mean of {_seeds(cubes)} ± SE)", fontsize="medium")
+        ax.set_title(
+            f"{LABELS[quantity].split(' $')[0].capitalize()}, {net_title(cubes[0])} "
+            f"(validation set, mean of {_seeds(cubes)} ± SE)",
+            fontsize="medium",
+        )
         save_figure(fig, out)
+
     return draw
 
 
 def fig3(cubes, opts, out):
     """Validation error and loss over training, seed mean with standard-error band."""
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.2))
-    for ax, var, label in ((axes[0], "val_error", "validation error"),
-                           (axes[1], "val_loss", "validation loss")):
+    for ax, var, label in (
+        (axes[0], "val_error", "validation error"),
+        (axes[1], "val_loss", "validation loss"),
+    ):
         mean, se = metrics.seed_stats([ds[var] for ds in cubes])
         x = log_time_axis(ax, cubes[0])
         band(ax, x, mean.values, se.values, "tab:blue", label)
@@ -123,12 +143,22 @@ def fig3(cubes, opts, out):
         pos = max(onset, 0.5) / float(cubes[0].attrs["steps_per_epoch"])
         for ax in axes:
             ax.axvline(pos, color="0.5", ls=":", lw=1)
-        axes[0].text(pos * 1.2, 0.05, f"error onset: step {onset}", fontsize="small",
-                     va="bottom", color="0.35", transform=axes[0].get_xaxis_transform())
+        axes[0].text(
+            pos * 1.2,
+            0.05,
+            f"error onset: step {onset}",
+            fontsize="small",
+            va="bottom",
+            color="0.35",
+            transform=axes[0].get_xaxis_transform(),
+        )
     axes[0].set_ylim(0, 1)
     final = float(metrics.seed_mean_error(cubes).isel(time=-1))
-    fig.suptitle(f"{net_title(cubes[0])}: final validation error {100 * final:.1f} % "
-                 f"(mean of {_seeds(cubes)} ± SE)", fontsize="medium")
+    fig.suptitle(
+        f"{net_title(cubes[0])}: final validation error {100 * final:.1f} % "
+        f"(mean of {_seeds(cubes)} ± SE)",
+        fontsize="medium",
+    )
     fig.tight_layout()
     save_figure(fig, out)
 
@@ -142,20 +172,39 @@ def fig4(cubes, opts, out):
     edges = np.concatenate([[x[0] ** 2 / mids[0]], mids, [x[-1] ** 2 / mids[-1]]])
     n_nodes, width = ds.sizes["node"], int(ds.attrs["width"])
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
-    mesh = ax.pcolormesh(edges, np.arange(n_nodes + 1), ds["activation_fraction"].values.T,
-                         cmap="viridis", vmin=0, vmax=1, shading="flat", rasterized=True)
+    mesh = ax.pcolormesh(
+        edges,
+        np.arange(n_nodes + 1),
+        ds["activation_fraction"].values.T,
+        cmap="viridis",
+        vmin=0,
+        vmax=1,
+        shading="flat",
+        rasterized=True,
+    )
     log_time_axis(ax, ds)
     ax.set_xlim(edges[0], edges[-1])
     for layer in range(1, ds.sizes["node"] // width):
         ax.axhline(layer * width, color="white", lw=0.6)
     for layer in range(ds.sizes["node"] // width):
-        ax.text(0.99, (layer + 0.5) * width / n_nodes, f"layer {layer + 1}", fontsize="x-small",
-                va="center", ha="right", color="white", transform=ax.transAxes)
+        ax.text(
+            0.99,
+            (layer + 0.5) * width / n_nodes,
+            f"layer {layer + 1}",
+            fontsize="x-small",
+            va="center",
+            ha="right",
+            color="white",
+            transform=ax.transAxes,
+        )
     ax.set_yticks(np.arange(0, n_nodes + 1, width))
     ax.set_ylabel("node (shallowest to deepest)")
     fig.colorbar(mesh, ax=ax, label="activation fraction $f_{l,i}$", pad=0.06)
-    ax.set_title(f"Activation fraction of every hidden node, {net_title(ds)}, seed "
-                 f"{ds.attrs['seed']} (validation set)", fontsize="medium")
+    ax.set_title(
+        f"Activation fraction of every hidden node, {net_title(ds)}, seed "
+        f"{ds.attrs['seed']} (validation set)",
+        fontsize="medium",
+    )
     save_figure(fig, out)
 
 
@@ -165,16 +214,24 @@ def grid(cubes, opts, out):
     groups = metrics.group_by_net(cubes)
     max_layers = max(int(g[0].attrs["depth"]) - 1 for g in groups.values())
     depths = sorted({int(g[0].attrs["depth"]) for g in groups.values()})
-    columns = sorted({(int(g[0].attrs["width"]), str(g[0].attrs["loss"])) for g in groups.values()},
-                     key=lambda c: (c[1], c[0]))
-    fig, axes = plt.subplots(len(depths), len(columns), squeeze=False,
-                             figsize=(2.5 * len(columns) + 1.2, 2.1 * len(depths) + 0.6))
+    columns = sorted(
+        {(int(g[0].attrs["width"]), str(g[0].attrs["loss"])) for g in groups.values()},
+        key=lambda c: (c[1], c[0]),
+    )
+    fig, axes = plt.subplots(
+        len(depths),
+        len(columns),
+        squeeze=False,
+        figsize=(2.5 * len(columns) + 1.2, 2.1 * len(depths) + 0.6),
+    )
     for ax in axes.flat:
         ax.set_visible(False)
     for group in groups.values():
         ds = group[0]
-        ax = axes[depths.index(int(ds.attrs["depth"])),
-                  columns.index((int(ds.attrs["width"]), str(ds.attrs["loss"])))]
+        ax = axes[
+            depths.index(int(ds.attrs["depth"])),
+            columns.index((int(ds.attrs["width"]), str(ds.attrs["loss"]))),
+        ]
         ax.set_visible(True)
         plot_layers(ax, group, quantity, legend=False, n_colours=max_layers)
         err = float(metrics.seed_mean_error(group).isel(time=-1))
@@ -184,17 +241,32 @@ def grid(cubes, opts, out):
     for row in axes:
         for ax in row:
             ax.set_ylabel(LABELS[quantity], fontsize="x-small")
-    handles = [plt.Line2D([], [], color=c, label=f"layer {i + 1}")
-               for i, c in enumerate(layer_colours(max_layers))]
-    fig.suptitle(f"Every net: per-layer {LABELS[quantity].split(' $')[0]} "
-                 f"(validation set, seed mean ± SE)", fontsize="medium")
+    handles = [
+        plt.Line2D([], [], color=c, label=f"layer {i + 1}")
+        for i, c in enumerate(layer_colours(max_layers))
+    ]
+    fig.suptitle(
+        f"Every net: per-layer {LABELS[quantity].split(' $')[0]} (validation set, seed mean ± SE)",
+        fontsize="medium",
+    )
     fig.tight_layout()
-    fig.legend(handles=handles, loc="center left", frameon=False, fontsize="small",
-               bbox_to_anchor=(1.0, 0.5))
+    fig.legend(
+        handles=handles,
+        loc="center left",
+        frameon=False,
+        fontsize="small",
+        bbox_to_anchor=(1.0, 0.5),
+    )
     save_figure(fig, out)
 
 
-FIGURES = {"fig3": fig3, "fig4": fig4, "fig5": layer_figure("activation_fraction"),
-           "fig6": layer_figure("predictability"), "fig7": layer_figure("informativeness"),
-           "fig9": layer_figure("activation_fraction"), "fig10": layer_figure("activation_fraction"),
-           "grid": grid}
+FIGURES = {
+    "fig3": fig3,
+    "fig4": fig4,
+    "fig5": layer_figure("activation_fraction"),
+    "fig6": layer_figure("predictability"),
+    "fig7": layer_figure("informativeness"),
+    "fig9": layer_figure("activation_fraction"),
+    "fig10": layer_figure("activation_fraction"),
+    "grid": grid,
+}

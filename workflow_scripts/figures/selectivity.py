@@ -50,15 +50,35 @@ def _bpe(cubes):
 
 
 def _line(ax, df, y, hue=None, palette=None, style=None, **kw):
-    sns.lineplot(data=df, x="checkpoint", y=y, hue=hue, palette=palette, style=style,
-                 errorbar=CI, n_boot=1000, seed=0, marker="o", markersize=3, ax=ax, **kw)
+    sns.lineplot(
+        data=df,
+        x="checkpoint",
+        y=y,
+        hue=hue,
+        palette=palette,
+        style=style,
+        errorbar=CI,
+        n_boot=1000,
+        seed=0,
+        marker="o",
+        markersize=3,
+        ax=ax,
+        **kw,
+    )
 
 
 def _legend(ax, title=None, **kw):
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(handles, labels, title=title, frameon=False, fontsize="small",
-                  title_fontsize="small", **kw)
+        ax.legend(
+            handles,
+            labels,
+            title=title,
+            frameon=False,
+            fontsize="small",
+            title_fontsize="small",
+            **kw,
+        )
 
 
 def _si_table(cubes, var):
@@ -88,8 +108,9 @@ def fig2(cubes, opts, out):
     ax.set_ylabel("mean class selectivity index")
     ax.set_ylim(0, max(1.0, float(si["si"].max()) + 0.05))
     _legend(ax, loc="upper left", ncol=2)
-    ax.set_title(f"{opts['model']} on {opts['source']}: {len(runs)} seed(s)", fontsize="small",
-                 pad=24)
+    ax.set_title(
+        f"{opts['model']} on {opts['source']}: {len(runs)} seed(s)", fontsize="small", pad=24
+    )
     fig.tight_layout()
     save_figure(fig, out)
 
@@ -106,11 +127,22 @@ def fig9(cubes, opts, out):
         blocks = sorted(df["layer"].unique(), key=lambda s: int(s.split(".")[1]))
         shades = dict(zip(blocks, sns.light_palette(MODULE_COLOURS[module], len(blocks) + 2)[2:]))
         df = df.assign(block="block " + df["layer"].str.split(".").str[1])
-        _line(ax, df, "si", hue="block",
-              palette={f"block {b.split('.')[1]}": c for b, c in shades.items()})
+        _line(
+            ax,
+            df,
+            "si",
+            hue="block",
+            palette={f"block {b.split('.')[1]}": c for b, c in shades.items()},
+        )
         mean_floor = fl.groupby("checkpoint", as_index=False)["si"].mean()
-        ax.plot(mean_floor["checkpoint"], mean_floor["si"], ls="--", lw=0.9, color="0.4",
-                label="shuffled-label floor")
+        ax.plot(
+            mean_floor["checkpoint"],
+            mean_floor["si"],
+            ls="--",
+            lw=0.9,
+            color="0.4",
+            label="shuffled-label floor",
+        )
         time_axis(ax, bpe)
         ax.set_title(f"module {module}", pad=22)
         ax.set_ylabel("mean class selectivity index")
@@ -150,8 +182,11 @@ def shown_checkpoints(steps, n=8):
 
 def _checkpoint_label(step, bpe):
     epochs = step / bpe
-    return f"epoch {epochs:g}" if step >= bpe and abs(epochs - round(epochs)) < 1e-9 \
+    return (
+        f"epoch {epochs:g}"
+        if step >= bpe and abs(epochs - round(epochs)) < 1e-9
         else f"batch {step:g}"
+    )
 
 
 def ablation_rows(cubes, modules, out, title):
@@ -164,8 +199,9 @@ def ablation_rows(cubes, modules, out, title):
         _line(row[0], sub, "auc", hue="order", palette=ORDER_COLOURS)
         time_axis(row[0], bpe)
         row[0].set_ylabel("AUC (sum of normalised accuracies)")
-        row[0].set_title(f"module {module}: area under the ablation curves", fontsize="small",
-                         pad=22)
+        row[0].set_title(
+            f"module {module}: area under the ablation curves", fontsize="small", pad=22
+        )
         _legend(row[0])
         curves = _curves(runs, module)
         steps = shown_checkpoints(sorted(curves["checkpoint"].unique()))
@@ -173,22 +209,37 @@ def ablation_rows(cubes, modules, out, title):
         for ax, order in zip(row[1:], ("selective", "random")):
             for step in steps:
                 c = curves[(curves["checkpoint"] == step) & (curves["order"] == order)]
-                ax.plot(100 * c["fraction"], c["acc"], color=colours[step], lw=1.2,
-                        label=_checkpoint_label(step, bpe))
+                ax.plot(
+                    100 * c["fraction"],
+                    c["acc"],
+                    color=colours[step],
+                    lw=1.2,
+                    label=_checkpoint_label(step, bpe),
+                )
             ax.set_title(f"module {module}: {order} ablation", fontsize="small")
             ax.set_xlabel("channels ablated in every block (%)")
             ax.set_ylabel("normalised accuracy")
             ax.set_ylim(0, 105)
-    axes[0, 2].legend(frameon=False, fontsize="x-small", title="checkpoint",
-                      title_fontsize="x-small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    axes[0, 2].legend(
+        frameon=False,
+        fontsize="x-small",
+        title="checkpoint",
+        title_fontsize="x-small",
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+    )
     fig.suptitle(title, y=1.0)
     fig.tight_layout()
     save_figure(fig, out)
 
 
 def fig3(cubes, opts, out):
-    ablation_rows(cubes, [m for m in opts["modules"] if m < 7], out,
-                  "Selective vs random ablation through training (modules 4-6)")
+    ablation_rows(
+        cubes,
+        [m for m in opts["modules"] if m < 7],
+        out,
+        "Selective vs random ablation through training (modules 4-6)",
+    )
 
 
 def fig4(cubes, opts, out):
@@ -209,9 +260,19 @@ def fig8(cubes, opts, out):
     modules = sorted(df["ablated_module"].unique())
     fig, axes = plt.subplots(1, len(modules), figsize=(3.2 * len(modules), 3.1), sharey=True)
     for ax, module in zip(np.atleast_1d(axes), modules):
-        sns.lineplot(data=df[df["ablated_module"] == module], x="fraction", y="acc", hue="order",
-                     palette=ORDER_COLOURS, errorbar=CI, n_boot=1000, seed=0, marker="o",
-                     markersize=3, ax=ax)
+        sns.lineplot(
+            data=df[df["ablated_module"] == module],
+            x="fraction",
+            y="acc",
+            hue="order",
+            palette=ORDER_COLOURS,
+            errorbar=CI,
+            n_boot=1000,
+            seed=0,
+            marker="o",
+            markersize=3,
+            ax=ax,
+        )
         ax.set_title(f"module {module}")
         ax.set_xlabel("channels ablated in every block (%)")
         ax.set_ylabel("normalised accuracy")
@@ -231,9 +292,14 @@ def _cka_table(cubes, source, targets):
     frames = []
     for target in targets:
         df = metrics.long_table(
-            cubes, lambda ds, t=target: metrics.cka(ds, metrics.module_layer(ds, source)
-                                                    if not isinstance(source, str) else source,
-                                                    t(ds) if callable(t) else t), "cka")
+            cubes,
+            lambda ds, t=target: metrics.cka(
+                ds,
+                metrics.module_layer(ds, source) if not isinstance(source, str) else source,
+                t(ds) if callable(t) else t,
+            ),
+            "cka",
+        )
         df["pair"] = target.name if callable(target) else target
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
@@ -270,8 +336,12 @@ def fig10(cubes, opts, out):
         frames = []
         for target in [m for m in opts["modules"] if m > source] + ["fc"]:
             df = metrics.long_table(
-                runs, lambda ds, s=source, t=target: metrics.cka(
-                    ds, metrics.module_layer(ds, s), metrics.module_layer(ds, t)), "cka")
+                runs,
+                lambda ds, s=source, t=target: metrics.cka(
+                    ds, metrics.module_layer(ds, s), metrics.module_layer(ds, t)
+                ),
+                "cka",
+            )
             df["pair"] = "FC input" if target == "fc" else f"module {target}"
             frames.append(df)
         df = pd.concat(frames, ignore_index=True)
@@ -319,8 +389,9 @@ def _onset_batches(onset, opts, bpe):
 def _accuracy_table(groups, opts):
     frames = []
     for key, runs in groups.items():
-        df = metrics.long_table(runs, lambda ds: metrics.accuracy_series(ds).to_array("set"),
-                                "accuracy")
+        df = metrics.long_table(
+            runs, lambda ds: metrics.accuracy_series(ds).to_array("set"), "accuracy"
+        )
         df["model"] = key if key == "unregularised" else _onset_name(key, opts)
         frames.append(df)
     return pd.concat(frames, ignore_index=True).dropna(subset=["accuracy"])
@@ -333,8 +404,8 @@ def fig6(cubes, opts, out):
     bpe = _bpe(groups["unregularised"] or groups[0.0])
     fig = plt.figure(figsize=(12, 6.6))
     grid = fig.add_gridspec(2, 6)
-    top = [fig.add_subplot(grid[0, 2 * i:2 * i + 2]) for i in range(3)]
-    bottom = [fig.add_subplot(grid[1, 3 * i:3 * i + 3]) for i in range(2)]
+    top = [fig.add_subplot(grid[0, 2 * i : 2 * i + 2]) for i in range(3)]
+    bottom = [fig.add_subplot(grid[1, 3 * i : 3 * i + 3]) for i in range(2)]
     for ax, (key, runs) in zip(top, shown.items()):
         df = _si_table(runs, "si")
         _line(ax, df, "si", hue="module", palette=_module_palette())
@@ -366,8 +437,10 @@ def fig7(cubes, opts, out):
     bpe = _bpe(groups["unregularised"] or groups[onsets[0]])
     acc = _accuracy_table(shown, opts)
     names = list(acc["model"].unique())
-    palette = {n: ("0.2" if n == "unregularised" else c) for n, c in
-               zip(names, ["0.2"] + sns.color_palette("rocket", len(names) - 1))}
+    palette = {
+        n: ("0.2" if n == "unregularised" else c)
+        for n, c in zip(names, ["0.2"] + sns.color_palette("rocket", len(names) - 1))
+    }
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), gridspec_kw={"width_ratios": [3, 3, 2]})
     for ax, which in zip(axes[:2], ("train", "held-out")):
         _line(ax, acc[acc["set"] == which], "accuracy", hue="model", palette=palette)
@@ -375,21 +448,46 @@ def fig7(cubes, opts, out):
         ax.set_ylabel(f"{which} accuracy")
         ax.set_title(f"{which} accuracy", fontsize="small", pad=22)
         ax.get_legend().remove()
-    _legend(axes[0], loc="lower right", ncol=2,
-            title=f"alpha {opts['alpha']:g} on modules {opts['reg_modules']}")
+    _legend(
+        axes[0],
+        loc="lower right",
+        ncol=2,
+        title=f"alpha {opts['alpha']:g} on modules {opts['reg_modules']}",
+    )
     last = acc[(acc["set"] == "held-out")]
     last = last[last["checkpoint"] == last["checkpoint"].max()]
     order = names
-    sns.pointplot(data=last, x="model", y="accuracy", order=order, hue="model",
-                  palette=palette, errorbar=CI, n_boot=1000, seed=0, ax=axes[2], legend=False)
+    sns.pointplot(
+        data=last,
+        x="model",
+        y="accuracy",
+        order=order,
+        hue="model",
+        palette=palette,
+        errorbar=CI,
+        n_boot=1000,
+        seed=0,
+        ax=axes[2],
+        legend=False,
+    )
     axes[2].set_xticks(range(len(order)))
-    axes[2].set_xticklabels([n.replace("from ", "") for n in order], rotation=40, ha="right",
-                            fontsize="small")
+    axes[2].set_xticklabels(
+        [n.replace("from ", "") for n in order], rotation=40, ha="right", fontsize="small"
+    )
     axes[2].set_xlabel(f"regulariser onset ({opts['onset_unit']})")
     axes[2].set_ylabel("final held-out accuracy")
     fig.tight_layout()
     save_figure(fig, out)
 
 
-FIGURES = {"fig2": fig2, "fig3": fig3, "fig4": fig4, "fig5": fig5, "fig6": fig6, "fig7": fig7,
-           "fig8": fig8, "fig9": fig9, "fig10": fig10}
+FIGURES = {
+    "fig2": fig2,
+    "fig3": fig3,
+    "fig4": fig4,
+    "fig5": fig5,
+    "fig6": fig6,
+    "fig7": fig7,
+    "fig8": fig8,
+    "fig9": fig9,
+    "fig10": fig10,
+}

@@ -15,8 +15,15 @@ CLASS_COLOURS = ("tab:blue", "tab:red")
 
 def apply_style():
     sns.set_theme(context="paper", style="ticks", font_scale=1.0)
-    plt.rcParams.update({"figure.dpi": 100, "savefig.bbox": "tight", "pdf.fonttype": 42,
-                         "axes.spines.top": False, "axes.spines.right": False})
+    plt.rcParams.update(
+        {
+            "figure.dpi": 100,
+            "savefig.bbox": "tight",
+            "pdf.fonttype": 42,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
 
 
 def class_shades(n_per_class, cls):

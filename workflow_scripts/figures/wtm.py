@@ -31,7 +31,9 @@ def plot_pattern_evolution(ax, ds, neuron_rank, split, classes=(0, 1)):
 
 def class_legend(target, **kw):
     """Class colour legend on an axis, or above a whole figure (no overlap with lines)."""
-    handles = [Line2D([], [], color=c, label=f"class {i} patterns") for i, c in enumerate(CLASS_COLOURS)]
+    handles = [
+        Line2D([], [], color=c, label=f"class {i} patterns") for i, c in enumerate(CLASS_COLOURS)
+    ]
     if isinstance(target, plt.Figure):
         kw = {"loc": "lower center", "bbox_to_anchor": (0.5, 1.0), "ncol": 2, **kw}
     target.legend(handles=handles, frameon=False, fontsize="small", **kw)
@@ -39,16 +41,23 @@ def class_legend(target, **kw):
 
 def fig1(cubes, opts, out):
     names = opts["runs"]
-    fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.2), sharey=False, squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(names), figsize=(4 * len(names), 3.2), sharey=False, squeeze=False
+    )
     for ax, name in zip(axes[0], names):
         ds = cubes[name]
         plot_pattern_evolution(ax, ds, opts["neuron_rank"], opts["split"])
-        ax.set_title(f"{name}: $\\sigma_{{train}}$ = {_sigma_train(ds):g}, "
-                     f"test acc {metrics.final_test_accuracy(ds):.2f}")
+        ax.set_title(
+            f"{name}: $\\sigma_{{train}}$ = {_sigma_train(ds):g}, "
+            f"test acc {metrics.final_test_accuracy(ds):.2f}"
+        )
         ax.set_ylabel("average pattern pre-activation")
     class_legend(axes[0, 0], loc="upper left")
-    fig.suptitle(f"Average pattern pre-activation ({opts['split']} samples, "
-                 f"neuron of influence rank {opts['neuron_rank']})", y=1.0)
+    fig.suptitle(
+        f"Average pattern pre-activation ({opts['split']} samples, "
+        f"neuron of influence rank {opts['neuron_rank']})",
+        y=1.0,
+    )
     fig.tight_layout()
     save_figure(fig, out)
 
@@ -71,19 +80,40 @@ def fig2(cubes, opts, out):
         order = metrics.pattern_mean(final).sortby(lambda m: m).pattern.values
         frame = {"pattern": sub["pattern"].values, "z": final.values}
         palette = {int(p): CLASS_COLOURS[int(pat_cls.sel(pattern=p))] for p in order}
-        sns.boxplot(x=frame["pattern"], y=frame["z"], order=list(order), hue=frame["pattern"],
-                    palette=palette, legend=False, ax=axes[2, j], fliersize=0, linewidth=0.5)
+        sns.boxplot(
+            x=frame["pattern"],
+            y=frame["z"],
+            order=list(order),
+            hue=frame["pattern"],
+            palette=palette,
+            legend=False,
+            ax=axes[2, j],
+            fliersize=0,
+            linewidth=0.5,
+        )
         axes[2, j].set_xticks([])
         axes[2, j].set_xlabel("pattern (sorted)")
         s = signs.isel(neuron=j).sel(pattern=order)
         axes[3, j].bar(range(len(order)), s.values, color=[palette[int(p)] for p in order])
         axes[3, j].set_xticks([])
         axes[3, j].set_xlabel("pattern (sorted as row 3)")
-        axes[0, j].text(0.5, 1.25, f"neuron {int(ds['neuron'][j])} (rank {j}, "
-                        f"$w_2$ = {float(ds['output_weight'][j]):+.3f})",
-                        transform=axes[0, j].transAxes, ha="center", fontsize="small")
-    for row, label in enumerate(["avg. pre-activation", "avg. pre-activation",
-                                 "pre-activation after training", "avg. sign(dL/da)"]):
+        axes[0, j].text(
+            0.5,
+            1.25,
+            f"neuron {int(ds['neuron'][j])} (rank {j}, "
+            f"$w_2$ = {float(ds['output_weight'][j]):+.3f})",
+            transform=axes[0, j].transAxes,
+            ha="center",
+            fontsize="small",
+        )
+    for row, label in enumerate(
+        [
+            "avg. pre-activation",
+            "avg. pre-activation",
+            "pre-activation after training",
+            "avg. sign(dL/da)",
+        ]
+    ):
         axes[row, 0].set_ylabel(label)
     fig.tight_layout()
     class_legend(fig)
@@ -104,8 +134,11 @@ def fig3(cubes, opts, out):
         for cls in (0, 1):
             ax = fig.add_subplot(grid[i, cls])
             plot_pattern_evolution(ax, ds, rank, opts["split"], classes=(cls,))
-            ax.set_title(f"{name} (seed {metrics.run_seed(ds)}), class {cls} (test acc "
-                         f"{metrics.final_test_accuracy(ds):.2f})", fontsize="small")
+            ax.set_title(
+                f"{name} (seed {metrics.run_seed(ds)}), class {cls} (test acc "
+                f"{metrics.final_test_accuracy(ds):.2f})",
+                fontsize="small",
+            )
             if cls == 0:
                 ax.set_ylabel("avg. pattern pre-activation")
     seeds = {n: cubes[f"seeds_{n}"] for n in [reference, *names] if f"seeds_{n}" in cubes}
@@ -119,18 +152,39 @@ def fig3(cubes, opts, out):
 def plot_seed_accuracy(ax, seeds):
     """One column per run: a dot per seed, mean +- std of the non-degenerate seeds."""
     rng = np.random.default_rng(0)
-    for x, (name, cubes) in enumerate(seeds.items()):
+    for x, cubes in enumerate(seeds.values()):
         acc = np.array([metrics.final_test_accuracy(ds) for ds in cubes])
         bad = np.array([metrics.single_class_prediction(ds) for ds in cubes])
         jitter = x + rng.uniform(-0.12, 0.12, len(acc))
         ax.scatter(jitter[~bad], acc[~bad], s=14, color="0.35", zorder=3)
-        ax.scatter(jitter[bad], acc[bad], s=18, facecolors="none", edgecolors="tab:red",
-                   zorder=3, label="one class predicted" if bad.any() else None)
+        ax.scatter(
+            jitter[bad],
+            acc[bad],
+            s=18,
+            facecolors="none",
+            edgecolors="tab:red",
+            zorder=3,
+            label="one class predicted" if bad.any() else None,
+        )
         if (~bad).any():
-            ax.errorbar(x + 0.3, acc[~bad].mean(), yerr=acc[~bad].std(), fmt="o", ms=5,
-                        color="k", capsize=3, zorder=4)
-        ax.annotate(f"{(~bad).sum()}/{len(acc)}", (x, 0.02), xycoords=("data", "axes fraction"),
-                    ha="center", fontsize="x-small", color="0.4")
+            ax.errorbar(
+                x + 0.3,
+                acc[~bad].mean(),
+                yerr=acc[~bad].std(),
+                fmt="o",
+                ms=5,
+                color="k",
+                capsize=3,
+                zorder=4,
+            )
+        ax.annotate(
+            f"{(~bad).sum()}/{len(acc)}",
+            (x, 0.02),
+            xycoords=("data", "axes fraction"),
+            ha="center",
+            fontsize="x-small",
+            color="0.4",
+        )
     ax.axhline(0.8, color="0.6", lw=0.6, ls=":")
     ax.set_xticks(range(len(seeds)), list(seeds), rotation=20, fontsize="small")
     ax.set_ylabel("final test accuracy")
@@ -171,11 +225,25 @@ def noise_generalization(evals, opts, out):
     rows = []
     for ds in evals:
         for sigma, acc in zip(ds["sigma_test"].values, ds["test_accuracy"].values):
-            rows.append({"sigma_train": float(ds.attrs["sigma_train"]), "sigma_test": float(sigma),
-                         "accuracy": float(acc), "seed": int(ds.attrs["seed"])})
+            rows.append(
+                {
+                    "sigma_train": float(ds.attrs["sigma_train"]),
+                    "sigma_test": float(sigma),
+                    "accuracy": float(acc),
+                    "seed": int(ds.attrs["seed"]),
+                }
+            )
     fig, ax = plt.subplots(figsize=(4.5, 3.2))
-    sns.lineplot(data=_frame(rows), x="sigma_test", y="accuracy", hue="sigma_train",
-                 marker="o", palette="viridis", ax=ax, errorbar="se")
+    sns.lineplot(
+        data=_frame(rows),
+        x="sigma_test",
+        y="accuracy",
+        hue="sigma_train",
+        marker="o",
+        palette="viridis",
+        ax=ax,
+        errorbar="se",
+    )
     ax.set_xlabel("$\\sigma_{test}$")
     ax.set_ylabel("test accuracy")
     ax.legend(title="$\\sigma_{train}$", frameon=False, fontsize="small")

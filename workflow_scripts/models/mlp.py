@@ -16,7 +16,9 @@ class MLP(nn.Sequential):
 
     def __init__(self, widths, bias=True, activation="relu", squeeze=False):
         if activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
+            raise ValueError(
+                f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}"
+            )
         n_layers = len(widths) - 1
         biases = [bias] * n_layers if isinstance(bias, bool) else list(bias)
         if n_layers < 1 or len(biases) != n_layers:

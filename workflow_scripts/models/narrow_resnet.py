@@ -28,8 +28,9 @@ class BasicBlock(nn.Module):
         self.bn2 = nn.BatchNorm2d(planes)
         self.downsample = None
         if stride != 1 or inplanes != planes:
-            self.downsample = nn.Sequential(nn.Conv2d(inplanes, planes, 1, stride=stride, bias=False),
-                                            nn.BatchNorm2d(planes))
+            self.downsample = nn.Sequential(
+                nn.Conv2d(inplanes, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes)
+            )
 
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
@@ -39,8 +40,9 @@ class BasicBlock(nn.Module):
 
 
 class NarrowResNet(nn.Module):
-    def __init__(self, layers=(2, 2, 2, 2), width=16, num_classes=10, in_channels=3,
-                 stem="imagenet"):
+    def __init__(
+        self, layers=(2, 2, 2, 2), width=16, num_classes=10, in_channels=3, stem="imagenet"
+    ):
         super().__init__()
         if stem not in ("imagenet", "cifar"):
             raise ValueError(f"stem must be 'imagenet' or 'cifar', got {stem!r}")

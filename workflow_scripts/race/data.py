@@ -91,8 +91,11 @@ def preprocess_features(x_train, x_test, how="none"):
         shift, scale = torch.zeros_like(mean), torch.ones_like(std)
     else:
         shift = mean
-        scale = torch.where(std > 0, std, torch.ones_like(std)) if how == "standardize" \
+        scale = (
+            torch.where(std > 0, std, torch.ones_like(std))
+            if how == "standardize"
             else torch.ones_like(std)
+        )
     out = [((x - shift) / scale).to(torch.float32) for x in (train, test)]
     return out[0], out[1], {"pixel_mean": mean, "pixel_std": std}
 
@@ -101,7 +104,7 @@ SCALE_NOTE = {
     "none": "x / 255 in [0, 1], not centred",
     "center": "x / 255, minus the per-pixel mean of the training subset",
     "standardize": "x / 255, minus the per-pixel mean and divided by the per-pixel std "
-                   "(ddof 0; constant pixels only centred) of the training subset",
+    "(ddof 0; constant pixels only centred) of the training subset",
 }
 
 
@@ -135,8 +138,17 @@ def _split_evenly(total, parts):
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
-def build_binary_dataset(source_name, data_dir, groups, n_train, n_test, seed,
-                         resize="pad", download=False, preprocess="none"):
+def build_binary_dataset(
+    source_name,
+    data_dir,
+    groups,
+    n_train,
+    n_test,
+    seed,
+    resize="pad",
+    download=False,
+    preprocess="none",
+):
     """The binary data set as a dict (see module doc); nothing is written."""
     groups = [[int(c) for c in g] for g in groups]
     if len(groups) != 2 or not all(groups):
@@ -150,26 +162,45 @@ def build_binary_dataset(source_name, data_dir, groups, n_train, n_test, seed,
         idx, y = balanced_indices(labels, groups, n, gen)
         out[f"x_{split}"] = to_features(images[idx.numpy()], resize)
         out[f"y_{split}"] = y
-    out["x_train"], out["x_test"], stats = preprocess_features(out["x_train"], out["x_test"],
-                                                               preprocess)
+    out["x_train"], out["x_test"], stats = preprocess_features(
+        out["x_train"], out["x_test"], preprocess
+    )
     out.update(stats)
     names = source(source_name).classes
-    out["meta"] = json.dumps({
-        "source": source_name, "groups": groups,
-        "group_names": [[names[c] for c in g] for g in groups],
-        "n_train": n_train, "n_test": n_test, "seed": seed, "resize": resize,
-        "grayscale": "ITU-R BT.601 luma" if source(source_name).image_shape[-1] == 3
-        else "source is gray",
-        "preprocess": preprocess, "scale": SCALE_NOTE[preprocess], "n_features": N_FEATURES,
-    }, sort_keys=True)
+    out["meta"] = json.dumps(
+        {
+            "source": source_name,
+            "groups": groups,
+            "group_names": [[names[c] for c in g] for g in groups],
+            "n_train": n_train,
+            "n_test": n_test,
+            "seed": seed,
+            "resize": resize,
+            "grayscale": "ITU-R BT.601 luma"
+            if source(source_name).image_shape[-1] == 3
+            else "source is gray",
+            "preprocess": preprocess,
+            "scale": SCALE_NOTE[preprocess],
+            "n_features": N_FEATURES,
+        },
+        sort_keys=True,
+    )
     return out
 
 
 def write_binary_dataset(path, spec):
     """Build the data set of a ``specs.DataSpec`` and save it (torch file, atomically)."""
-    data = build_binary_dataset(spec.source, spec.data_dir, spec.groups, spec.n_train,
-                                spec.n_test, spec.seed, spec.resize, spec.download,
-                                spec.preprocess)
+    data = build_binary_dataset(
+        spec.source,
+        spec.data_dir,
+        spec.groups,
+        spec.n_train,
+        spec.n_test,
+        spec.seed,
+        spec.resize,
+        spec.download,
+        spec.preprocess,
+    )
     save_checkpoint(path, data)
     return data
 

@@ -34,26 +34,48 @@ import numpy as np
 from ..progress import progress
 from ..runtime import code_version
 from ..store.cube import CubeWriter
-from .specs import ExtractOptions
 from .metrics import alignment as al
 from .metrics import clusters as cl
 from .metrics import merging as mg
+from .specs import ExtractOptions
 
 log = logging.getLogger(__name__)
 
 NEURON_VARS = {
     "norm_product": ("f8", {"long_name": "norm product a = ||w2|| ||w1||", "units": "a.u.^2"}),
     "w1_norm": ("f8", {"long_name": "norm of the incoming weights ||w1||", "units": "a.u."}),
-    "w2_norm": ("f8", {"long_name": "norm of the outgoing weights ||w2|| (2 entries)", "units": "a.u."}),
+    "w2_norm": (
+        "f8",
+        {"long_name": "norm of the outgoing weights ||w2|| (2 entries)", "units": "a.u."},
+    ),
     "b1": ("f8", {"long_name": "hidden bias b", "units": "a.u."}),
-    "cos_delta": ("f8", {"long_name": "cos(delta): cosine between w1 and the target vector of the neuron's current cell",
-                         "units": "1", "description": "NaN where w1 = 0 or the cell is empty"}),
-    "output_class": ("i1", {"long_name": "output class c(a) used for the target vector",
-                            "units": "1", "description": "0 = binary class 0 (the paper's class 1), 1 = binary class 1"}),
-    "output_class_weights": ("i1", {"long_name": "class the outgoing weight points to now (w2[0] > w2[1] -> 0)",
-                                    "units": "1"}),
-    "cell_size": ("i4", {"long_name": "number of training samples passing the neuron's ReLU (w1.x + b > 0)",
-                         "units": "1"}),
+    "cos_delta": (
+        "f8",
+        {
+            "long_name": "cos(delta): cosine between w1 and the target vector of the neuron's current cell",
+            "units": "1",
+            "description": "NaN where w1 = 0 or the cell is empty",
+        },
+    ),
+    "output_class": (
+        "i1",
+        {
+            "long_name": "output class c(a) used for the target vector",
+            "units": "1",
+            "description": "0 = binary class 0 (the paper's class 1), 1 = binary class 1",
+        },
+    ),
+    "output_class_weights": (
+        "i1",
+        {"long_name": "class the outgoing weight points to now (w2[0] > w2[1] -> 0)", "units": "1"},
+    ),
+    "cell_size": (
+        "i4",
+        {
+            "long_name": "number of training samples passing the neuron's ReLU (w1.x + b > 0)",
+            "units": "1",
+        },
+    ),
     "gamma_norm": ("f8", {"long_name": "norm of the target vector gamma", "units": "a.u."}),
 }
 
@@ -73,7 +95,9 @@ def resolve_snapshots(steps, train_loss, snapshots, drop_fraction=0.1):
         elif isinstance(s, (int, np.integer)) or (isinstance(s, str) and s.isdigit()):
             out.append(int(np.argmin(np.abs(steps - int(s)))))
         else:
-            raise ValueError(f"unknown snapshot {s!r}: use an SGD step, 'init', 'before_drop' or 'end'")
+            raise ValueError(
+                f"unknown snapshot {s!r}: use an SGD step, 'init', 'before_drop' or 'end'"
+            )
     return out
 
 
@@ -103,7 +127,10 @@ def _np(a):
     return np.asarray(a)
 
 
-def extract_run(weights, data, out_dynamics, out_similarity, *, attrs, options=ExtractOptions()):
+DEFAULT_OPTIONS = ExtractOptions()  # frozen: safe to share as a default
+
+
+def extract_run(weights, data, out_dynamics, out_similarity, *, attrs, options=DEFAULT_OPTIONS):
     """Write both cubes of one run. ``weights``/``data``: dicts as saved by the training
     and data stages (torch tensors or arrays); ``options``: a ``specs.ExtractOptions``."""
     opt = asdict(options)
@@ -116,66 +143,176 @@ def extract_run(weights, data, out_dynamics, out_similarity, *, attrs, options=E
     X = _np(data["x_train"]).astype(np.float64)
     y = _np(data["y_train"]).astype(np.int64)
     snap_idx = resolve_snapshots(steps, train_loss, opt["snapshots"], opt["drop_fraction"])
-    kw = dict(weighting=opt["weighting"], class_method=opt["class_method"],
-              sample_chunk=opt["sample_chunk"])
-    neuron_coord = (("neuron",), np.arange(d), {"description": "index of the hidden neuron (row of W1)"})
-    tau_coord = (("tau",), np.asarray(taus), {"long_name": "cosine-similarity threshold of the clusters",
-                                            "units": "1"})
-    common = {**attrs, "options": opt, "code_version": code_version(), "n_neurons": d,
-              "n_inputs": D, "n_train": len(y)}
+    kw = dict(
+        weighting=opt["weighting"],
+        class_method=opt["class_method"],
+        sample_chunk=opt["sample_chunk"],
+    )
+    neuron_coord = (
+        ("neuron",),
+        np.arange(d),
+        {"description": "index of the hidden neuron (row of W1)"},
+    )
+    tau_coord = (
+        ("tau",),
+        np.asarray(taus),
+        {"long_name": "cosine-similarity threshold of the clusters", "units": "1"},
+    )
+    common = {
+        **attrs,
+        "options": opt,
+        "code_version": code_version(),
+        "n_neurons": d,
+        "n_inputs": D,
+        "n_train": len(y),
+    }
 
     dyn_vars = {name: (("time", "neuron"), dt, a) for name, (dt, a) in NEURON_VARS.items()}
-    dyn_vars.update({
-        "train_loss": (("time",), "f4", {"long_name": "training loss (mean cross-entropy)", "units": "nats"}),
-        "test_accuracy": (("time",), "f4", {"long_name": "test accuracy", "units": "1"}),
-        "n_clusters": (("time", "tau"), "i4", {"long_name": "clusters over all neurons (singletons included)", "units": "1"}),
-        "n_clusters_large": (("time", "tau"), "i4", {
-            "long_name": f"clusters among neurons with a >= {opt['rel_threshold']:g} of the largest a",
-            "units": "1"}),
-        "final_norm_product": (("neuron",), "f8", {"long_name": "norm product a at the last checkpoint",
-                                                   "units": "a.u.^2"}),
-    })
+    dyn_vars.update(
+        {
+            "train_loss": (
+                ("time",),
+                "f4",
+                {"long_name": "training loss (mean cross-entropy)", "units": "nats"},
+            ),
+            "test_accuracy": (("time",), "f4", {"long_name": "test accuracy", "units": "1"}),
+            "n_clusters": (
+                ("time", "tau"),
+                "i4",
+                {"long_name": "clusters over all neurons (singletons included)", "units": "1"},
+            ),
+            "n_clusters_large": (
+                ("time", "tau"),
+                "i4",
+                {
+                    "long_name": f"clusters among neurons with a >= {opt['rel_threshold']:g} of the largest a",
+                    "units": "1",
+                },
+            ),
+            "final_norm_product": (
+                ("neuron",),
+                "f8",
+                {"long_name": "norm product a at the last checkpoint", "units": "a.u.^2"},
+            ),
+        }
+    )
     has_masks = "mask_W1" in weights and "mask_W2" in weights
     if has_masks:
-        for name, what in (("pruned_w1", "incoming"), ("pruned_w2", "outgoing"), ("pruned_total", "all")):
-            dyn_vars[name] = (("neuron",), "i4", {"long_name": f"number of pruned {what} weights of the neuron (IMP mask)",
-                                                   "units": "1"})
+        for name, what in (
+            ("pruned_w1", "incoming"),
+            ("pruned_w2", "outgoing"),
+            ("pruned_total", "all"),
+        ):
+            dyn_vars[name] = (
+                ("neuron",),
+                "i4",
+                {
+                    "long_name": f"number of pruned {what} weights of the neuron (IMP mask)",
+                    "units": "1",
+                },
+            )
     sim_vars = {
-        "cos_sim": (("snapshot", "neuron", "neuron_b"), "f8", {
-            "long_name": "cosine similarity of total weight vectors [w1, b, w2]", "units": "1",
-            "description": "NaN for neurons with a zero total vector"}),
-        "cluster_label": (("snapshot", "tau", "neuron"), "i4", {
-            "long_name": "cluster (connected component at cos_sim >= tau), 0 = largest; -1 = none", "units": "1"}),
-        "cluster_label_large": (("snapshot", "tau", "neuron"), "i4", {
-            "long_name": "cluster among large neurons (a >= rel_threshold max a); -1 = not large", "units": "1"}),
-        "order": (("snapshot", "tau", "neuron"), "i4", {
-            "long_name": "neuron permutation grouping clusters (size desc), by a within a cluster", "units": "1"}),
-        "n_clusters": (("snapshot", "tau"), "i4", {"long_name": "clusters over all neurons", "units": "1"}),
-        "n_clusters_large": (("snapshot", "tau"), "i4", {"long_name": "clusters among large neurons", "units": "1"}),
-        "norm_product": (("snapshot", "neuron"), "f8", {"long_name": "norm product a", "units": "a.u.^2"}),
-        "merge_k": (("tau",), "i4", {"long_name": "neurons after merging each cluster of the final weights", "units": "1"}),
-        "merge_accuracy": (("tau",), "f8", {"long_name": f"{opt['merge_split']} accuracy of the merged network", "units": "1"}),
-        "merge_relative_change": (("tau",), "f8", {"long_name": "relative accuracy change after merging", "units": "%"}),
+        "cos_sim": (
+            ("snapshot", "neuron", "neuron_b"),
+            "f8",
+            {
+                "long_name": "cosine similarity of total weight vectors [w1, b, w2]",
+                "units": "1",
+                "description": "NaN for neurons with a zero total vector",
+            },
+        ),
+        "cluster_label": (
+            ("snapshot", "tau", "neuron"),
+            "i4",
+            {
+                "long_name": "cluster (connected component at cos_sim >= tau), 0 = largest; -1 = none",
+                "units": "1",
+            },
+        ),
+        "cluster_label_large": (
+            ("snapshot", "tau", "neuron"),
+            "i4",
+            {
+                "long_name": "cluster among large neurons (a >= rel_threshold max a); -1 = not large",
+                "units": "1",
+            },
+        ),
+        "order": (
+            ("snapshot", "tau", "neuron"),
+            "i4",
+            {
+                "long_name": "neuron permutation grouping clusters (size desc), by a within a cluster",
+                "units": "1",
+            },
+        ),
+        "n_clusters": (
+            ("snapshot", "tau"),
+            "i4",
+            {"long_name": "clusters over all neurons", "units": "1"},
+        ),
+        "n_clusters_large": (
+            ("snapshot", "tau"),
+            "i4",
+            {"long_name": "clusters among large neurons", "units": "1"},
+        ),
+        "norm_product": (
+            ("snapshot", "neuron"),
+            "f8",
+            {"long_name": "norm product a", "units": "a.u.^2"},
+        ),
+        "merge_k": (
+            ("tau",),
+            "i4",
+            {"long_name": "neurons after merging each cluster of the final weights", "units": "1"},
+        ),
+        "merge_accuracy": (
+            ("tau",),
+            "f8",
+            {"long_name": f"{opt['merge_split']} accuracy of the merged network", "units": "1"},
+        ),
+        "merge_relative_change": (
+            ("tau",),
+            "f8",
+            {"long_name": "relative accuracy change after merging", "units": "%"},
+        ),
     }
     x_merge = _np(data[f"x_{opt['merge_split']}"])
     y_merge = _np(data[f"y_{opt['merge_split']}"])
     final = [_np(a[-1]) for a in (W1, b1, W2, b2)]
     merge = mg.merge_evaluation(*final, x_merge, y_merge, taus)
-    sim_attrs = {**common, "title": f"race similarity cube: {attrs.get('title', '')}".strip(),
-                 "snapshot_names": [str(s) for s in opt["snapshots"]],
-                 "snapshot_requested": opt["snapshots"],
-                 "merge_accuracy_original": merge["accuracy"]}
+    sim_attrs = {
+        **common,
+        "title": f"race similarity cube: {attrs.get('title', '')}".strip(),
+        "snapshot_names": [str(s) for s in opt["snapshots"]],
+        "snapshot_requested": opt["snapshots"],
+        "merge_accuracy_original": merge["accuracy"],
+    }
     dyn_attrs = {**common, "title": f"race dynamics cube: {attrs.get('title', '')}".strip()}
 
-    with CubeWriter(out_dynamics, grow_dim="time", grow_dtype="i8",
-                    sizes={"neuron": d, "tau": len(taus)},
-                    coords={"neuron": neuron_coord, "tau": tau_coord},
-                    variables=dyn_vars, attrs=dyn_attrs) as dyn, \
-         CubeWriter(out_similarity, grow_dim="snapshot", grow_dtype="i8",
-                    sizes={"neuron": d, "neuron_b": d, "tau": len(taus)},
-                    coords={"neuron": neuron_coord, "tau": tau_coord,
-                            "neuron_b": (("neuron_b",), np.arange(d), {"description": "second neuron index"})},
-                    variables=sim_vars, attrs=sim_attrs) as sim:
+    with (
+        CubeWriter(
+            out_dynamics,
+            grow_dim="time",
+            grow_dtype="i8",
+            sizes={"neuron": d, "tau": len(taus)},
+            coords={"neuron": neuron_coord, "tau": tau_coord},
+            variables=dyn_vars,
+            attrs=dyn_attrs,
+        ) as dyn,
+        CubeWriter(
+            out_similarity,
+            grow_dim="snapshot",
+            grow_dtype="i8",
+            sizes={"neuron": d, "neuron_b": d, "tau": len(taus)},
+            coords={
+                "neuron": neuron_coord,
+                "tau": tau_coord,
+                "neuron_b": (("neuron_b",), np.arange(d), {"description": "second neuron index"}),
+            },
+            variables=sim_vars,
+            attrs=sim_attrs,
+        ) as sim,
+    ):
         sim.set("merge_k", np.asarray(merge["k"], dtype=np.int32))
         sim.set("merge_accuracy", np.asarray(merge["accuracy_merged"]))
         sim.set("merge_relative_change", np.asarray(merge["relative_change"]))
@@ -187,21 +324,30 @@ def extract_run(weights, data, out_dynamics, out_similarity, *, attrs, options=E
             w = [_np(a[t]) for a in (W1, b1, W2, b2)]
             m = al.alignment_step(*w, X, y, **kw)
             S = cl.cosine_similarity_matrix(cl.total_vectors(w[0], w[1], w[2]))
-            labs = [cl.cluster_counts(S, tau, m["norm_product"], opt["rel_threshold"]) for tau in taus]
-            dyn.append(int(steps[t]),
-                       **{k: m[k] for k in NEURON_VARS if k in m}, b1=w[1].astype(np.float64),
-                       train_loss=train_loss[t], test_accuracy=test_acc[t],
-                       n_clusters=np.array([x[1] for x in labs], dtype=np.int32),
-                       n_clusters_large=np.array([x[3] for x in labs], dtype=np.int32))
+            labs = [
+                cl.cluster_counts(S, tau, m["norm_product"], opt["rel_threshold"]) for tau in taus
+            ]
+            dyn.append(
+                int(steps[t]),
+                **{k: m[k] for k in NEURON_VARS if k in m},
+                b1=w[1].astype(np.float64),
+                train_loss=train_loss[t],
+                test_accuracy=test_acc[t],
+                n_clusters=np.array([x[1] for x in labs], dtype=np.int32),
+                n_clusters_large=np.array([x[3] for x in labs], dtype=np.int32),
+            )
             if t in wanted:
                 pending[t] = dict(
                     cos_sim=S,
                     cluster_label=np.stack([x[0] for x in labs]).astype(np.int32),
                     cluster_label_large=np.stack([x[2] for x in labs]).astype(np.int32),
-                    order=np.stack([cl.cluster_order(x[0], m["norm_product"]) for x in labs]).astype(np.int32),
+                    order=np.stack(
+                        [cl.cluster_order(x[0], m["norm_product"]) for x in labs]
+                    ).astype(np.int32),
                     n_clusters=np.array([x[1] for x in labs], dtype=np.int32),
                     n_clusters_large=np.array([x[3] for x in labs], dtype=np.int32),
-                    norm_product=m["norm_product"])
+                    norm_product=m["norm_product"],
+                )
             if t == T - 1:
                 dyn.set("final_norm_product", m["norm_product"])
         # snapshots in the requested order (an index may repeat); d x d each, few of them
@@ -212,12 +358,19 @@ def extract_run(weights, data, out_dynamics, out_similarity, *, attrs, options=E
             dyn.set("pruned_w1", p1)
             dyn.set("pruned_w2", p2)
             dyn.set("pruned_total", pt)
-    log.info("wrote %s (%d times x %d neurons) and %s (%d snapshots)", out_dynamics, T, d,
-             out_similarity, len(snap_idx))
+    log.info(
+        "wrote %s (%d times x %d neurons) and %s (%d snapshots)",
+        out_dynamics,
+        T,
+        d,
+        out_similarity,
+        len(snap_idx),
+    )
 
 
 # ----------------------------------------------------------------------------------
 # stable cells per data set (Fig. 7)
+
 
 def extract_stable_cells(data, out_path, *, attrs, options, device="cpu"):
     """Algorithm 1 on the training split for both output alignments, one slice per probe
@@ -230,29 +383,74 @@ def extract_stable_cells(data, out_path, *, attrs, options, device="cpu"):
     y = _np(data["y_train"]).astype(np.int64)
     aligns = np.array([1, -1], dtype=np.int8)
     variables = {
-        "stable_cells": (("probe_seed", "alignment"), "i4", {
-            "long_name": "estimated number of stable cells (Algorithm 1, Appendix D)", "units": "1"}),
-        "iterations": (("probe_seed", "alignment"), "i4", {"long_name": "iterations until the patience stop",
-                                                           "units": "1"}),
+        "stable_cells": (
+            ("probe_seed", "alignment"),
+            "i4",
+            {
+                "long_name": "estimated number of stable cells (Algorithm 1, Appendix D)",
+                "units": "1",
+            },
+        ),
+        "iterations": (
+            ("probe_seed", "alignment"),
+            "i4",
+            {"long_name": "iterations until the patience stop", "units": "1"},
+        ),
     }
-    coords = {"alignment": (("alignment",), aligns, {
-        "description": "+1: signed data (2y-1) x (target of neurons pointing to class 1); -1: its negative"})}
-    with CubeWriter(out_path, grow_dim="probe_seed", grow_dtype="i8", sizes={"alignment": 2},
-                    coords=coords, variables=variables,
-                    attrs={**attrs, "options": asdict(options), "code_version": code_version(),
-                           "n_train": len(y), "n_inputs": X.shape[1]}) as cube:
+    coords = {
+        "alignment": (
+            ("alignment",),
+            aligns,
+            {
+                "description": "+1: signed data (2y-1) x (target of neurons pointing to class 1); -1: its negative"
+            },
+        )
+    }
+    with CubeWriter(
+        out_path,
+        grow_dim="probe_seed",
+        grow_dtype="i8",
+        sizes={"alignment": 2},
+        coords=coords,
+        variables=variables,
+        attrs={
+            **attrs,
+            "options": asdict(options),
+            "code_version": code_version(),
+            "n_train": len(y),
+            "n_inputs": X.shape[1],
+        },
+    ) as cube:
         bar = progress(total=len(seeds) * len(aligns), desc="stable cells", unit="search")
         for seed in seeds:
             counts, iters = [], []
             for a in aligns:
                 n, hist = sc.stable_cell_count(
-                    X, y, n_probes=options.n_probes, t_max=options.t_max, patience=options.patience,
-                    seed=int(seed), alignment=int(a), augment_bias=options.augment_bias,
-                    chunk=options.chunk, device=device, return_history=True)
+                    X,
+                    y,
+                    n_probes=options.n_probes,
+                    t_max=options.t_max,
+                    patience=options.patience,
+                    seed=int(seed),
+                    alignment=int(a),
+                    augment_bias=options.augment_bias,
+                    chunk=options.chunk,
+                    device=device,
+                    return_history=True,
+                )
                 counts.append(n)
                 iters.append(len(hist))
-                log.info("stable cells: seed %s alignment %+d -> %d (%d iterations)", seed, a, n, len(hist))
+                log.info(
+                    "stable cells: seed %s alignment %+d -> %d (%d iterations)",
+                    seed,
+                    a,
+                    n,
+                    len(hist),
+                )
                 bar.update(1)
-            cube.append(int(seed), stable_cells=np.array(counts, np.int32),
-                        iterations=np.array(iters, np.int32))
+            cube.append(
+                int(seed),
+                stable_cells=np.array(counts, np.int32),
+                iterations=np.array(iters, np.int32),
+            )
         bar.close()

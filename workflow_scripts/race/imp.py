@@ -61,7 +61,7 @@ def prune(weights, masks, keep):
     out, start = {}, 0
     for k in names:
         n = masks[k].numel()
-        out[k] = kept[start:start + n].view_as(masks[k])
+        out[k] = kept[start : start + n].view_as(masks[k])
         start += n
     return out
 
@@ -82,31 +82,39 @@ def pruned_per_neuron(mask_W1, mask_W2=None):
     return count.to(torch.int64)
 
 
-def next_round_masks(prev_final_weights, prev_masks, n_prunable, sparsity, round_index,
-                     rounds):
+def next_round_masks(prev_final_weights, prev_masks, n_prunable, sparsity, round_index, rounds):
     """Masks of round ``round_index`` from round r-1's final weights and masks."""
     keep = keep_count(n_prunable, sparsity, round_index, rounds)
     return prune(prev_final_weights, prev_masks, keep), keep
 
 
-def masks_record(masks, keep, n_prunable, sparsity, round_index, rounds, prune_output_layer,
-                 hidden, extra=None):
+def masks_record(
+    masks, keep, n_prunable, sparsity, round_index, rounds, prune_output_layer, hidden, extra=None
+):
     """The per-round mask artifact: masks, pruned count per neuron, and the choices."""
     mask_W1 = masks["W1"]
     mask_W2 = masks.get("W2", torch.ones(2, hidden, dtype=torch.bool))
     alive = int(mask_W1.sum()) + (int(mask_W2.sum()) if "W2" in masks else 0)
     meta = {
-        "sparsity_target": sparsity, "round": round_index, "rounds": rounds,
-        "keep": keep, "n_prunable": n_prunable, "alive": alive,
+        "sparsity_target": sparsity,
+        "round": round_index,
+        "rounds": rounds,
+        "keep": keep,
+        "n_prunable": n_prunable,
+        "alive": alive,
         "sparsity_reached": 1.0 - alive / n_prunable,
         "per_round_fraction": per_round_fraction(sparsity, rounds),
-        "global": True, "prune_output_layer": prune_output_layer, "biases_pruned": False,
-        "rewind": REWIND, "ranking": "|w| of round r-1's final weights, alive weights only",
+        "global": True,
+        "prune_output_layer": prune_output_layer,
+        "biases_pruned": False,
+        "rewind": REWIND,
+        "ranking": "|w| of round r-1's final weights, alive weights only",
         "ties": "first in flat order (W1 row-major, then W2) kept",
         **(extra or {}),
     }
     return {
-        "mask_W1": mask_W1, "mask_W2": mask_W2,
+        "mask_W1": mask_W1,
+        "mask_W2": mask_W2,
         "pruned_per_neuron": pruned_per_neuron(mask_W1, mask_W2),
         "meta": json.dumps(meta, sort_keys=True),
     }
@@ -131,8 +139,23 @@ def run_masks(run, names):
     return {k: {"W1": run["mask_W1"], "W2": run["mask_W2"]}[k] for k in names}
 
 
-def run_round(data, dense, prev, *, run_id, imp_id, round_index, spec, train, out_run, out_masks,
-              resume_every, device, code="", data_meta=None):
+def run_round(
+    data,
+    dense,
+    prev,
+    *,
+    run_id,
+    imp_id,
+    round_index,
+    spec,
+    train,
+    out_run,
+    out_masks,
+    resume_every,
+    device,
+    code="",
+    data_meta=None,
+):
     """IMP round ``round_index`` of the dense run ``dense``: prune round r-1's final weights
     (``prev``; the dense run itself for round 1), rewind the survivors, retrain with the
     masks, and write the retrained run and the masks record (``specs.ImpSpec``)."""
@@ -143,23 +166,60 @@ def run_round(data, dense, prev, *, run_id, imp_id, round_index, spec, train, ou
         raise ValueError(f"rewind {spec.rewind!r} is not implemented (only {REWIND!r})")
     names = prunable_names(spec.prune_output_layer)
     n_prunable = sum(dense[k][0].numel() for k in names)
-    masks, keep = next_round_masks(final_weights(prev), run_masks(prev, names), n_prunable,
-                                   spec.sparsity, round_index, spec.rounds)
-    full = {"W1": masks["W1"],
-            "W2": masks.get("W2", torch.ones_like(dense["W2"][0], dtype=torch.bool))}
+    masks, keep = next_round_masks(
+        final_weights(prev),
+        run_masks(prev, names),
+        n_prunable,
+        spec.sparsity,
+        round_index,
+        spec.rounds,
+    )
+    full = {
+        "W1": masks["W1"],
+        "W2": masks.get("W2", torch.ones_like(dense["W2"][0], dtype=torch.bool)),
+    }
     init = rewind(initial_weights(dense), full)
     run_meta = json.loads(dense["meta"])
     extra = {"run_id": run_id, "imp_id": imp_id}
-    run = RunSpec(seed=run_meta["seed"], sigma0=run_meta["sigma0"], init=init,
-                  mask_W1=full["W1"], mask_W2=full["W2"],
-                  meta={**extra, "imp_round": round_index, "imp_sparsity": spec.sparsity})
+    run = RunSpec(
+        seed=run_meta["seed"],
+        sigma0=run_meta["sigma0"],
+        init=init,
+        mask_W1=full["W1"],
+        mask_W2=full["W2"],
+        meta={**extra, "imp_round": round_index, "imp_sparsity": spec.sparsity},
+    )
     hidden = init["W1"].shape[0]
-    train_runs(data, [run], hidden=hidden, total_steps=train["total_steps"],
-               ckpt_steps=train["checkpoint_steps"], lr=train["lr"], momentum=train["momentum"],
-               batch_size=train["batch_size"], window=train["window"], method=train["method"],
-               resume_every=resume_every, out=out_run, code=code, device=device, progress=True,
-               data_meta=data_meta)
-    save_checkpoint(out_masks, masks_record(masks, keep, n_prunable, spec.sparsity, round_index,
-                                            spec.rounds, spec.prune_output_layer, hidden,
-                                            extra=extra))
+    train_runs(
+        data,
+        [run],
+        hidden=hidden,
+        total_steps=train["total_steps"],
+        ckpt_steps=train["checkpoint_steps"],
+        lr=train["lr"],
+        momentum=train["momentum"],
+        batch_size=train["batch_size"],
+        window=train["window"],
+        method=train["method"],
+        resume_every=resume_every,
+        out=out_run,
+        code=code,
+        device=device,
+        progress=True,
+        data_meta=data_meta,
+    )
+    save_checkpoint(
+        out_masks,
+        masks_record(
+            masks,
+            keep,
+            n_prunable,
+            spec.sparsity,
+            round_index,
+            spec.rounds,
+            spec.prune_output_layer,
+            hidden,
+            extra=extra,
+        ),
+    )
     return keep, n_prunable

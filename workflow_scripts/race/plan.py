@@ -19,8 +19,7 @@ from .. import datasets
 from ..store.catalog import Artifact
 from ..store.ids import spec_id
 from .schedule import checkpoint_steps, resolve_total_steps
-from .specs import (DataSpec, ExtractOptions, ImpSpec, StableCellOptions, TrainSettings,
-                    resolved)
+from .specs import DataSpec, ExtractOptions, ImpSpec, StableCellOptions, TrainSettings, resolved
 
 STUDY = "race"
 FIGURES = ("fig1", "fig3", "fig4", "fig5", "fig7")
@@ -45,8 +44,10 @@ def imp_masks_file(imp_id, r):
 
 
 def cube_files(cube_id):
-    return {"dynamics": f"results/race/cubes/{cube_id}.dynamics.nc",
-            "similarity": f"results/race/cubes/{cube_id}.similarity.nc"}
+    return {
+        "dynamics": f"results/race/cubes/{cube_id}.dynamics.nc",
+        "similarity": f"results/race/cubes/{cube_id}.similarity.nc",
+    }
 
 
 def stable_cells_file(stable_id):
@@ -61,9 +62,15 @@ def figure_file(fig):
 class RacePlan:
     config: dict
     datasets: dict = field(default_factory=dict)  # data_id -> DataSpec
-    runs: dict = field(default_factory=dict)  # run_id -> {"stack_key", "data_id", "seed", "sigma0", "hidden", "N", "spec"}
-    stacks: dict = field(default_factory=dict)  # stack_id -> {"data_id", "hidden", "train", "runs": [...]}
-    imp: dict = field(default_factory=dict)  # imp_id -> {"run_id", "spec": ImpSpec, "train", "config"}
+    runs: dict = field(
+        default_factory=dict
+    )  # run_id -> {"stack_key", "data_id", "seed", "sigma0", "hidden", "N", "spec"}
+    stacks: dict = field(
+        default_factory=dict
+    )  # stack_id -> {"data_id", "hidden", "train", "runs": [...]}
+    imp: dict = field(
+        default_factory=dict
+    )  # imp_id -> {"run_id", "spec": ImpSpec, "train", "config"}
     cubes: dict = field(default_factory=dict)  # cube_id -> {"run_id", "options", "config"}
     run_cube: dict = field(default_factory=dict)  # run_id -> cube_id
     stable: dict = field(default_factory=dict)  # stable_id -> {"data_id", "options", "config", "N"}
@@ -76,33 +83,62 @@ class RacePlan:
 
     def dataset(self, n_train):
         d = self.config[STUDY]["data"]
-        spec = DataSpec(source=d["source"], groups=tuple(tuple(map(int, g)) for g in d["groups"]),
-                        n_train=int(n_train), n_test=int(d["n_test"]), seed=int(d["seed"]),
-                        resize=d["resize"], preprocess=d["preprocess"], data_dir=str(self.config.get("data_dir", "data")),
-                        download=bool(d["download"]))
+        spec = DataSpec(
+            source=d["source"],
+            groups=tuple(tuple(map(int, g)) for g in d["groups"]),
+            n_train=int(n_train),
+            n_test=int(d["n_test"]),
+            seed=int(d["seed"]),
+            resize=d["resize"],
+            preprocess=d["preprocess"],
+            data_dir=str(self.config.get("data_dir", "data")),
+            download=bool(d["download"]),
+        )
         data_id = spec_id(f"{spec.source}-N{n_train}", spec.identity())
         self.datasets[data_id] = spec
         return data_id
 
     def train_settings(self, n_train):
         t, c = self.config[STUDY]["train"], self.config[STUDY]["checkpoints"]
-        total = resolve_total_steps(n_train, t["batch_size"], epochs=t.get("epochs"),
-                                    steps=t.get("steps"))
-        return TrainSettings(lr=t["lr"], momentum=t["momentum"], batch_size=t["batch_size"],
-                             window=t["window"], method=t["method"], total_steps=total,
-                             checkpoint_steps=tuple(checkpoint_steps(
-                                 total, c["dense_until"], c["dense_every"], c["n_log"])))
+        total = resolve_total_steps(
+            n_train, t["batch_size"], epochs=t.get("epochs"), steps=t.get("steps")
+        )
+        return TrainSettings(
+            lr=t["lr"],
+            momentum=t["momentum"],
+            batch_size=t["batch_size"],
+            window=t["window"],
+            method=t["method"],
+            total_steps=total,
+            checkpoint_steps=tuple(
+                checkpoint_steps(total, c["dense_until"], c["dense_every"], c["n_log"])
+            ),
+        )
 
     def run(self, n_train, hidden, sigma0, seed):
         data_id = self.dataset(n_train)
         train = asdict(self.train_settings(n_train))
-        spec = {"data": data_id, "hidden": int(hidden), "sigma0": float(sigma0),
-                "seed": int(seed), "train": train}
+        spec = {
+            "data": data_id,
+            "hidden": int(hidden),
+            "sigma0": float(sigma0),
+            "seed": int(seed),
+            "train": train,
+        }
         run_id = spec_id(f"N{n_train}-d{hidden}-s{float(sigma0):g}-seed{seed}", spec)
         stack_key = spec_id("key", {"data": data_id, "hidden": int(hidden), "train": train})
-        self.runs.setdefault(run_id, {"stack_key": stack_key, "data_id": data_id, "seed": int(seed),
-                                      "sigma0": float(sigma0), "hidden": int(hidden),
-                                      "N": int(n_train), "spec": spec})
+        self.runs.setdefault(
+            run_id,
+            {
+                "stack_key": stack_key,
+                "data_id": data_id,
+                "seed": int(seed),
+                "sigma0": float(sigma0),
+                "hidden": int(hidden),
+                "N": int(n_train),
+                "spec": spec,
+            },
+        )
         return run_id
 
     def finish_stacks(self):
@@ -113,20 +149,31 @@ class RacePlan:
         for key, members in groups.items():
             members = sorted(members)
             first = self.runs[members[0]]
-            stack_id = spec_id(f"N{first['N']}-d{first['hidden']}-x{len(members)}",
-                               {"members": members, "shape": key})
+            stack_id = spec_id(
+                f"N{first['N']}-d{first['hidden']}-x{len(members)}",
+                {"members": members, "shape": key},
+            )
             self.stacks[stack_id] = {
-                "data_id": first["data_id"], "hidden": first["hidden"],
+                "data_id": first["data_id"],
+                "hidden": first["hidden"],
                 "train": first["spec"]["train"],
-                "runs": [{"run_id": m, "seed": self.runs[m]["seed"],
-                          "sigma0": self.runs[m]["sigma0"]} for m in members]}
+                "runs": [
+                    {"run_id": m, "seed": self.runs[m]["seed"], "sigma0": self.runs[m]["sigma0"]}
+                    for m in members
+                ],
+            }
             for m in members:
                 self.runs[m]["stack_id"] = stack_id
 
     def labels(self, run_id):
         r = self.runs[run_id]
-        return {"run_id": run_id, "N": r["N"], "d": r["hidden"], "sigma0": r["sigma0"],
-                "seed": r["seed"]}
+        return {
+            "run_id": run_id,
+            "N": r["N"],
+            "d": r["hidden"],
+            "sigma0": r["sigma0"],
+            "seed": r["seed"],
+        }
 
     # -- what the rules ask (wildcards -> files / params) ----------------------------
 
@@ -138,8 +185,12 @@ class RacePlan:
 
     def stack_spec(self, wildcards):
         s = self.stacks[wildcards.stack_id]
-        return {"hidden": s["hidden"], "train": s["train"], "runs": s["runs"],
-                "resume_every": self.config[STUDY]["train"]["resume_every"]}
+        return {
+            "hidden": s["hidden"],
+            "train": s["train"],
+            "runs": s["runs"],
+            "resume_every": self.config[STUDY]["train"]["resume_every"],
+        }
 
     def imp_inputs(self, wildcards):
         """Data, the dense run's stack, and round r-1 (r > 1)."""
@@ -151,9 +202,14 @@ class RacePlan:
 
     def imp_spec(self, wildcards):
         imp = self.imp[wildcards.imp_id]
-        return {"imp_id": wildcards.imp_id, "run_id": imp["run_id"], "round": int(wildcards.r),
-                "imp": asdict(imp["spec"]), "train": imp["train"],
-                "resume_every": self.config[STUDY]["train"]["resume_every"]}
+        return {
+            "imp_id": wildcards.imp_id,
+            "run_id": imp["run_id"],
+            "round": int(wildcards.r),
+            "imp": asdict(imp["spec"]),
+            "train": imp["train"],
+            "resume_every": self.config[STUDY]["train"]["resume_every"],
+        }
 
     def extract_inputs(self, wildcards):
         run = self.runs[self.cubes[wildcards.cube_id]["run_id"]]
@@ -161,16 +217,22 @@ class RacePlan:
 
     def extract_spec(self, wildcards):
         cube = self.cubes[wildcards.cube_id]
-        return {"labels": self.labels(cube["run_id"]), "options": asdict(cube["options"]),
-                "config": cube["config"]}
+        return {
+            "labels": self.labels(cube["run_id"]),
+            "options": asdict(cube["options"]),
+            "config": cube["config"],
+        }
 
     def stable_cells_data(self, wildcards):
         return data_file(self.stable[wildcards.stable_id]["data_id"])
 
     def stable_cells_spec(self, wildcards):
         st = self.stable[wildcards.stable_id]
-        return {"labels": {"data_id": st["data_id"], "N": st["N"]},
-                "options": asdict(st["options"]), "config": st["config"]}
+        return {
+            "labels": {"data_id": st["data_id"], "N": st["N"]},
+            "options": asdict(st["options"]),
+            "config": st["config"],
+        }
 
     def figure_inputs(self, wildcards):
         return self.record_files(wildcards.fig)
@@ -184,15 +246,27 @@ class RacePlan:
     def record_files(self, name):
         """The cubes (and IMP masks) a figure or table reads, by kind."""
         if name == "fig7":
-            return {"stable_cells": [stable_cells_file(k) for k, v in
-                                     sorted(self.stable.items(), key=lambda kv: kv[1]["N"])]}
-        runs = (list(dict.fromkeys(self.sweep_runs + self.grid_runs)) if name == "fig3"
-                else self.grid_runs)
-        files = {kind: [cube_files(self.run_cube[r])[kind] for r in runs]
-                 for kind in ("dynamics", "similarity")}
+            return {
+                "stable_cells": [
+                    stable_cells_file(k)
+                    for k, v in sorted(self.stable.items(), key=lambda kv: kv[1]["N"])
+                ]
+            }
+        runs = (
+            list(dict.fromkeys(self.sweep_runs + self.grid_runs))
+            if name == "fig3"
+            else self.grid_runs
+        )
+        files = {
+            kind: [cube_files(self.run_cube[r])[kind] for r in runs]
+            for kind in ("dynamics", "similarity")
+        }
         if name in FIGURES_WITH_MASKS:
-            files["masks"] = [imp_masks_file(i, self.rounds) for r in runs
-                              for _, i in sorted(self.imp_of_run.get(r, {}).items())]
+            files["masks"] = [
+                imp_masks_file(i, self.rounds)
+                for r in runs
+                for _, i in sorted(self.imp_of_run.get(r, {}).items())
+            ]
         return files
 
     # -- what the shared layer asks ----------------------------------------------------
@@ -202,48 +276,124 @@ class RacePlan:
 
     def claims_inputs(self):
         runs = list(dict.fromkeys(self.grid_runs + self.sweep_runs))
-        return {"dynamics": [cube_files(self.run_cube[r])["dynamics"] for r in runs],
-                "similarity": [cube_files(self.run_cube[r])["similarity"] for r in runs],
-                "masks": self.record_files("fig5")["masks"],
-                "stable_cells": self.record_files("fig7")["stable_cells"]}
+        return {
+            "dynamics": [cube_files(self.run_cube[r])["dynamics"] for r in runs],
+            "similarity": [cube_files(self.run_cube[r])["similarity"] for r in runs],
+            "masks": self.record_files("fig5")["masks"],
+            "stable_cells": self.record_files("fig7")["stable_cells"],
+        }
 
     def claims_options(self):
         race = self.config[STUDY]
         sweep = race["d_sweep"]
-        return {"d": race["train"]["hidden"], "sigma0": list(race["grid"]["sigma0"]),
-                "seeds": list(race["grid"]["seeds"]),
-                "sweep": {"hidden": list(sweep["hidden"]), "sigma0": float(sweep["sigma0"]),
-                          "seeds": list(sweep["seeds"])},
-                "early_step": race["figures"]["fig4"].get("early_step", 50)}
+        return {
+            "d": race["train"]["hidden"],
+            "sigma0": list(race["grid"]["sigma0"]),
+            "seeds": list(race["grid"]["seeds"]),
+            "sweep": {
+                "hidden": list(sweep["hidden"]),
+                "sigma0": float(sweep["sigma0"]),
+                "seeds": list(sweep["seeds"]),
+            },
+            "early_step": race["figures"]["fig4"].get("early_step", 50),
+        }
 
     def artifacts(self):
-        out = [Artifact(STUDY, "data", d, data_file(d), "torch",
-                        {"N": s.n_train, "source": s.source}, asdict(s))
-               for d, s in self.datasets.items()]
+        out = [
+            Artifact(
+                STUDY,
+                "data",
+                d,
+                data_file(d),
+                "torch",
+                {"N": s.n_train, "source": s.source},
+                asdict(s),
+            )
+            for d, s in self.datasets.items()
+        ]
         for run_id, r in self.runs.items():
             labels = {k: v for k, v in self.labels(run_id).items() if k != "run_id"}
-            out.append(Artifact(STUDY, "run", run_id, f"{stack_dir(r['stack_id'])}/{run_id}.pt",
-                                "torch", labels, r["spec"]))
+            out.append(
+                Artifact(
+                    STUDY,
+                    "run",
+                    run_id,
+                    f"{stack_dir(r['stack_id'])}/{run_id}.pt",
+                    "torch",
+                    labels,
+                    r["spec"],
+                )
+            )
             cube_id = self.run_cube.get(run_id)
             if cube_id:
                 for kind, path in cube_files(cube_id).items():
-                    out.append(Artifact(STUDY, "cube" if kind == "dynamics" else kind, cube_id,
-                                        path, "netcdf", labels, self.cubes[cube_id]["config"]))
+                    out.append(
+                        Artifact(
+                            STUDY,
+                            "cube" if kind == "dynamics" else kind,
+                            cube_id,
+                            path,
+                            "netcdf",
+                            labels,
+                            self.cubes[cube_id]["config"],
+                        )
+                    )
         for imp_id, imp in self.imp.items():
-            labels = {**{k: v for k, v in self.labels(imp["run_id"]).items() if k != "run_id"},
-                      "sparsity": imp["spec"].sparsity}
+            labels = {
+                **{k: v for k, v in self.labels(imp["run_id"]).items() if k != "run_id"},
+                "sparsity": imp["spec"].sparsity,
+            }
             for r in range(1, self.rounds + 1):
-                for kind, path in (("imp", imp_round_file(imp_id, r)),
-                                   ("imp_masks", imp_masks_file(imp_id, r))):
-                    out.append(Artifact(STUDY, kind, f"{imp_id}/{r}", path, "torch",
-                                        {**labels, "round": r}, imp["config"]))
+                for kind, path in (
+                    ("imp", imp_round_file(imp_id, r)),
+                    ("imp_masks", imp_masks_file(imp_id, r)),
+                ):
+                    out.append(
+                        Artifact(
+                            STUDY,
+                            kind,
+                            f"{imp_id}/{r}",
+                            path,
+                            "torch",
+                            {**labels, "round": r},
+                            imp["config"],
+                        )
+                    )
         for stable_id, st in self.stable.items():
-            out.append(Artifact(STUDY, "stable_cells", stable_id, stable_cells_file(stable_id),
-                                "netcdf", {"N": st["N"]}, st["config"]))
-        out += [Artifact(STUDY, "figure", f, figure_file(f), "pdf", {"figure": f},
-                         self.config[STUDY]["figures"][f]) for f in FIGURES]
-        out += [Artifact(STUDY, "table", "table1", TABLES[0], "csv", {"table": "table1"},
-                         self.config[STUDY]["figures"]["table1"])]
+            out.append(
+                Artifact(
+                    STUDY,
+                    "stable_cells",
+                    stable_id,
+                    stable_cells_file(stable_id),
+                    "netcdf",
+                    {"N": st["N"]},
+                    st["config"],
+                )
+            )
+        out += [
+            Artifact(
+                STUDY,
+                "figure",
+                f,
+                figure_file(f),
+                "pdf",
+                {"figure": f},
+                self.config[STUDY]["figures"][f],
+            )
+            for f in FIGURES
+        ]
+        out += [
+            Artifact(
+                STUDY,
+                "table",
+                "table1",
+                TABLES[0],
+                "csv",
+                {"table": "table1"},
+                self.config[STUDY]["figures"]["table1"],
+            )
+        ]
         return out
 
 
@@ -270,11 +420,18 @@ def build_plan(config):
         if r["seed"] not in imp["seeds"]:
             continue
         # IMP rounds keep the start and end weights only, and masks need the direct method
-        train = {**r["spec"]["train"], "method": "direct",
-                 "checkpoint_steps": [0, r["spec"]["train"]["total_steps"]]}
+        train = {
+            **r["spec"]["train"],
+            "method": "direct",
+            "checkpoint_steps": [0, r["spec"]["train"]["total_steps"]],
+        }
         for s in imp["sparsities"]:
-            spec = ImpSpec(sparsity=float(s), rounds=plan.rounds,
-                           prune_output_layer=bool(imp["prune_output_layer"]), rewind=imp["rewind"])
+            spec = ImpSpec(
+                sparsity=float(s),
+                rounds=plan.rounds,
+                prune_output_layer=bool(imp["prune_output_layer"]),
+                rewind=imp["rewind"],
+            )
             config_ = {"run": r["spec"], "imp": asdict(spec), "train": train}
             imp_id = spec_id(f"{run_id.rsplit('-', 1)[0]}-p{float(s):g}", config_)
             plan.imp[imp_id] = {"run_id": run_id, "spec": spec, "train": train, "config": config_}
@@ -315,12 +472,15 @@ def _data_problems(race):
     groups = [list(g) for g in d["groups"]]
     both = set(groups[0]) & set(groups[1])
     if both:
-        problems.append(f"config key race.data.groups: source class(es) {sorted(both)} in both "
-                        "binary classes")
+        problems.append(
+            f"config key race.data.groups: source class(es) {sorted(both)} in both binary classes"
+        )
     bad = [c for g in groups for c in g if c >= len(source.classes)]
     if bad:
-        problems.append(f"config key race.data.groups: class(es) {bad} do not exist in "
-                        f"{d['source']} ({len(source.classes)} classes)")
+        problems.append(
+            f"config key race.data.groups: class(es) {bad} do not exist in "
+            f"{d['source']} ({len(source.classes)} classes)"
+        )
         return problems
     sizes = [("race.grid.n_train", n, "train") for n in race["grid"]["n_train"]]
     sizes += [("race.d_sweep.n_train", n, "train") for n in race["d_sweep"]["n_train"]]
@@ -333,18 +493,23 @@ def _data_problems(race):
             if need > have:
                 problems.append(
                     f"config keys {key} ({n}) and race.data.groups ({group}): {need} {split} "
-                    f"images per source class needed, {d['source']} has {have}")
+                    f"images per source class needed, {d['source']} has {have}"
+                )
         if split == "train" and n % t["batch_size"]:
-            problems.append(f"config keys {key} ({n}) and race.train.batch_size "
-                            f"({t['batch_size']}): N must be a multiple of the batch size")
+            problems.append(
+                f"config keys {key} ({n}) and race.train.batch_size "
+                f"({t['batch_size']}): N must be a multiple of the batch size"
+            )
     return problems
 
 
 def _imp_problems(race):
     missing = sorted(set(race["imp"]["seeds"]) - set(race["grid"]["seeds"]))
     if missing:
-        return [f"config keys race.imp.seeds and race.grid.seeds: IMP seed(s) {missing} are not "
-                f"grid seeds (grid: {race['grid']['seeds']}), so they would get no IMP runs"]
+        return [
+            f"config keys race.imp.seeds and race.grid.seeds: IMP seed(s) {missing} are not "
+            f"grid seeds (grid: {race['grid']['seeds']}), so they would get no IMP runs"
+        ]
     return []
 
 
@@ -369,22 +534,31 @@ def _figure_reference_problems(plan, race):
 
     def need(fig, run_ids, what, **labels):
         if not any(_matches(plan.runs[r], labels) for r in run_ids):
-            shown = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                              for k, v in labels.items() if v is not None)
-            problems.append(f"config key race.figures.{fig}: no {what} run with {shown} "
-                            f"(race.grid: sigma0 {grid['sigma0']}, n_train {grid['n_train']}, "
-                            f"seeds {grid['seeds']}; race.train.hidden {race['train']['hidden']}; "
-                            f"race.d_sweep: hidden {race['d_sweep']['hidden']})")
+            shown = ", ".join(
+                f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                for k, v in labels.items()
+                if v is not None
+            )
+            problems.append(
+                f"config key race.figures.{fig}: no {what} run with {shown} "
+                f"(race.grid: sigma0 {grid['sigma0']}, n_train {grid['n_train']}, "
+                f"seeds {grid['seeds']}; race.train.hidden {race['train']['hidden']}; "
+                f"race.d_sweep: hidden {race['d_sweep']['hidden']})"
+            )
 
     def need_imp(fig, sparsities, seed):
         known = [float(x) for x in imp["sparsities"]]
         for sp in sparsities:
             if not any(abs(float(sp) - k) < 1e-9 for k in known):
-                problems.append(f"config key race.figures.{fig}: sparsity {sp:g} is not in "
-                                f"race.imp.sparsities {imp['sparsities']}")
+                problems.append(
+                    f"config key race.figures.{fig}: sparsity {sp:g} is not in "
+                    f"race.imp.sparsities {imp['sparsities']}"
+                )
         if sparsities and seed is not None and seed not in imp["seeds"]:
-            problems.append(f"config key race.figures.{fig}: seed {seed} has no IMP runs "
-                            f"(race.imp.seeds {imp['seeds']})")
+            problems.append(
+                f"config key race.figures.{fig}: seed {seed} has no IMP runs "
+                f"(race.imp.seeds {imp['seeds']})"
+            )
 
     o = figs["fig1"]
     need("fig1", plan.grid_runs, "grid", sigma0=o.get("sigma0"), N=o.get("N"), seed=o.get("seed"))
@@ -393,8 +567,15 @@ def _figure_reference_problems(plan, race):
     o = figs["fig3"]
     both = list(dict.fromkeys(plan.sweep_runs + plan.grid_runs))
     for sigma in o.get("sigmas") or grid["sigma0"]:
-        need("fig3", both, "grid or d-sweep", sigma0=float(sigma), N=o.get("N"),
-             hidden=o.get("d"), seed=o.get("seed"))
+        need(
+            "fig3",
+            both,
+            "grid or d-sweep",
+            sigma0=float(sigma),
+            N=o.get("N"),
+            hidden=o.get("d"),
+            seed=o.get("seed"),
+        )
     for fig in ("fig4", "fig5"):
         o = figs[fig]
         for sigma in o.get("sigmas") or grid["sigma0"]:

@@ -28,8 +28,11 @@ def load_pruned(path):
     """(run_id, target sparsity, pruned weights per neuron [d]) of an IMP masks file."""
     masks = load_checkpoint(path)
     meta = json.loads(masks["meta"])
-    return meta["run_id"], float(meta["sparsity_target"]), \
-        np.asarray(masks["pruned_per_neuron"]).astype(np.int64)
+    return (
+        meta["run_id"],
+        float(meta["sparsity_target"]),
+        np.asarray(masks["pruned_per_neuron"]).astype(np.int64),
+    )
 
 
 def load_records(dynamics=(), similarity=(), masks=(), stable_cells=()):
@@ -62,6 +65,7 @@ def close(records):
 
 def select(records, **labels):
     """Records whose labels equal the given values (floats compared with tolerance)."""
+
     def ok(rec):
         for k, v in labels.items():
             if v is None:
@@ -73,6 +77,7 @@ def select(records, **labels):
             elif got != v:
                 return False
         return True
+
     return [r for r in records if ok(r)]
 
 
@@ -111,10 +116,21 @@ def stable_cell_table(records):
     rows = []
     for N in sorted_unique(records, "N"):
         for a in (1, -1):
-            vals = np.concatenate([r["stable_cells"]["stable_cells"].sel(alignment=a).values
-                                   for r in select(records, N=N)])
-            rows.append({"N": N, "alignment": a, "mean": float(np.mean(vals)),
-                         "std": float(np.std(vals)), "n": int(vals.size)})
+            vals = np.concatenate(
+                [
+                    r["stable_cells"]["stable_cells"].sel(alignment=a).values
+                    for r in select(records, N=N)
+                ]
+            )
+            rows.append(
+                {
+                    "N": N,
+                    "alignment": a,
+                    "mean": float(np.mean(vals)),
+                    "std": float(np.std(vals)),
+                    "n": int(vals.size),
+                }
+            )
     return rows
 
 
@@ -123,6 +139,7 @@ def merge_rows(records):
     merging), k_large (clusters among the neurons with a >= rel_threshold of the largest,
     the same count as Fig 3a's dashed lines) and the relative accuracy change after
     merging, mean/std over seeds."""
+
     def stats(values):
         v = np.asarray(values, dtype=np.float64)
         return v.mean(), (v.std(ddof=1) if len(v) > 1 else float("nan"))
@@ -133,13 +150,24 @@ def merge_rows(records):
             recs = select(records, sigma0=sigma, N=N)
             for j, tau in enumerate(recs[0]["similarity"]["tau"].values):
                 k = stats([r["similarity"]["merge_k"].values[j] for r in recs])
-                k_large = stats([final_clusters(r["dynamics"], float(tau), large=True)
-                                 for r in recs])
+                k_large = stats(
+                    [final_clusters(r["dynamics"], float(tau), large=True) for r in recs]
+                )
                 dacc = stats([r["similarity"]["merge_relative_change"].values[j] for r in recs])
-                rows.append({"sigma0": sigma, "N": N, "tau": float(tau), "n_seeds": len(recs),
-                             "k_mean": k[0], "k_std": k[1],
-                             "k_large_mean": k_large[0], "k_large_std": k_large[1],
-                             "delta_acc_mean": dacc[0], "delta_acc_std": dacc[1]})
+                rows.append(
+                    {
+                        "sigma0": sigma,
+                        "N": N,
+                        "tau": float(tau),
+                        "n_seeds": len(recs),
+                        "k_mean": k[0],
+                        "k_std": k[1],
+                        "k_large_mean": k_large[0],
+                        "k_large_std": k_large[1],
+                        "delta_acc_mean": dacc[0],
+                        "delta_acc_std": dacc[1],
+                    }
+                )
     return rows
 
 

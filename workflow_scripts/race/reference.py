@@ -10,12 +10,16 @@ import torch
 from . import stacked as T
 
 
-def plain_sgd_run(data, seed, sigma0, hidden, steps, lr, batch=4, momentum=0.9,
-                  masks=None, init=None):
+def plain_sgd_run(
+    data, seed, sigma0, hidden, steps, lr, batch=4, momentum=0.9, masks=None, init=None
+):
     """Final weights {W1, b1, W2, b2} of one run; masks (m1, m2) re-applied every step."""
     w = init or T.init_weights(seed, sigma0, hidden, data["x_train"].shape[1])
-    net = torch.nn.Sequential(torch.nn.Linear(data["x_train"].shape[1], hidden),
-                              torch.nn.ReLU(), torch.nn.Linear(hidden, 2))
+    net = torch.nn.Sequential(
+        torch.nn.Linear(data["x_train"].shape[1], hidden),
+        torch.nn.ReLU(),
+        torch.nn.Linear(hidden, 2),
+    )
 
     def apply_masks():
         if masks is not None:
@@ -36,12 +40,16 @@ def plain_sgd_run(data, seed, sigma0, hidden, steps, lr, batch=4, momentum=0.9,
         for j in range(n // batch):
             if done == steps:
                 break
-            i = order[j * batch:(j + 1) * batch]
+            i = order[j * batch : (j + 1) * batch]
             opt.zero_grad()
             torch.nn.functional.cross_entropy(net(x[i]), y[i]).backward()
             opt.step()
             with torch.no_grad():
                 apply_masks()
             done += 1
-    return {"W1": net[0].weight.detach(), "b1": net[0].bias.detach(),
-            "W2": net[2].weight.detach(), "b2": net[2].bias.detach()}
+    return {
+        "W1": net[0].weight.detach(),
+        "b1": net[0].bias.detach(),
+        "W2": net[2].weight.detach(),
+        "b2": net[2].bias.detach(),
+    }

@@ -100,8 +100,19 @@ def tensor_digest(*tensors):
 class BatchedRuns:
     """R runs of the same shape, stacked; ``advance`` moves them all forward."""
 
-    def __init__(self, data, runs, *, hidden, lr=1e-3, momentum=0.9, batch_size=4,
-                 method="auto", window=32, device="cpu"):
+    def __init__(
+        self,
+        data,
+        runs,
+        *,
+        hidden,
+        lr=1e-3,
+        momentum=0.9,
+        batch_size=4,
+        method="auto",
+        window=32,
+        device="cpu",
+    ):
         self.R = len(runs)
         if self.R == 0:
             raise ValueError("no runs to train")
@@ -115,7 +126,8 @@ class BatchedRuns:
             self.X, self.Y, self.Xt, self.Yt = (datas[0][k].to(device) for k in keys)
         else:
             self.X, self.Y, self.Xt, self.Yt = (
-                torch.stack([d[k] for d in datas]).to(device) for k in keys)
+                torch.stack([d[k] for d in datas]).to(device) for k in keys
+            )
         self.X = self.X.to(torch.float32)
         self.Xt = self.Xt.to(torch.float32)
         self.N, self.D = self.X.shape[-2:]
@@ -141,15 +153,29 @@ class BatchedRuns:
         # W1 and its momentum buffer share one [R, 2d, D] tensor, so that the low-rank
         # method reads and updates both with single matmuls.
         self._WB = torch.zeros(self.R, 2 * self.d, self.D, device=device)
-        self._WB[:, :self.d] = self.W1
-        self.W1 = self._WB[:, :self.d]
+        self._WB[:, : self.d] = self.W1
+        self.W1 = self._WB[:, : self.d]
         if masked:
-            self.mask_W1 = torch.stack([
-                (r.mask_W1 if r.mask_W1 is not None else torch.ones(self.d, self.D, dtype=torch.bool))
-                for r in runs]).to(device)
-            self.mask_W2 = torch.stack([
-                (r.mask_W2 if r.mask_W2 is not None else torch.ones(N_OUT, self.d, dtype=torch.bool))
-                for r in runs]).to(device)
+            self.mask_W1 = torch.stack(
+                [
+                    (
+                        r.mask_W1
+                        if r.mask_W1 is not None
+                        else torch.ones(self.d, self.D, dtype=torch.bool)
+                    )
+                    for r in runs
+                ]
+            ).to(device)
+            self.mask_W2 = torch.stack(
+                [
+                    (
+                        r.mask_W2
+                        if r.mask_W2 is not None
+                        else torch.ones(N_OUT, self.d, dtype=torch.bool)
+                    )
+                    for r in runs
+                ]
+            ).to(device)
             self._mask_f1 = self.mask_W1.to(torch.float32)
             self._mask_f2 = self.mask_W2.to(torch.float32)
             self.W1.mul_(self._mask_f1)
@@ -157,7 +183,7 @@ class BatchedRuns:
         else:
             self.mask_W1 = self.mask_W2 = None
         self.bufs = {k: torch.zeros_like(getattr(self, k)) for k in WEIGHTS if k != "W1"}
-        self.bufs["W1"] = self._WB[:, self.d:]
+        self.bufs["W1"] = self._WB[:, self.d :]
         self.gram = None
         if self.method == "lowrank" and self.shared and self.N <= 8192:
             self.gram = self.X @ self.X.T  # [N, N]: window Gram blocks are gathered from it
@@ -175,10 +201,17 @@ class BatchedRuns:
     def run_state(self, r):
         state = {f"buf_{k}": self.bufs[k][r].cpu().clone() for k in WEIGHTS}
         state.update(self.weights(r))
-        state.update(step=self.step, pos=self.pos, gen=self.gens[r].get_state(),
-                     has_order=self.order is not None)
-        state["order"] = (self.order[r].cpu().clone() if self.order is not None
-                          else torch.zeros(0, dtype=torch.int64))
+        state.update(
+            step=self.step,
+            pos=self.pos,
+            gen=self.gens[r].get_state(),
+            has_order=self.order is not None,
+        )
+        state["order"] = (
+            self.order[r].cpu().clone()
+            if self.order is not None
+            else torch.zeros(0, dtype=torch.int64)
+        )
         return state
 
     def load_run_states(self, states):
@@ -191,8 +224,11 @@ class BatchedRuns:
         for gen, s in zip(self.gens, states):
             gen.set_state(s["gen"])
         self.step, self.pos = int(states[0]["step"]), int(states[0]["pos"])
-        self.order = (torch.stack([s["order"] for s in states]).to(self.device)
-                      if bool(states[0]["has_order"]) else None)
+        self.order = (
+            torch.stack([s["order"] for s in states]).to(self.device)
+            if bool(states[0]["has_order"])
+            else None
+        )
 
     # -- training ------------------------------------------------------------------
 
@@ -200,15 +236,17 @@ class BatchedRuns:
         """Train ``n_steps`` SGD steps; windows are cut at epoch ends and the window grid."""
         while n_steps > 0:
             if self.order is None or self.pos == self.spe:
-                self.order = torch.stack([epoch_order(g, self.N) for g in self.gens]).to(self.device)
+                self.order = torch.stack([epoch_order(g, self.N) for g in self.gens]).to(
+                    self.device
+                )
                 self.pos = 0
             k = min(n_steps, self.spe - self.pos, self.window - self.step % self.window)
-            idx = self.order[:, self.pos * self.B:(self.pos + k) * self.B]  # [R, kB]
+            idx = self.order[:, self.pos * self.B : (self.pos + k) * self.B]  # [R, kB]
             if self.method == "lowrank":
                 self._window_lowrank(idx, k)
             else:
                 for j in range(k):
-                    self._step_direct(idx[:, j * self.B:(j + 1) * self.B])
+                    self._step_direct(idx[:, j * self.B : (j + 1) * self.B])
             self.pos += k
             self.step += k
             n_steps -= k
@@ -261,8 +299,8 @@ class BatchedRuns:
         else:
             G = torch.bmm(XW, XW.transpose(1, 2))
         GH = torch.zeros(self.R, k * B, d, device=XW.device)  # rows: gh of each sample
-        a = [sum(m ** q for q in range(1, j + 1)) for j in range(k + 1)]
-        e = [sum(m ** r for r in range(q + 1)) for q in range(k)]
+        a = [sum(m**q for q in range(1, j + 1)) for j in range(k + 1)]
+        e = [sum(m**r for r in range(q + 1)) for q in range(k)]
         e_rev = torch.tensor(e[::-1], dtype=torch.float32, device=XW.device)  # [e_{k-1}..e_0]
         e_rows = e_rev.repeat_interleave(B)
         for j in range(k):
@@ -272,19 +310,20 @@ class BatchedRuns:
             else:
                 h = torch.add(PW[:, c], PB[:, c], alpha=-lr * a[j])
                 # earlier steps i < j weigh e_{j-1-i}: the last j entries of e_rev
-                w = e_rows[(k - j) * B:]
-                h.baddbmm_(G[:, c, :j * B] * w, GH[:, :j * B], alpha=-lr)
+                w = e_rows[(k - j) * B :]
+                h.baddbmm_(G[:, c, : j * B] * w, GH[:, : j * B], alpha=-lr)
             h.add_(self.b1.unsqueeze(1))  # [R, B, d]
             gh, g_b1, g_W2, g_b2 = self._head(h, YW[:, c])
             GH[:, c] = gh
             self._update_small(g_b1, g_W2, g_b2)
         # materialise: W_{s+k} = W_s - lr a_k buf_s - lr sum e_{k-1-i} U_i,
         #              buf_{s+k} = m^k buf_s + sum m^{k-1-i} U_i   (one matmul for both)
-        wB = torch.tensor([m ** (k - 1 - i) for i in range(k)], dtype=torch.float32,
-                          device=XW.device).repeat_interleave(B)
+        wB = torch.tensor(
+            [m ** (k - 1 - i) for i in range(k)], dtype=torch.float32, device=XW.device
+        ).repeat_interleave(B)
         buf = self.bufs["W1"]
         self.W1.add_(buf, alpha=-lr * a[k])
-        buf.mul_(m ** k)
+        buf.mul_(m**k)
         coef = torch.cat([GH * (-lr * e_rows)[:, None], GH * wB[:, None]], dim=2)  # [R, kB, 2d]
         self._WB.baddbmm_(coef.transpose(1, 2), XW)
 
@@ -294,9 +333,9 @@ class BatchedRuns:
     def _logits(self, X, chunk=2048):
         out = []
         for start in range(0, X.shape[-2], chunk):
-            xs = X[..., start:start + chunk, :]
+            xs = X[..., start : start + chunk, :]
             if xs.dim() == 2:  # shared data: one matmul for all runs
-                h = (xs @ self.W1.reshape(self.R * self.d, self.D).T)
+                h = xs @ self.W1.reshape(self.R * self.d, self.D).T
                 h = h.view(len(xs), self.R, self.d).transpose(0, 1)
             else:
                 h = torch.bmm(xs, self.W1.transpose(1, 2))

@@ -41,16 +41,37 @@ def train(smk, device):
     p = smk.params.spec
     data, data_meta = _data(smk.input.data)
     t = p["train"]
-    runs = [RunSpec(seed=r["seed"], sigma0=r["sigma0"], meta={"run_id": r["run_id"]})
-            for r in p["runs"]]
-    log.info("training %d run(s) (d=%d, N=%d, %d steps) on %s into %s", len(runs), p["hidden"],
-             len(data["y_train"]), t["total_steps"], device, smk.output[0])
-    train_runs(data, runs, hidden=p["hidden"], total_steps=t["total_steps"],
-               ckpt_steps=t["checkpoint_steps"], lr=t["lr"], momentum=t["momentum"],
-               batch_size=t["batch_size"], window=t["window"], method=t["method"],
-               resume_every=p["resume_every"], out=Path(smk.output[0]),
-               names=[r["run_id"] for r in p["runs"]], code=smk.params.code, device=device,
-               progress=True, data_meta=data_meta)
+    runs = [
+        RunSpec(seed=r["seed"], sigma0=r["sigma0"], meta={"run_id": r["run_id"]}) for r in p["runs"]
+    ]
+    log.info(
+        "training %d run(s) (d=%d, N=%d, %d steps) on %s into %s",
+        len(runs),
+        p["hidden"],
+        len(data["y_train"]),
+        t["total_steps"],
+        device,
+        smk.output[0],
+    )
+    train_runs(
+        data,
+        runs,
+        hidden=p["hidden"],
+        total_steps=t["total_steps"],
+        ckpt_steps=t["checkpoint_steps"],
+        lr=t["lr"],
+        momentum=t["momentum"],
+        batch_size=t["batch_size"],
+        window=t["window"],
+        method=t["method"],
+        resume_every=p["resume_every"],
+        out=Path(smk.output[0]),
+        names=[r["run_id"] for r in p["runs"]],
+        code=smk.params.code,
+        device=device,
+        progress=True,
+        data_meta=data_meta,
+    )
 
 
 @stage
@@ -63,11 +84,22 @@ def imp_round(smk, device):
     data, data_meta = _data(smk.input.data)
     dense = load_checkpoint(Path(smk.input.stack) / f"{p['run_id']}.pt")
     prev = dense if p["round"] == 1 else load_checkpoint(smk.input.prev)
-    keep, n = run_round(data, dense, prev, run_id=p["run_id"], imp_id=p["imp_id"],
-                        round_index=p["round"], spec=ImpSpec(**p["imp"]), train=p["train"],
-                        out_run=smk.output.run, out_masks=smk.output.masks,
-                        resume_every=p["resume_every"], device=device, code=smk.params.code,
-                        data_meta=data_meta)
+    keep, n = run_round(
+        data,
+        dense,
+        prev,
+        run_id=p["run_id"],
+        imp_id=p["imp_id"],
+        round_index=p["round"],
+        spec=ImpSpec(**p["imp"]),
+        train=p["train"],
+        out_run=smk.output.run,
+        out_masks=smk.output.masks,
+        resume_every=p["resume_every"],
+        device=device,
+        code=smk.params.code,
+        data_meta=data_meta,
+    )
     log.info("IMP %s round %d: kept %d of %d prunable weights", p["imp_id"], p["round"], keep, n)
 
 
@@ -86,11 +118,24 @@ def extract(smk):
     run_id = p["labels"]["run_id"]
     weights = load_checkpoint(Path(smk.input.stack) / f"{run_id}.pt")
     data, data_meta = _data(smk.input.data)
-    attrs = standard_attrs(f"run {run_id}", "race", p["config"], run_id=run_id,
-                           labels=p["labels"], weights_meta=json.loads(weights["meta"]), data_meta=data_meta)
+    attrs = standard_attrs(
+        f"run {run_id}",
+        "race",
+        p["config"],
+        run_id=run_id,
+        labels=p["labels"],
+        weights_meta=json.loads(weights["meta"]),
+        data_meta=data_meta,
+    )
     with torch.no_grad():
-        extract_run(weights, data, smk.output.dynamics, smk.output.similarity, attrs=attrs,
-                    options=resolved(ExtractOptions, p["options"]))
+        extract_run(
+            weights,
+            data,
+            smk.output.dynamics,
+            smk.output.similarity,
+            attrs=attrs,
+            options=resolved(ExtractOptions, p["options"]),
+        )
 
 
 @stage
@@ -103,11 +148,21 @@ def stable_cells(smk, device):
 
     p = smk.params.spec
     data, data_meta = _data(smk.input.data)
-    attrs = standard_attrs(f"data set {p['labels']['data_id']}", "race", p["config"],
-                           labels=p["labels"], data_meta=data_meta)
+    attrs = standard_attrs(
+        f"data set {p['labels']['data_id']}",
+        "race",
+        p["config"],
+        labels=p["labels"],
+        data_meta=data_meta,
+    )
     with torch.no_grad():
-        extract_stable_cells(data, smk.output.stable_cells, attrs=attrs,
-                             options=resolved(StableCellOptions, p["options"]), device=str(device))
+        extract_stable_cells(
+            data,
+            smk.output.stable_cells,
+            attrs=attrs,
+            options=resolved(StableCellOptions, p["options"]),
+            device=str(device),
+        )
 
 
 @stage

@@ -21,38 +21,59 @@ def _pm(mean, std, fmt, signed=False):
 def table1(records, out_csv, out_tex):
     """CSV (one row per sigma0 x N x tau) and a LaTeX table laid out like the paper's."""
     rows = merge_rows(records)
-    fields = ["sigma0", "N", "tau", "n_seeds", "k_mean", "k_std", "k_large_mean", "k_large_std",
-              "delta_acc_mean", "delta_acc_std"]
+    fields = [
+        "sigma0",
+        "N",
+        "tau",
+        "n_seeds",
+        "k_mean",
+        "k_std",
+        "k_large_mean",
+        "k_large_std",
+        "delta_acc_mean",
+        "delta_acc_std",
+    ]
     with atomic_path(out_csv) as tmp:
         with open(tmp, "w", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=fields)
             w.writeheader()
             for r in rows:
-                w.writerow({k: (f"{r[k]:.6g}" if isinstance(r[k], float) else r[k]) for k in fields})
+                w.writerow(
+                    {k: (f"{r[k]:.6g}" if isinstance(r[k], float) else r[k]) for k in fields}
+                )
     taus = sorted({r["tau"] for r in rows})
     rel = 100 * rel_threshold(records)
-    lines = [r"\begin{tabular}{ll" + "rrr" * len(taus) + "}", r"\toprule",
-             " & & " + " & ".join(f"\\multicolumn{{3}}{{c}}{{$\\tau={t:.2f}$}}" for t in taus) + r" \\",
-             r"$\sigma_0$ & $N$ & " + " & ".join(["$k$ & $k_{\\mathrm{large}}$ & $\\Delta$acc (\\%)"]
-                                                  * len(taus)) + r" \\",
-             r"\midrule"]
+    lines = [
+        r"\begin{tabular}{ll" + "rrr" * len(taus) + "}",
+        r"\toprule",
+        " & & " + " & ".join(f"\\multicolumn{{3}}{{c}}{{$\\tau={t:.2f}$}}" for t in taus) + r" \\",
+        r"$\sigma_0$ & $N$ & "
+        + " & ".join(["$k$ & $k_{\\mathrm{large}}$ & $\\Delta$acc (\\%)"] * len(taus))
+        + r" \\",
+        r"\midrule",
+    ]
     for sigma in sorted({r["sigma0"] for r in rows}):
         first = True
         for N in sorted({r["N"] for r in rows if r["sigma0"] == sigma}):
             cells = []
             for t in taus:
                 r = next(x for x in rows if x["sigma0"] == sigma and x["N"] == N and x["tau"] == t)
-                cells += [f"${_pm(r['k_mean'], r['k_std'], '.1f')}$",
-                          f"${_pm(r['k_large_mean'], r['k_large_std'], '.1f')}$",
-                          f"${_pm(r['delta_acc_mean'], r['delta_acc_std'], '.1f', signed=True)}$"]
+                cells += [
+                    f"${_pm(r['k_mean'], r['k_std'], '.1f')}$",
+                    f"${_pm(r['k_large_mean'], r['k_large_std'], '.1f')}$",
+                    f"${_pm(r['delta_acc_mean'], r['delta_acc_std'], '.1f', signed=True)}$",
+                ]
             exp = int(np.round(np.log10(sigma))) if sigma > 0 else 0
             label = f"$10^{{{exp}}}$" if first else ""
             lines.append(f"{label} & {N} & " + " & ".join(cells) + r" \\")
             first = False
-    lines += [r"\bottomrule", r"\end{tabular}",
-              r"% k: clusters over all neurons (= neurons after merging); k_large: clusters among"
-              f" the neurons with a >= {rel:g} % of the largest; Delta acc: relative change in"
-              r" accuracy after merging (%), mean +- std over seeds; * single seed."]
+    lines += [
+        r"\bottomrule",
+        r"\end{tabular}",
+        r"% k: clusters over all neurons (= neurons after merging); k_large: clusters among"
+        f" the neurons with a >= {rel:g} % of the largest; Delta acc: relative change in"
+        r" accuracy after merging (%), mean +- std over seeds; * single seed.",
+    ]
     with atomic_path(out_tex) as tmp:
         Path(tmp).write_text("\n".join(lines) + "\n")
     return rows

@@ -30,9 +30,27 @@ from .stacked import WEIGHTS, BatchedRuns, tensor_digest
 log = logging.getLogger(__name__)
 
 
-def train_runs(data, runs, *, hidden, total_steps, ckpt_steps, lr=1e-3, momentum=0.9,
-               batch_size=4, out=None, names=None, code="", resume_every=2000, window=32,
-               method="auto", device="cpu", progress=False, on_boundary=None, data_meta=None):
+def train_runs(
+    data,
+    runs,
+    *,
+    hidden,
+    total_steps,
+    ckpt_steps,
+    lr=1e-3,
+    momentum=0.9,
+    batch_size=4,
+    out=None,
+    names=None,
+    code="",
+    resume_every=2000,
+    window=32,
+    method="auto",
+    device="cpu",
+    progress=False,
+    on_boundary=None,
+    data_meta=None,
+):
     """Train the stacked runs. Returns the result dicts (in memory) or the written paths.
 
     ``on_boundary(step)`` is called after each window cut (tests inject crashes there).
@@ -46,14 +64,31 @@ def train_runs(data, runs, *, hidden, total_steps, ckpt_steps, lr=1e-3, momentum
     ckpt = sorted({int(s) for s in ckpt_steps})
     if not ckpt or ckpt[0] < 0 or ckpt[-1] > total_steps:
         raise ValueError(f"checkpoint steps must lie in [0, {total_steps}]: {ckpt[:3]}...")
-    trainer = BatchedRuns(data, runs, hidden=hidden, lr=lr, momentum=momentum,
-                          batch_size=batch_size, method=method, window=window, device=device)
+    trainer = BatchedRuns(
+        data,
+        runs,
+        hidden=hidden,
+        lr=lr,
+        momentum=momentum,
+        batch_size=batch_size,
+        method=method,
+        window=window,
+        device=device,
+    )
     settings = {
-        "hidden": trainer.d, "n_in": trainer.D, "n_train": trainer.N, "lr": trainer.lr,
-        "momentum": trainer.m, "batch_size": trainer.B, "total_steps": total_steps,
-        "checkpoint_steps": ckpt, "method": trainer.method, "window": trainer.window,
+        "hidden": trainer.d,
+        "n_in": trainer.D,
+        "n_train": trainer.N,
+        "lr": trainer.lr,
+        "momentum": trainer.m,
+        "batch_size": trainer.B,
+        "total_steps": total_steps,
+        "checkpoint_steps": ckpt,
+        "method": trainer.method,
+        "window": trainer.window,
         "optimizer": "SGD (torch semantics: buf = m*buf + g; p -= lr*buf)",
-        "loss": "softmax cross-entropy, batch mean", "dtype": "float32",
+        "loss": "softmax cross-entropy, batch mean",
+        "dtype": "float32",
         "data": data_meta if data_meta is not None else {},
     }
     save_every = trainer.window * max(1, math.ceil(int(resume_every) / trainer.window))
@@ -82,8 +117,10 @@ def train_runs(data, runs, *, hidden, total_steps, ckpt_steps, lr=1e-3, momentum
     ckpt_set = set(ckpt)
     bar = _progress(total_steps, step, progress)
     while step < total_steps:
-        nxt = min([total_steps, (step // trainer.window + 1) * trainer.window]
-                  + [s for s in ckpt if s > step][:1])
+        nxt = min(
+            [total_steps, (step // trainer.window + 1) * trainer.window]
+            + [s for s in ckpt if s > step][:1]
+        )
         trainer.advance(nxt - step)
         bar.update(nxt - step)
         step = nxt
@@ -99,8 +136,9 @@ def train_runs(data, runs, *, hidden, total_steps, ckpt_steps, lr=1e-3, momentum
     results = []
     for r, run in enumerate(runs):
         entries = [load_checkpoint(dump_file(r, s)) for s in ckpt] if partial else dumps[r]
-        results.append(result_dict(entries, _run_meta(settings, run, trainer, elapsed),
-                                   *_masks_of(trainer, r)))
+        results.append(
+            result_dict(entries, _run_meta(settings, run, trainer, elapsed), *_masks_of(trainer, r))
+        )
     if partial is None:
         return results
     if names is None:
@@ -118,11 +156,20 @@ def train_runs(data, runs, *, hidden, total_steps, ckpt_steps, lr=1e-3, momentum
 
 def _identity(settings, runs, trainer):
     """What a resume state must match: settings, each run's seed/init/masks, the data."""
-    return {"settings": settings, "stack": trainer.R,
-            "runs": [{"seed": r.seed, "sigma0": r.sigma0,
-                      "init": None if r.init is None else tensor_digest(*(r.init[k] for k in WEIGHTS)),
-                      "masks": tensor_digest(r.mask_W1, r.mask_W2)} for r in runs],
-            "x_train": tensor_digest(trainer.X if trainer.shared else None)}
+    return {
+        "settings": settings,
+        "stack": trainer.R,
+        "runs": [
+            {
+                "seed": r.seed,
+                "sigma0": r.sigma0,
+                "init": None if r.init is None else tensor_digest(*(r.init[k] for k in WEIGHTS)),
+                "masks": tensor_digest(r.mask_W1, r.mask_W2),
+            }
+            for r in runs
+        ],
+        "x_train": tensor_digest(trainer.X if trainer.shared else None),
+    }
 
 
 def _resume(trainer, partial, names, ckpt):
@@ -131,19 +178,28 @@ def _resume(trainer, partial, names, ckpt):
         return
     step, state = latest
     folders = names or ["run"]
-    if not all(partial.file(f"{n}/dump-{s:09d}.pt").is_file() for n in folders for s in ckpt if s <= step):
-        log.warning("resume state at step %d lacks weight dumps: training %s afresh", step,
-                    partial.output)
+    if not all(
+        partial.file(f"{n}/dump-{s:09d}.pt").is_file() for n in folders for s in ckpt if s <= step
+    ):
+        log.warning(
+            "resume state at step %d lacks weight dumps: training %s afresh", step, partial.output
+        )
         return
     trainer.load_run_states(state["runs"])
     log.info("resumed %d run(s) at step %d from %s", trainer.R, step, partial.dir)
 
 
 def _run_meta(settings, run, trainer, elapsed):
-    return {**settings, "seed": run.seed, "sigma0": run.sigma0,
-            "init": "given" if run.init is not None else "seeded gaussian (std sigma0), zero biases",
-            "masked": trainer.mask_W1 is not None, "stack_size": trainer.R,
-            "stack_seconds": round(elapsed, 3), **run.meta}
+    return {
+        **settings,
+        "seed": run.seed,
+        "sigma0": run.sigma0,
+        "init": "given" if run.init is not None else "seeded gaussian (std sigma0), zero biases",
+        "masked": trainer.mask_W1 is not None,
+        "stack_size": trainer.R,
+        "stack_seconds": round(elapsed, 3),
+        **run.meta,
+    }
 
 
 def _masks_of(trainer, r):

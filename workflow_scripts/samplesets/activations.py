@@ -35,8 +35,9 @@ def pack(active):
 
 
 def unpack(bits, n_samples):
-    return np.unpackbits(np.asarray(bits, dtype=np.uint8), axis=-1, count=int(n_samples),
-                         bitorder=BITORDER).astype(bool)
+    return np.unpackbits(
+        np.asarray(bits, dtype=np.uint8), axis=-1, count=int(n_samples), bitorder=BITORDER
+    ).astype(bool)
 
 
 def read_activations(path, time=slice(None), node=slice(None)):
@@ -53,8 +54,11 @@ def read_activations(path, time=slice(None), node=slice(None)):
         values = unpack(var[time, node, :], int(np.ravel(var.attrs["n_samples"])[0]))
         steps, nodes = f["time"][time], f["node"][node]
         layer, unit = f["layer"][node], f["unit"][node]
-        sample = {"sample": f["sample"][:], "class": ("sample", f["class"][:]),
-                  "source_index": ("sample", f["source_index"][:])}
+        sample = {
+            "sample": f["sample"][:],
+            "class": ("sample", f["class"][:]),
+            "source_index": ("sample", f["source_index"][:]),
+        }
     dims, coords = [], dict(sample)
     for name, sel, value in (("time", time, steps), ("node", node, nodes)):
         if isinstance(sel, int):
@@ -64,16 +68,20 @@ def read_activations(path, time=slice(None), node=slice(None)):
             coords[name] = value
     node_dims = () if isinstance(node, int) else ("node",)
     coords["layer"], coords["unit"] = (node_dims, layer), (node_dims, unit)
-    return xr.DataArray(values, dims=[*dims, "sample"], coords=coords, name="active",
-                        attrs={"long_name": "pre-activation > 0 on the validation sample"})
+    return xr.DataArray(
+        values,
+        dims=[*dims, "sample"],
+        coords=coords,
+        name="active",
+        attrs={"long_name": "pre-activation > 0 on the validation sample"},
+    )
 
 
 def _text(value):
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def write_activations(out, slices, *, n_times, spec, labels, source_index, attrs,
-                      node_chunk=64):
+def write_activations(out, slices, *, n_times, spec, labels, source_index, attrs, node_chunk=64):
     """Write the cube from ``slices``: (step, packed bits [node, sample_byte]) per time point.
 
     ``spec``: the run's TrainSpec (node coordinates); ``labels`` / ``source_index``: the
@@ -84,30 +92,58 @@ def write_activations(out, slices, *, n_times, spec, labels, source_index, attrs
 
     n_samples, n_nodes = len(labels), (spec.depth - 1) * spec.width
     n_bytes = -(-n_samples // 8)
-    coords = {**node_coords(spec),
-              "sample": (("sample",), np.arange(n_samples), {"long_name": "validation sample"}),
-              "class": (("sample",), np.asarray(labels, dtype=np.int64),
-                        {"long_name": "class label of the sample"}),
-              "source_index": (("sample",), np.asarray(source_index, dtype=np.int64),
-                               {"long_name": "index of the image in the source's train split"}),
-              "sample_byte": (("sample_byte",), np.arange(n_bytes),
-                              {"long_name": "byte j // 8 of the packed samples"})}
-    variables = {VARIABLE: (("time", "node", "sample_byte"), "u1", {
-        "long_name": "pre-activation > 0, bit-packed along samples",
-        "n_samples": n_samples, "bitorder": BITORDER,
-        "description": "bit j % 8 of byte j // 8 is sample j (np.unpackbits(..., axis=-1, "
-                       "count=n_samples, bitorder='little')); read with "
-                       "workflow_scripts.samplesets.activations.read_activations"})}
-    with CubeWriter(out, grow_dim="time", grow_dtype="i8",
-                    sizes={"node": n_nodes, "sample": n_samples, "sample_byte": n_bytes},
-                    coords=coords, variables=variables, attrs=attrs, expected_length=n_times,
-                    chunks={VARIABLE: {"node": node_chunk}}, grow_attrs=STEP) as cube:
+    coords = {
+        **node_coords(spec),
+        "sample": (("sample",), np.arange(n_samples), {"long_name": "validation sample"}),
+        "class": (
+            ("sample",),
+            np.asarray(labels, dtype=np.int64),
+            {"long_name": "class label of the sample"},
+        ),
+        "source_index": (
+            ("sample",),
+            np.asarray(source_index, dtype=np.int64),
+            {"long_name": "index of the image in the source's train split"},
+        ),
+        "sample_byte": (
+            ("sample_byte",),
+            np.arange(n_bytes),
+            {"long_name": "byte j // 8 of the packed samples"},
+        ),
+    }
+    variables = {
+        VARIABLE: (
+            ("time", "node", "sample_byte"),
+            "u1",
+            {
+                "long_name": "pre-activation > 0, bit-packed along samples",
+                "n_samples": n_samples,
+                "bitorder": BITORDER,
+                "description": "bit j % 8 of byte j // 8 is sample j (np.unpackbits(..., axis=-1, "
+                "count=n_samples, bitorder='little')); read with "
+                "workflow_scripts.samplesets.activations.read_activations",
+            },
+        )
+    }
+    with CubeWriter(
+        out,
+        grow_dim="time",
+        grow_dtype="i8",
+        sizes={"node": n_nodes, "sample": n_samples, "sample_byte": n_bytes},
+        coords=coords,
+        variables=variables,
+        attrs=attrs,
+        expected_length=n_times,
+        chunks={VARIABLE: {"node": node_chunk}},
+        grow_attrs=STEP,
+    ) as cube:
         for step, bits in slices:
             cube.append(step, **{VARIABLE: bits})
 
 
-def extract_activations(run_dir, data, spec, out, attrs, *, node_chunk=64, device="cpu",
-                        show_progress=True):
+def extract_activations(
+    run_dir, data, spec, out, attrs, *, node_chunk=64, device="cpu", show_progress=True
+):
     """The cube of a run's checkpoints (``extract`` makes the forward passes)."""
     import torch
 
@@ -120,8 +156,13 @@ def extract_activations(run_dir, data, spec, out, attrs, *, node_chunk=64, devic
     files = list_checkpoints(run_dir)
 
     def slices():
-        for step, state in progress(checkpoints(run_dir), total=len(files), desc="activations",
-                                    unit="checkpoint", enabled=show_progress):
+        for step, state in progress(
+            checkpoints(run_dir),
+            total=len(files),
+            desc="activations",
+            unit="checkpoint",
+            enabled=show_progress,
+        ):
             net.load_state_dict(state)
             bits = np.empty((n_nodes, -(-n_samples // 8)), dtype=np.uint8)
             with torch.no_grad():
@@ -130,11 +171,24 @@ def extract_activations(run_dir, data, spec, out, attrs, *, node_chunk=64, devic
                     cols = slice(sl.start // 8, -(-min(sl.stop, n_samples) // 8))
                     row = 0
                     for z in pre:
-                        bits[row:row + z.shape[1], cols] = pack((z > 0).T.cpu().numpy())
+                        bits[row : row + z.shape[1], cols] = pack((z > 0).T.cpu().numpy())
                         row += z.shape[1]
             yield step, bits
 
-    write_activations(out, slices(), n_times=len(files), spec=spec, labels=data["y_val"],
-                      source_index=data["val_index"], attrs=attrs, node_chunk=node_chunk)
-    log.info("wrote %s: %d time points x %d nodes x %d samples (packed bits)", out, len(files),
-             n_nodes, n_samples)
+    write_activations(
+        out,
+        slices(),
+        n_times=len(files),
+        spec=spec,
+        labels=data["y_val"],
+        source_index=data["val_index"],
+        attrs=attrs,
+        node_chunk=node_chunk,
+    )
+    log.info(
+        "wrote %s: %d time points x %d nodes x %d samples (packed bits)",
+        out,
+        len(files),
+        n_nodes,
+        n_samples,
+    )

@@ -27,21 +27,31 @@ def make_split(spec, images, labels):
         raise SplitTooLargeError(
             f"samplesets.data.n_train ({spec.n_train}) + samplesets.data.n_validation "
             f"({spec.n_validation}) = {need} images, but the {spec.source} train split under "
-            f"{spec.data_dir} has {n}")
+            f"{spec.data_dir} has {n}"
+        )
     order = np.random.default_rng(spec.split_seed).permutation(n)
-    val, train = order[:spec.n_validation], order[spec.n_validation:need]
+    val, train = order[: spec.n_validation], order[spec.n_validation : need]
     flat = images.reshape(n, -1)
-    return {"x_train": flat[train], "y_train": labels[train].astype(np.int64),
-            "x_val": flat[val], "y_val": labels[val].astype(np.int64),
-            "train_index": train.astype(np.int64), "val_index": val.astype(np.int64)}
+    return {
+        "x_train": flat[train],
+        "y_train": labels[train].astype(np.int64),
+        "x_val": flat[val],
+        "y_val": labels[val].astype(np.int64),
+        "train_index": train.astype(np.int64),
+        "val_index": val.astype(np.int64),
+    }
 
 
 def write_split(spec, out):
-    images, labels = datasets.load_arrays(spec.source, spec.data_dir, train=True,
-                                          download=spec.download)
+    images, labels = datasets.load_arrays(
+        spec.source, spec.data_dir, train=True, download=spec.download
+    )
     arrays = make_split(spec, images, labels)
-    meta = {**spec.identity(), "classes": list(datasets.source(spec.source).classes),
-            "image_shape": list(images.shape[1:])}
+    meta = {
+        **spec.identity(),
+        "classes": list(datasets.source(spec.source).classes),
+        "image_shape": list(images.shape[1:]),
+    }
     with atomic_path(out) as tmp:
         with open(tmp, "wb") as fh:  # np.savez would append .npz to a path without it
             np.savez(fh, meta=np.array(json.dumps(meta)), **arrays)

@@ -16,8 +16,8 @@ import torch.nn.functional as F
 from ..progress import progress
 from ..store.cube import CubeWriter
 from .data import scaled
-from .nodes import max_informativeness, node_metrics
 from .model import build_net, forward_all
+from .nodes import max_informativeness, node_metrics
 from .runs import checkpoints, list_checkpoints
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ BOOL = {"dtype": "bool"}  # netCDF has no bool: int8 with this attr, which xarra
 def validation_passes(net, x, chunk=CHUNK):
     """Per chunk: (slice, hidden pre-activations [list of n x width], outputs [n x classes])."""
     for start in range(0, len(x), chunk):
-        pre, out = forward_all(net, x[start:start + chunk])
+        pre, out = forward_all(net, x[start : start + chunk])
         yield slice(start, start + chunk), pre, out
 
 
@@ -53,12 +53,21 @@ def evaluate(net, x, y, onehot, loss):
 def node_coords(spec):
     layers = spec.depth - 1
     return {
-        "node": (("node",), np.arange(layers * spec.width),
-                 {"long_name": "hidden node, numbered from the shallowest layer to the deepest"}),
-        "layer": (("node",), np.repeat(np.arange(1, layers + 1), spec.width),
-                  {"long_name": "hidden layer of the node (1 = first)"}),
-        "unit": (("node",), np.tile(np.arange(spec.width), layers),
-                 {"long_name": "index of the node within its layer"}),
+        "node": (
+            ("node",),
+            np.arange(layers * spec.width),
+            {"long_name": "hidden node, numbered from the shallowest layer to the deepest"},
+        ),
+        "layer": (
+            ("node",),
+            np.repeat(np.arange(1, layers + 1), spec.width),
+            {"long_name": "hidden layer of the node (1 = first)"},
+        ),
+        "unit": (
+            ("node",),
+            np.tile(np.arange(spec.width), layers),
+            {"long_name": "index of the node within its layer"},
+        ),
     }
 
 
@@ -70,59 +79,133 @@ def _setup(spec, data, device):
     return build_net(spec, device), x, y, onehot
 
 
-def extract_cube(run_dir, data, spec, out, attrs, *, class_names, device="cpu",
-                 show_progress=True):
+def extract_cube(run_dir, data, spec, out, attrs, *, class_names, device="cpu", show_progress=True):
     net, x, y, onehot = _setup(spec, data, device)
     sizes = np.bincount(data["y_val"], minlength=spec.n_classes)
     u_max = max_informativeness(sizes)
-    coords = {**node_coords(spec),
-              "class": (("class",), np.arange(spec.n_classes), {"long_name": "class label"}),
-              "class_name": (("class",), np.asarray(class_names, dtype=str), {}),
-              "class_size": (("class",), sizes.astype(np.int64),
-                             {"long_name": "validation samples of the class |S_c|",
-                              "units": "samples"})}
+    coords = {
+        **node_coords(spec),
+        "class": (("class",), np.arange(spec.n_classes), {"long_name": "class label"}),
+        "class_name": (("class",), np.asarray(class_names, dtype=str), {}),
+        "class_size": (
+            ("class",),
+            sizes.astype(np.int64),
+            {"long_name": "validation samples of the class |S_c|", "units": "samples"},
+        ),
+    }
     T, N, C = "time", "node", "class"
     fraction = {"units": "1", "valid_range": [0.0, 1.0]}
     variables = {
-        "count": ((T, N, C), "i4", {"long_name": "validation samples of the class with "
-                                    "pre-activation > 0 (|S_c,i|, eq. 8)", "units": "samples"}),
-        "activation_fraction": ((T, N), "f4", {"long_name": "activation fraction f_i: mean "
-                                               "over classes of count / class_size (eqs. 9, 16)",
-                                               **fraction}),
-        "predictability": ((T, N), "f4", {"long_name": "predictability p_i = 1 - H(Zhat|Y) / "
-                                          "log 2 (eq. 14); NaN for dead / always-active nodes",
-                                          **fraction}),
-        "informativeness": ((T, N), "f4", {"long_name": "informativeness u_i = 1 - H(Y|Zhat) "
-                                           "/ log |C| (eq. 15); NaN for dead / always-active "
-                                           "nodes", **fraction}),
+        "count": (
+            (T, N, C),
+            "i4",
+            {
+                "long_name": "validation samples of the class with "
+                "pre-activation > 0 (|S_c,i|, eq. 8)",
+                "units": "samples",
+            },
+        ),
+        "activation_fraction": (
+            (T, N),
+            "f4",
+            {
+                "long_name": "activation fraction f_i: mean "
+                "over classes of count / class_size (eqs. 9, 16)",
+                **fraction,
+            },
+        ),
+        "predictability": (
+            (T, N),
+            "f4",
+            {
+                "long_name": "predictability p_i = 1 - H(Zhat|Y) / "
+                "log 2 (eq. 14); NaN for dead / always-active nodes",
+                **fraction,
+            },
+        ),
+        "informativeness": (
+            (T, N),
+            "f4",
+            {
+                "long_name": "informativeness u_i = 1 - H(Y|Zhat) "
+                "/ log |C| (eq. 15); NaN for dead / always-active "
+                "nodes",
+                **fraction,
+            },
+        ),
         "dead": ((T, N), "i1", {"long_name": "active for no validation sample", **BOOL}),
-        "always_active": ((T, N), "i1", {"long_name": "active for every validation sample",
-                                         **BOOL}),
-        "epoch": ((T,), "f8", {"long_name": "epochs trained (step / steps per epoch)",
-                               "units": "epochs"}),
-        "val_error": ((T,), "f8", {"long_name": "validation error (argmax of the outputs)",
-                                   "units": "1"}),
-        "val_loss": ((T,), "f8", {"long_name": f"validation loss ({spec.loss}, as trained)",
-                                  "units": "nats" if spec.loss == "ce" else "1"}),
+        "always_active": (
+            (T, N),
+            "i1",
+            {"long_name": "active for every validation sample", **BOOL},
+        ),
+        "epoch": (
+            (T,),
+            "f8",
+            {"long_name": "epochs trained (step / steps per epoch)", "units": "epochs"},
+        ),
+        "val_error": (
+            (T,),
+            "f8",
+            {"long_name": "validation error (argmax of the outputs)", "units": "1"},
+        ),
+        "val_loss": (
+            (T,),
+            "f8",
+            {
+                "long_name": f"validation loss ({spec.loss}, as trained)",
+                "units": "nats" if spec.loss == "ce" else "1",
+            },
+        ),
     }
-    attrs = {**attrs, "steps_per_epoch": spec.steps_per_epoch, "n_validation": int(sizes.sum()),
-             "max_informativeness": u_max, "max_informativeness_balanced":
-             float(np.log(2) / np.log(spec.n_classes))}
+    attrs = {
+        **attrs,
+        "steps_per_epoch": spec.steps_per_epoch,
+        "n_validation": int(sizes.sum()),
+        "max_informativeness": u_max,
+        "max_informativeness_balanced": float(np.log(2) / np.log(spec.n_classes)),
+    }
     files = list_checkpoints(run_dir)
-    with CubeWriter(out, grow_dim=T, grow_dtype="i8", sizes={N: (spec.depth - 1) * spec.width,
-                                                              C: spec.n_classes},
-                    coords=coords, variables=variables, attrs=attrs,
-                    expected_length=len(files), grow_attrs=STEP) as cube, torch.no_grad():
-        for step, state in progress(checkpoints(run_dir), total=len(files), desc="extract",
-                                    unit="checkpoint", enabled=show_progress):
+    with (
+        CubeWriter(
+            out,
+            grow_dim=T,
+            grow_dtype="i8",
+            sizes={N: (spec.depth - 1) * spec.width, C: spec.n_classes},
+            coords=coords,
+            variables=variables,
+            attrs=attrs,
+            expected_length=len(files),
+            grow_attrs=STEP,
+        ) as cube,
+        torch.no_grad(),
+    ):
+        for step, state in progress(
+            checkpoints(run_dir),
+            total=len(files),
+            desc="extract",
+            unit="checkpoint",
+            enabled=show_progress,
+        ):
             net.load_state_dict(state)
             counts, error, loss = evaluate(net, x, y, onehot, spec.loss)
             m = node_metrics(counts, sizes)
-            cube.append(step, count=counts.astype(np.int32),
-                        activation_fraction=m["activation_fraction"].astype(np.float32),
-                        predictability=m["predictability"].astype(np.float32),
-                        informativeness=m["informativeness"].astype(np.float32),
-                        dead=m["dead"].astype(np.int8), always_active=m["always_active"].astype(np.int8),
-                        epoch=step / spec.steps_per_epoch, val_error=error, val_loss=loss)
-    log.info("wrote %s: %d time points x %d nodes x %d classes", out, len(files),
-             (spec.depth - 1) * spec.width, spec.n_classes)
+            cube.append(
+                step,
+                count=counts.astype(np.int32),
+                activation_fraction=m["activation_fraction"].astype(np.float32),
+                predictability=m["predictability"].astype(np.float32),
+                informativeness=m["informativeness"].astype(np.float32),
+                dead=m["dead"].astype(np.int8),
+                always_active=m["always_active"].astype(np.int8),
+                epoch=step / spec.steps_per_epoch,
+                val_error=error,
+                val_loss=loss,
+            )
+    log.info(
+        "wrote %s: %d time points x %d nodes x %d classes",
+        out,
+        len(files),
+        (spec.depth - 1) * spec.width,
+        spec.n_classes,
+    )

@@ -92,9 +92,14 @@ def group_by_net(cubes):
     groups = {}
     for ds in cubes:
         groups.setdefault(ds.attrs["net"], []).append(ds)
-    order = sorted(groups, key=lambda n: (int(groups[n][0].attrs["depth"]),
-                                          int(groups[n][0].attrs["width"]),
-                                          str(groups[n][0].attrs["loss"])))
+    order = sorted(
+        groups,
+        key=lambda n: (
+            int(groups[n][0].attrs["depth"]),
+            int(groups[n][0].attrs["width"]),
+            str(groups[n][0].attrs["loss"]),
+        ),
+    )
     return {n: sorted(groups[n], key=lambda ds: int(ds.attrs["seed"])) for n in order}
 
 
@@ -103,9 +108,16 @@ def grid_row(net, cubes, max_layers):
     depth, width, loss = (cubes[0].attrs[k] for k in ("depth", "width", "loss"))
     err = seed_mean_error(cubes)
     onset = error_onset(err)
-    row = {"net": net, "depth": int(depth), "width": int(width), "loss": str(loss),
-           "seeds": len(cubes), "epochs": float(cubes[0]["epoch"].values[-1]),
-           "final_val_error": final(err), "error_onset_step": onset if onset is not None else ""}
+    row = {
+        "net": net,
+        "depth": int(depth),
+        "width": int(width),
+        "loss": str(loss),
+        "seeds": len(cubes),
+        "epochs": float(cubes[0]["epoch"].values[-1]),
+        "final_val_error": final(err),
+        "error_onset_step": onset if onset is not None else "",
+    }
     curves = {q: seed_mean_layers(cubes, q) for q in QUANTITIES}
     for layer in range(1, max_layers + 1):
         if layer not in curves["activation_fraction"]["layer"].values:
@@ -113,10 +125,16 @@ def grid_row(net, cubes, max_layers):
             continue
         f = curves["activation_fraction"].sel(layer=layer)
         step, height = peak(f)
-        row.update({f"f_init_L{layer}": float(f.isel(time=0)), f"f_peak_L{layer}": height,
-                    f"f_peak_step_L{layer}": step, f"f_final_L{layer}": final(f),
-                    f"p_final_L{layer}": final(curves["predictability"].sel(layer=layer)),
-                    f"u_final_L{layer}": final(curves["informativeness"].sel(layer=layer))})
+        row.update(
+            {
+                f"f_init_L{layer}": float(f.isel(time=0)),
+                f"f_peak_L{layer}": height,
+                f"f_peak_step_L{layer}": step,
+                f"f_final_L{layer}": final(f),
+                f"p_final_L{layer}": final(curves["predictability"].sel(layer=layer)),
+                f"u_final_L{layer}": final(curves["informativeness"].sel(layer=layer)),
+            }
+        )
     return row
 
 
@@ -124,6 +142,13 @@ LAYER_COLUMNS = ("f_init", "f_peak", "f_peak_step", "f_final", "p_final", "u_fin
 
 
 def grid_columns(max_layers):
-    return (["net", "depth", "width", "loss", "seeds", "epochs", "final_val_error",
-             "error_onset_step"]
-            + [f"{k}_L{layer}" for layer in range(1, max_layers + 1) for k in LAYER_COLUMNS])
+    return [
+        "net",
+        "depth",
+        "width",
+        "loss",
+        "seeds",
+        "epochs",
+        "final_val_error",
+        "error_onset_step",
+    ] + [f"{k}_L{layer}" for layer in range(1, max_layers + 1) for k in LAYER_COLUMNS]

@@ -38,8 +38,13 @@ def node_metrics(counts, class_sizes):
     undefined = dead | always
     p = np.where(undefined, np.nan, 1.0 - h_z_given_y / np.log(2.0))
     u = np.where(undefined, np.nan, 1.0 - h_y_given_z / np.log(n_classes))
-    return {"activation_fraction": f, "predictability": p, "informativeness": u,
-            "dead": dead, "always_active": always}
+    return {
+        "activation_fraction": f,
+        "predictability": p,
+        "informativeness": u,
+        "dead": dead,
+        "always_active": always,
+    }
 
 
 def _ratio(num, den):
@@ -60,7 +65,7 @@ def max_informativeness(class_sizes):
     prob = sizes[sizes > 0] / sizes.sum()
     h_y = -xlogy(prob, prob).sum()
     k = len(prob)
-    subsets = (np.arange(2 ** k)[:, None] >> np.arange(k)) & 1
+    subsets = (np.arange(2**k)[:, None] >> np.arange(k)) & 1
     mass = subsets @ prob
     h_z = -(xlogy(mass, mass) + xlogy(1 - mass, 1 - mass))
     return float(1.0 - (h_y - h_z.max()) / np.log(len(sizes)))

@@ -24,8 +24,12 @@ FIGURES = ("fig3", "fig4", "fig5", "fig6", "fig7", "fig9", "fig10", "grid")
 GRID_TABLE = "results/tables/samplesets/grid.csv"
 # how a cube is computed from a run (resolved here so that cube ids hash them)
 CUBE_OPTIONS = {"split": "validation", "active": "pre-activation > 0", "counts": "exact int32"}
-ACTIVATION_OPTIONS = {"split": "validation", "active": "pre-activation > 0",
-                      "packing": "np.packbits along samples, bitorder little", "node_chunk": 64}
+ACTIVATION_OPTIONS = {
+    "split": "validation",
+    "active": "pre-activation > 0",
+    "packing": "np.packbits along samples, bitorder little",
+    "node_chunk": 64,
+}
 FIGURE_DEFAULTS = {"grid": {"quantity": "activation_fraction"}}
 
 
@@ -77,10 +81,14 @@ class SamplesetsPlan:
 
     def set_data(self):
         d = self.config[STUDY]["data"]
-        self.data = DataSpec(source=d["source"], n_train=int(d["n_train"]),
-                             n_validation=int(d["n_validation"]), split_seed=int(d["split_seed"]),
-                             data_dir=str(self.config.get("data_dir", "data")),
-                             download=bool(d["download"]))
+        self.data = DataSpec(
+            source=d["source"],
+            n_train=int(d["n_train"]),
+            n_validation=int(d["n_validation"]),
+            split_seed=int(d["split_seed"]),
+            data_dir=str(self.config.get("data_dir", "data")),
+            download=bool(d["download"]),
+        )
         label = f"{self.data.source}-{self.data.n_train}-{self.data.n_validation}-split{self.data.split_seed}"
         self.data_id = spec_id(label, self.data.identity())
 
@@ -90,13 +98,24 @@ class SamplesetsPlan:
         spe = steps_per_epoch(self.data.n_train, t["batch_size"])
         total = max(1, int(round(float(t["epochs"]) * spe)))
         return TrainSpec(
-            depth=net.depth, width=net.width, loss=net.loss, n_in=math.prod(source.image_shape),
-            n_classes=len(source.classes), bias=(True,) + (False,) * (net.depth - 1),
-            init=t["init"], lr=float(t["lr"]), betas=tuple(float(b) for b in t["betas"]),
-            eps=float(t["eps"]), adam_impl=t["adam_impl"], batch_size=int(t["batch_size"]),
-            n_train=self.data.n_train, steps_per_epoch=spe, total_steps=total,
+            depth=net.depth,
+            width=net.width,
+            loss=net.loss,
+            n_in=math.prod(source.image_shape),
+            n_classes=len(source.classes),
+            bias=(True,) + (False,) * (net.depth - 1),
+            init=t["init"],
+            lr=float(t["lr"]),
+            betas=tuple(float(b) for b in t["betas"]),
+            eps=float(t["eps"]),
+            adam_impl=t["adam_impl"],
+            batch_size=int(t["batch_size"]),
+            n_train=self.data.n_train,
+            steps_per_epoch=spe,
+            total_steps=total,
             checkpoint_steps=checkpoint_steps(total, c["n_log"], c["dense_until"]),
-            seed=int(seed))
+            seed=int(seed),
+        )
 
     def add_run(self, net, seed):
         train = self.train_spec_of(net, seed)
@@ -112,26 +131,37 @@ class SamplesetsPlan:
     def add_activations(self, net_name, seed):
         run_id = self.run_of[(net_name, int(seed))]
         spec = {"run": self.runs[run_id]["spec"], "activations": ACTIVATION_OPTIONS}
-        self.activations[spec_id(f"{net_name}-seed{seed}", spec)] = {"run_id": run_id,
-                                                                     "config": spec}
+        self.activations[spec_id(f"{net_name}-seed{seed}", spec)] = {
+            "run_id": run_id,
+            "config": spec,
+        }
 
     def labels(self, run_id):
         run = self.runs[run_id]
         net = run["net"]
-        return {"net": net.name, "depth": net.depth, "width": net.width, "loss": net.loss,
-                "seed": run["seed"], "init": run["train"].init, "source": self.data.source}
+        return {
+            "net": net.name,
+            "depth": net.depth,
+            "width": net.width,
+            "loss": net.loss,
+            "seed": run["seed"],
+            "init": run["train"].init,
+            "source": self.data.source,
+        }
 
     def net_cubes(self, net_name):
         """Cube files of every seed of a net, in seed order."""
-        return [cube_file(self.cube_of[self.run_of[(net_name, s)]])
-                for s in sorted(self.seeds())]
+        return [cube_file(self.cube_of[self.run_of[(net_name, s)]]) for s in sorted(self.seeds())]
 
     def seeds(self):
         return [int(s) for s in self.config[STUDY]["seeds"]]
 
     def all_cubes(self):
-        return [cube_file(self.cube_of[self.run_of[(n, s)]]) for n in self.nets
-                for s in sorted(self.seeds())]
+        return [
+            cube_file(self.cube_of[self.run_of[(n, s)]])
+            for n in self.nets
+            for s in sorted(self.seeds())
+        ]
 
     # -- what the rules ask (wildcards -> files / params) ----------------------------
 
@@ -143,30 +173,45 @@ class SamplesetsPlan:
 
     def train_spec(self, wildcards):
         run = self.runs[wildcards.run_id]
-        return {"run_id": wildcards.run_id, "train": asdict(run["train"]),
-                "data": self.data.identity(),
-                "resume_every": int(self.config[STUDY]["train"]["resume_every"])}
+        return {
+            "run_id": wildcards.run_id,
+            "train": asdict(run["train"]),
+            "data": self.data.identity(),
+            "resume_every": int(self.config[STUDY]["train"]["resume_every"]),
+        }
 
     def extract_inputs(self, wildcards):
-        return {"run": run_dir(self.cubes[wildcards.cube_id]["run_id"]),
-                "data": data_file(self.data_id)}
+        return {
+            "run": run_dir(self.cubes[wildcards.cube_id]["run_id"]),
+            "data": data_file(self.data_id),
+        }
 
     def extract_spec(self, wildcards):
         cube = self.cubes[wildcards.cube_id]
         run_id = cube["run_id"]
-        return {"run_id": run_id, "labels": self.labels(run_id),
-                "train": asdict(self.runs[run_id]["train"]), "config": cube["config"]}
+        return {
+            "run_id": run_id,
+            "labels": self.labels(run_id),
+            "train": asdict(self.runs[run_id]["train"]),
+            "config": cube["config"],
+        }
 
     def activations_inputs(self, wildcards):
-        return {"run": run_dir(self.activations[wildcards.act_id]["run_id"]),
-                "data": data_file(self.data_id)}
+        return {
+            "run": run_dir(self.activations[wildcards.act_id]["run_id"]),
+            "data": data_file(self.data_id),
+        }
 
     def activations_spec(self, wildcards):
         act = self.activations[wildcards.act_id]
         run_id = act["run_id"]
-        return {"run_id": run_id, "labels": self.labels(run_id),
-                "train": asdict(self.runs[run_id]["train"]),
-                "node_chunk": ACTIVATION_OPTIONS["node_chunk"], "config": act["config"]}
+        return {
+            "run_id": run_id,
+            "labels": self.labels(run_id),
+            "train": asdict(self.runs[run_id]["train"]),
+            "node_chunk": ACTIVATION_OPTIONS["node_chunk"],
+            "config": act["config"],
+        }
 
     def figure_inputs(self, wildcards):
         fig = wildcards.fig
@@ -178,8 +223,10 @@ class SamplesetsPlan:
         return {"cubes": self.net_cubes(opts["net"])}
 
     def figure_options(self, wildcards):
-        return {**FIGURE_DEFAULTS.get(wildcards.fig, {}),
-                **self.config[STUDY]["figures"][wildcards.fig]}
+        return {
+            **FIGURE_DEFAULTS.get(wildcards.fig, {}),
+            **self.config[STUDY]["figures"][wildcards.fig],
+        }
 
     def table_inputs(self, wildcards):
         return {"cubes": self.all_cubes()}
@@ -187,38 +234,95 @@ class SamplesetsPlan:
     # -- what the shared layer asks ----------------------------------------------------
 
     def targets(self):
-        return ([figure_file(f) for f in FIGURES] + [GRID_TABLE]
-                + [activations_file(a) for a in self.activations])
+        return (
+            [figure_file(f) for f in FIGURES]
+            + [GRID_TABLE]
+            + [activations_file(a) for a in self.activations]
+        )
 
     def claims_inputs(self):
         """Cubes the claims read, by role: the figures' nets, and every net (errors)."""
         figs = self.config[STUDY]["figures"]
-        return {"ce": self.net_cubes(figs["fig5"]["net"]),
-                "mse": self.net_cubes(figs["fig9"]["net"]),
-                "shallow_mse": self.net_cubes(figs["fig10"]["net"]),
-                "all": self.all_cubes()}
+        return {
+            "ce": self.net_cubes(figs["fig5"]["net"]),
+            "mse": self.net_cubes(figs["fig9"]["net"]),
+            "shallow_mse": self.net_cubes(figs["fig10"]["net"]),
+            "all": self.all_cubes(),
+        }
 
     def claims_options(self):
         return {"source": self.data.source}
 
     def artifacts(self):
-        out = [Artifact(STUDY, "data", self.data_id, data_file(self.data_id), "npz",
-                        {"source": self.data.source, "n_train": self.data.n_train,
-                         "n_validation": self.data.n_validation}, asdict(self.data))]
+        out = [
+            Artifact(
+                STUDY,
+                "data",
+                self.data_id,
+                data_file(self.data_id),
+                "npz",
+                {
+                    "source": self.data.source,
+                    "n_train": self.data.n_train,
+                    "n_validation": self.data.n_validation,
+                },
+                asdict(self.data),
+            )
+        ]
         for run_id, run in self.runs.items():
             labels = self.labels(run_id)
-            out.append(Artifact(STUDY, "run", run_id, run_dir(run_id), "checkpoint_dir", labels,
-                                run["spec"]))
+            out.append(
+                Artifact(
+                    STUDY, "run", run_id, run_dir(run_id), "checkpoint_dir", labels, run["spec"]
+                )
+            )
             cube_id = self.cube_of[run_id]
-            out.append(Artifact(STUDY, "cube", cube_id, cube_file(cube_id), "netcdf", labels,
-                                self.cubes[cube_id]["config"]))
+            out.append(
+                Artifact(
+                    STUDY,
+                    "cube",
+                    cube_id,
+                    cube_file(cube_id),
+                    "netcdf",
+                    labels,
+                    self.cubes[cube_id]["config"],
+                )
+            )
         for act_id, act in self.activations.items():
-            out.append(Artifact(STUDY, "activations", act_id, activations_file(act_id), "netcdf",
-                                self.labels(act["run_id"]), act["config"]))
-        out += [Artifact(STUDY, "figure", f, figure_file(f), "pdf", {"figure": f},
-                         self.config[STUDY]["figures"][f]) for f in FIGURES]
-        out.append(Artifact(STUDY, "table", "grid", GRID_TABLE, "csv", {"table": "grid"},
-                            {"nets": list(self.nets)}))
+            out.append(
+                Artifact(
+                    STUDY,
+                    "activations",
+                    act_id,
+                    activations_file(act_id),
+                    "netcdf",
+                    self.labels(act["run_id"]),
+                    act["config"],
+                )
+            )
+        out += [
+            Artifact(
+                STUDY,
+                "figure",
+                f,
+                figure_file(f),
+                "pdf",
+                {"figure": f},
+                self.config[STUDY]["figures"][f],
+            )
+            for f in FIGURES
+        ]
+        out.append(
+            Artifact(
+                STUDY,
+                "table",
+                "grid",
+                GRID_TABLE,
+                "csv",
+                {"table": "grid"},
+                {"nets": list(self.nets)},
+            )
+        )
         return out
 
 
@@ -249,22 +353,30 @@ def config_problems(config):
     if d["n_train"] + d["n_validation"] > have:
         problems.append(
             f"config keys {STUDY}.data.n_train ({d['n_train']}) and {STUDY}.data.n_validation "
-            f"({d['n_validation']}): together more than the {have} train images of {d['source']}")
+            f"({d['n_validation']}): together more than the {have} train images of {d['source']}"
+        )
     if s["train"]["batch_size"] > d["n_train"]:
-        problems.append(f"config keys {STUDY}.train.batch_size ({s['train']['batch_size']}) and "
-                        f"{STUDY}.data.n_train ({d['n_train']}): a batch larger than the train set")
+        problems.append(
+            f"config keys {STUDY}.train.batch_size ({s['train']['batch_size']}) and "
+            f"{STUDY}.data.n_train ({d['n_train']}): a batch larger than the train set"
+        )
     nets = planned_nets(config)
     seeds = [int(x) for x in s["seeds"]]
     known = f"{STUDY}.nets plans: {', '.join(nets)}"
     for fig, opts in s["figures"].items():
         if "net" in opts and opts["net"] not in nets:
-            problems.append(f"config key {STUDY}.figures.{fig}: net {opts['net']!r} is not "
-                            f"planned ({known})")
+            problems.append(
+                f"config key {STUDY}.figures.{fig}: net {opts['net']!r} is not planned ({known})"
+            )
         if "seed" in opts and int(opts["seed"]) not in seeds:
-            problems.append(f"config key {STUDY}.figures.{fig}: seed {opts['seed']} is not in "
-                            f"{STUDY}.seeds {seeds}")
+            problems.append(
+                f"config key {STUDY}.figures.{fig}: seed {opts['seed']} is not in "
+                f"{STUDY}.seeds {seeds}"
+            )
     for i, entry in enumerate(s["activations"]):
         if entry["net"] not in nets or int(entry["seed"]) not in seeds:
-            problems.append(f"config key {STUDY}.activations[{i}]: run {entry['net']} seed "
-                            f"{entry['seed']} is not planned ({known}; seeds {seeds})")
+            problems.append(
+                f"config key {STUDY}.activations[{i}]: run {entry['net']} seed "
+                f"{entry['seed']} is not planned ({known}; seeds {seeds})"
+            )
     return problems

@@ -20,8 +20,13 @@ def data(smk):
 
     spec = DataSpec(**datasets.with_location(smk.params.spec, smk.config))
     arrays, meta = write_split(spec, smk.output[0])
-    log.info("wrote %s: %d train, %d validation images of %s", smk.output[0],
-             len(arrays["y_train"]), len(arrays["y_val"]), meta["source"])
+    log.info(
+        "wrote %s: %d train, %d validation images of %s",
+        smk.output[0],
+        len(arrays["y_train"]),
+        len(arrays["y_val"]),
+        meta["source"],
+    )
 
 
 @stage
@@ -33,9 +38,16 @@ def train(smk, device):
     p = smk.params.spec
     arrays, _ = load_split(smk.input.data)
     log.info("training %s on %s with %d thread(s)", p["run_id"], device, smk.threads)
-    train_run(arrays["x_train"], arrays["y_train"], resolved(TrainSpec, p["train"]),
-              smk.output[0], device=device, code=smk.params.code, identity=p["data"],
-              resume_every=p["resume_every"])
+    train_run(
+        arrays["x_train"],
+        arrays["y_train"],
+        resolved(TrainSpec, p["train"]),
+        smk.output[0],
+        device=device,
+        code=smk.params.code,
+        identity=p["data"],
+        resume_every=p["resume_every"],
+    )
 
 
 @stage
@@ -47,10 +59,22 @@ def extract(smk, device):
 
     p = smk.params.spec
     arrays, meta = load_split(smk.input.data)
-    attrs = standard_attrs(f"sample-set counts and metrics of run {p['run_id']}", "samplesets",
-                           p["config"], run_id=p["run_id"], **p["labels"])
-    extract_cube(smk.input.run, arrays, resolved(TrainSpec, p["train"]), smk.output[0], attrs,
-                 class_names=meta["classes"], device=device)
+    attrs = standard_attrs(
+        f"sample-set counts and metrics of run {p['run_id']}",
+        "samplesets",
+        p["config"],
+        run_id=p["run_id"],
+        **p["labels"],
+    )
+    extract_cube(
+        smk.input.run,
+        arrays,
+        resolved(TrainSpec, p["train"]),
+        smk.output[0],
+        attrs,
+        class_names=meta["classes"],
+        device=device,
+    )
 
 
 @stage
@@ -62,10 +86,22 @@ def activations(smk, device):
 
     p = smk.params.spec
     arrays, _ = load_split(smk.input.data)
-    attrs = standard_attrs(f"binary activations of run {p['run_id']} on the validation set",
-                           "samplesets", p["config"], run_id=p["run_id"], **p["labels"])
-    extract_activations(smk.input.run, arrays, resolved(TrainSpec, p["train"]), smk.output[0],
-                        attrs, node_chunk=p["node_chunk"], device=device)
+    attrs = standard_attrs(
+        f"binary activations of run {p['run_id']} on the validation set",
+        "samplesets",
+        p["config"],
+        run_id=p["run_id"],
+        **p["labels"],
+    )
+    extract_activations(
+        smk.input.run,
+        arrays,
+        resolved(TrainSpec, p["train"]),
+        smk.output[0],
+        attrs,
+        node_chunk=p["node_chunk"],
+        device=device,
+    )
 
 
 @stage(torch=False)

@@ -26,6 +26,7 @@ def write_grid_table(cubes, out):
             writer = csv.DictWriter(fh, fieldnames=metrics.grid_columns(max_layers))
             writer.writeheader()
             for row in rows:
-                writer.writerow({k: (f"{v:.4g}" if isinstance(v, float) else v)
-                                 for k, v in row.items()})
+                writer.writerow(
+                    {k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in row.items()}
+                )
     return rows

@@ -38,8 +38,9 @@ def epoch_order(seed, epoch, n):
 
 
 def make_optimizer(spec, params):
-    impl = {"fused": {"fused": True}, "foreach": {"foreach": True},
-            "for_loop": {"foreach": False}}[spec.adam_impl]
+    impl = {"fused": {"fused": True}, "foreach": {"foreach": True}, "for_loop": {"foreach": False}}[
+        spec.adam_impl
+    ]
     return torch.optim.Adam(params, lr=spec.lr, betas=tuple(spec.betas), eps=spec.eps, **impl)
 
 
@@ -53,8 +54,19 @@ def loss_function(loss):
     raise ValueError(f"unknown loss {loss!r}; choose ce or mse")
 
 
-def train_run(x_train, y_train, spec, out, *, device="cpu", code="", identity=None,
-              resume_every=1000, show_progress=True, on_step=None):
+def train_run(
+    x_train,
+    y_train,
+    spec,
+    out,
+    *,
+    device="cpu",
+    code="",
+    identity=None,
+    resume_every=1000,
+    show_progress=True,
+    on_step=None,
+):
     """Train one run into the directory ``out``; return its history rows.
 
     ``identity``: what else the run depends on (the data split), part of the resume
@@ -85,21 +97,28 @@ def train_run(x_train, y_train, spec, out, *, device="cpu", code="", identity=No
     def dump(at):
         mean = float(loss_sum / loss_n) if loss_n else float("nan")
         row = (at, at / spec.steps_per_epoch, mean)
-        save_checkpoint(partial.file(checkpoint_name(at)), {
-            "model": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
-            "step": int(at), "epoch": row[1], "train_loss": mean})
+        save_checkpoint(
+            partial.file(checkpoint_name(at)),
+            {
+                "model": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
+                "step": int(at),
+                "epoch": row[1],
+                "train_loss": mean,
+            },
+        )
         history.append(row)
 
     if step == 0 and 0 in ckpts:
         dump(0)
-    bar = progress(total=spec.total_steps, initial=step, desc="train", unit="step",
-                   enabled=show_progress)
+    bar = progress(
+        total=spec.total_steps, initial=step, desc="train", unit="step", enabled=show_progress
+    )
     order_epoch, order = None, None
     while step < spec.total_steps:
         epoch, pos = divmod(step, spec.steps_per_epoch)
         if order_epoch != epoch:
             order, order_epoch = epoch_order(spec.seed, epoch, spec.n_train).to(device), epoch
-        idx = order[pos * spec.batch_size:(pos + 1) * spec.batch_size]
+        idx = order[pos * spec.batch_size : (pos + 1) * spec.batch_size]
         loss = lossf(net(x[idx]), y[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -113,10 +132,16 @@ def train_run(x_train, y_train, spec, out, *, device="cpu", code="", identity=No
             loss_sum.zero_()
             loss_n = 0
         if step % resume_every == 0 and step < spec.total_steps:
-            partial.save_state(step, {
-                "model": {k: v.detach().cpu() for k, v in net.state_dict().items()},
-                "optimizer": _cpu(opt.state_dict()), "loss_sum": float(loss_sum),
-                "loss_n": loss_n, "history": torch.tensor(history, dtype=torch.float64)})
+            partial.save_state(
+                step,
+                {
+                    "model": {k: v.detach().cpu() for k, v in net.state_dict().items()},
+                    "optimizer": _cpu(opt.state_dict()),
+                    "loss_sum": float(loss_sum),
+                    "loss_n": loss_n,
+                    "history": torch.tensor(history, dtype=torch.float64),
+                },
+            )
         if on_step is not None:
             on_step(step)
     bar.close()
@@ -132,11 +157,15 @@ def _resume(partial, spec):
     if latest is None:
         return None
     step, state = latest
-    missing = [s for s in spec.checkpoint_steps if s <= step
-               and not (partial.dir / checkpoint_name(s)).is_file()]
+    missing = [
+        s
+        for s in spec.checkpoint_steps
+        if s <= step and not (partial.dir / checkpoint_name(s)).is_file()
+    ]
     if missing:
-        log.warning("resume state at step %d lacks checkpoints %s: training afresh", step,
-                    missing[:3])
+        log.warning(
+            "resume state at step %d lacks checkpoints %s: training afresh", step, missing[:3]
+        )
         return None
     return step, state
 
@@ -157,4 +186,3 @@ def _write_history(path, history):
         writer.writerow(["step", "epoch", "train_loss"])
         for step, epoch, loss in history:
             writer.writerow([int(step), f"{epoch:.6g}", f"{loss:.8g}"])
-

@@ -62,21 +62,23 @@ def masks(si, unit_module, unit_block, module, fractions, draws, seed):
 
 
 @torch.inference_mode()
-def ablation_curves(model, images, si, unit_module, unit_block, spec, batch_size, device,
-                    workers=0):
+def ablation_curves(
+    model, images, si, unit_module, unit_block, spec, batch_size, device, workers=0
+):
     """(accuracy [modules, orders, fractions, draws] with NaN where undefined (selective
     draws > 0), unablated accuracy)."""
     modules, fractions = list(spec.modules), list(spec.fractions)
     acc = np.full((len(modules), len(ORDERS), len(fractions), spec.draws), np.nan)
-    plan = {m: masks(si, unit_module, unit_block, m, fractions, spec.draws, spec.seed)
-            for m in modules}
-    mask_tensors = {m: torch.as_tensor(np.stack([mk for *_, mk in plan[m]])).to(device)
-                    for m in modules}
+    plan = {
+        m: masks(si, unit_module, unit_block, m, fractions, spec.draws, spec.seed) for m in modules
+    }
+    mask_tensors = {
+        m: torch.as_tensor(np.stack([mk for *_, mk in plan[m]])).to(device) for m in modules
+    }
     correct = {m: torch.zeros(len(plan[m]), dtype=torch.int64, device=device) for m in modules}
     base_correct, seen = 0, 0
     model = model.to(memory_format=torch.channels_last)  # ~1.4x faster on the CPU too
-    for x, y in images.batches(np.arange(len(images)), batch_size, workers=workers,
-                               device=device):
+    for x, y in images.batches(np.arange(len(images)), batch_size, workers=workers, device=device):
         h = network.stem(model, x.contiguous(memory_format=torch.channels_last))
         inputs = {}
         for m in MODULES:
@@ -88,57 +90,103 @@ def ablation_curves(model, images, si, unit_module, unit_block, spec, batch_size
         for m in modules:
             per_pass = max(1, ROWS_PER_PASS // n)
             for start in range(0, len(plan[m]), per_pass):
-                mk = mask_tensors[m][start:start + per_pass]  # [M, blocks, channels]
-                hm = inputs[m].repeat(len(mk), *([1] * (inputs[m].ndim - 1))).contiguous(
-                    memory_format=torch.channels_last)
+                mk = mask_tensors[m][start : start + per_pass]  # [M, blocks, channels]
+                hm = (
+                    inputs[m]
+                    .repeat(len(mk), *([1] * (inputs[m].ndim - 1)))
+                    .contiguous(memory_format=torch.channels_last)
+                )
                 for b, block in enumerate(network.module_layer(model, m)):
                     hm = block(hm) * mk[:, b].repeat_interleave(n, dim=0)[:, :, None, None]
-                for later in MODULES[MODULES.index(m) + 1:]:
+                for later in MODULES[MODULES.index(m) + 1 :]:
                     hm = network.module_layer(model, later)(hm)
                 pred = network.head(model, hm).argmax(1).view(len(mk), n)
-                correct[m][start:start + len(mk)] += (pred == y[None]).sum(1)
+                correct[m][start : start + len(mk)] += (pred == y[None]).sum(1)
     base = base_correct / seen
     for mi, m in enumerate(modules):
         for (order, fi, draw, _), c in zip(plan[m], correct[m].tolist()):
             acc[mi, ORDERS.index(order), fi, draw] = c / seen
         for oi, order in enumerate(ORDERS):
-            acc[mi, oi, fractions.index(0.0), :1 if order == "selective" else spec.draws] = base
+            acc[mi, oi, fractions.index(0.0), : 1 if order == "selective" else spec.draws] = base
     return acc, base
 
 
 ABLATION_VARIABLES = {
-    "ablation_accuracy": (("checkpoint", "ablated_module", "order", "fraction", "draw"), "f4",
-                          {"long_name": "ablation-set accuracy with the first k channels of the "
-                                        "order zeroed in every block of the module; selective "
-                                        "order: draw 0 only (NaN elsewhere)"}),
-    "ablation_base_accuracy": (("checkpoint",), "f4",
-                               {"long_name": "ablation-set accuracy, nothing ablated"}),
-    "ablation_k": (("ablated_module", "fraction"), "i4",
-                   {"long_name": "channels zeroed per block"}),
+    "ablation_accuracy": (
+        ("checkpoint", "ablated_module", "order", "fraction", "draw"),
+        "f4",
+        {
+            "long_name": "ablation-set accuracy with the first k channels of the "
+            "order zeroed in every block of the module; selective "
+            "order: draw 0 only (NaN elsewhere)"
+        },
+    ),
+    "ablation_base_accuracy": (
+        ("checkpoint",),
+        "f4",
+        {"long_name": "ablation-set accuracy, nothing ablated"},
+    ),
+    "ablation_k": (
+        ("ablated_module", "fraction"),
+        "i4",
+        {"long_name": "channels zeroed per block"},
+    ),
 }
 
 
 def ablation_layout(model, spec):
-    sizes = {"ablated_module": len(spec.modules), "order": len(ORDERS),
-             "fraction": len(spec.fractions), "draw": spec.draws}
+    sizes = {
+        "ablated_module": len(spec.modules),
+        "order": len(ORDERS),
+        "fraction": len(spec.fractions),
+        "draw": spec.draws,
+    }
     coords = {
-        "ablated_module": (("ablated_module",), np.asarray(spec.modules, dtype=np.int32),
-                           {"long_name": "ablated module"}),
-        "order": (("order",), np.asarray(ORDERS, dtype=str),
-                  {"long_name": "ablation order: by decreasing SI, or a random permutation"}),
-        "fraction": (("fraction",), np.asarray(spec.fractions, dtype=np.float64),
-                     {"long_name": "fraction of each block's channels zeroed"}),
-        "draw": (("draw",), np.arange(spec.draws, dtype=np.int32),
-                 {"long_name": "random order draw"}),
+        "ablated_module": (
+            ("ablated_module",),
+            np.asarray(spec.modules, dtype=np.int32),
+            {"long_name": "ablated module"},
+        ),
+        "order": (
+            ("order",),
+            np.asarray(ORDERS, dtype=str),
+            {"long_name": "ablation order: by decreasing SI, or a random permutation"},
+        ),
+        "fraction": (
+            ("fraction",),
+            np.asarray(spec.fractions, dtype=np.float64),
+            {"long_name": "fraction of each block's channels zeroed"},
+        ),
+        "draw": (
+            ("draw",),
+            np.arange(spec.draws, dtype=np.int32),
+            {"long_name": "random order draw"},
+        ),
     }
     widths = {m: c for m, _, _, c in network.blocks(model)}
-    k = np.asarray([[channels_to_ablate(f, widths[m]) for f in spec.fractions]
-                    for m in spec.modules], dtype=np.int32)
+    k = np.asarray(
+        [[channels_to_ablate(f, widths[m]) for f in spec.fractions] for m in spec.modules],
+        dtype=np.int32,
+    )
     return sizes, coords, k
 
 
-def ablate(checkpoints_dir, labels, extract_part, images, bn_images, model_spec, n_classes,
-           in_channels, extract_spec, spec, out, attrs, device="cpu", workers=0):
+def ablate(
+    checkpoints_dir,
+    labels,
+    extract_part,
+    images,
+    bn_images,
+    model_spec,
+    n_classes,
+    in_channels,
+    extract_spec,
+    spec,
+    out,
+    attrs,
+    device="cpu",
+    workers=0,
+):
     """Write the ablation part cube ``out`` for the checkpoints ``labels`` of one run.
     ``extract_part``: the open extract part cube of the same checkpoints (SI per unit)."""
     from .extract import CHECKPOINT, load_model, prepare_bn, run_index
@@ -148,31 +196,59 @@ def ablate(checkpoints_dir, labels, extract_part, images, bn_images, model_spec,
     unit_block = extract_part["block"].values
     model = network.build(model_spec, n_classes, in_channels)
     sizes, coords, k = ablation_layout(model, spec)
-    with CubeWriter(out, grow_dim="checkpoint", grow_dtype="i8", grow_attrs=CHECKPOINT,
-                    sizes=sizes, coords=coords,
-                    variables=ABLATION_VARIABLES, attrs=attrs,
-                    expected_length=len(labels)) as writer:
+    with CubeWriter(
+        out,
+        grow_dim="checkpoint",
+        grow_dtype="i8",
+        grow_attrs=CHECKPOINT,
+        sizes=sizes,
+        coords=coords,
+        variables=ABLATION_VARIABLES,
+        attrs=attrs,
+        expected_length=len(labels),
+    ) as writer:
         writer.set("ablation_k", k)
         for label in labels:
             step = int(index[label]["step"])
             if step == 0:  # the initialisation: nothing to ablate (chance accuracy)
                 shape = (len(spec.modules), len(ORDERS), len(spec.fractions), spec.draws)
-                writer.append(step, ablation_accuracy=np.full(shape, np.nan, np.float32),
-                              ablation_base_accuracy=np.nan)
+                writer.append(
+                    step,
+                    ablation_accuracy=np.full(shape, np.nan, np.float32),
+                    ablation_base_accuracy=np.nan,
+                )
                 continue
-            model, _ = load_model(checkpoints_dir, label, model_spec, n_classes, in_channels,
-                                  device)
+            model, _ = load_model(
+                checkpoints_dir, label, model_spec, n_classes, in_channels, device
+            )
             prepare_bn(model, extract_spec.bn, bn_images, extract_spec.batch_size, device, workers)
             si = extract_part["si"].sel(checkpoint=step).values
-            acc, base = ablation_curves(model, images, si, unit_module, unit_block, spec,
-                                        extract_spec.batch_size, device, workers)
-            writer.append(step, ablation_accuracy=acc.astype(np.float32),
-                          ablation_base_accuracy=base)
-            log.info("%s: ablation-set accuracy %.4f; at half the channels, selective/random "
-                     "accuracy per module %s", label, base, _half(acc, spec))
+            acc, base = ablation_curves(
+                model,
+                images,
+                si,
+                unit_module,
+                unit_block,
+                spec,
+                extract_spec.batch_size,
+                device,
+                workers,
+            )
+            writer.append(
+                step, ablation_accuracy=acc.astype(np.float32), ablation_base_accuracy=base
+            )
+            log.info(
+                "%s: ablation-set accuracy %.4f; at half the channels, selective/random "
+                "accuracy per module %s",
+                label,
+                base,
+                _half(acc, spec),
+            )
 
 
 def _half(acc, spec):
     fi = int(np.argmin(np.abs(np.asarray(spec.fractions) - 0.5)))
-    return ", ".join(f"{m}: {acc[i, 0, fi, 0]:.3f}/{np.nanmean(acc[i, 1, fi]):.3f}"
-                     for i, m in enumerate(spec.modules))
+    return ", ".join(
+        f"{m}: {acc[i, 0, fi, 0]:.3f}/{np.nanmean(acc[i, 1, fi]):.3f}"
+        for i, m in enumerate(spec.modules)
+    )

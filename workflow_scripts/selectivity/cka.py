@@ -39,24 +39,24 @@ def gram(x, chunk=FEATURE_CHUNK):
     x = x.flatten(1)
     k = torch.zeros(x.shape[0], x.shape[0], dtype=torch.float64, device=x.device)
     for start in range(0, x.shape[1], chunk):
-        part = x[:, start:start + chunk].to(torch.float64)
+        part = x[:, start : start + chunk].to(torch.float64)
         k += part @ part.T
     return k
 
 
-def hsic_unbiased(k, l):
+def hsic_unbiased(k, m):
     """Unbiased HSIC estimator (Song et al. 2012) of two Gram matrices, n > 3."""
     n = k.shape[0]
     if n <= 3:
         raise ValueError(f"unbiased HSIC needs more than 3 samples per batch, got {n}")
     k = k.clone()
-    l = l.clone()
+    m = m.clone()
     k.fill_diagonal_(0)
-    l.fill_diagonal_(0)
+    m.fill_diagonal_(0)
     ones = torch.ones(n, 1, dtype=k.dtype, device=k.device)
-    trace = torch.sum(k * l)  # trace(K L) for symmetric matrices
-    middle = (ones.T @ k @ ones) * (ones.T @ l @ ones) / ((n - 1) * (n - 2))
-    last = 2.0 * (ones.T @ k @ l @ ones) / (n - 2)
+    trace = torch.sum(k * m)  # trace(K L) for symmetric matrices
+    middle = (ones.T @ k @ ones) * (ones.T @ m @ ones) / ((n - 1) * (n - 2))
+    last = 2.0 * (ones.T @ k @ m @ ones) / (n - 2)
     return ((trace + middle - last) / (n * (n - 3))).squeeze()
 
 

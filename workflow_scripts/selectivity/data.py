@@ -43,8 +43,10 @@ def _labels_of(spec):
 
         folders = {s: dataset(spec.data_dir, spec.folder, s) for s in SPLITS}
         if folders["train"].classes != folders["test"].classes:
-            raise ValueError(f"image folder {spec.folder}: train/ and val/ have different class "
-                             "folders; both need the same classes")
+            raise ValueError(
+                f"image folder {spec.folder}: train/ and val/ have different class "
+                "folders; both need the same classes"
+            )
         labels = {s: np.asarray(f.targets, dtype=np.int64) for s, f in folders.items()}
         return labels, list(folders["train"].classes), None
     train_x, train_y = datasets.load_arrays(spec.source, spec.data_dir, True, spec.download)
@@ -62,8 +64,10 @@ def balanced(labels, available, n, n_classes, rng, what):
         need = n // n_classes + (1 if c < n % n_classes else 0)
         pool = np.flatnonzero(available & (labels == c))
         if need > len(pool):
-            raise ValueError(f"{what}: {n} images need {need} of class {c} but only {len(pool)} "
-                             "are left in its split")
+            raise ValueError(
+                f"{what}: {n} images need {need} of class {c} but only {len(pool)} "
+                "are left in its split"
+            )
         picked.append(rng.choice(pool, size=need, replace=False))
     return rng.permutation(np.concatenate(picked))
 
@@ -75,17 +79,22 @@ def make_splits(spec):
     rng = np.random.default_rng(spec.seed)
     available = {s: np.ones(len(labels[s]), dtype=bool) for s in SPLITS}
     out = {}
-    for name, split, n, key in (("ablate", spec.ablate_split, spec.n_ablate, "ablate.n"),
-                                ("probe", spec.probe_split, spec.n_probe, "probe.n"),
-                                ("train", "train", spec.n_train, "n_train")):
-        idx = balanced(labels[split], available[split], n, n_classes, rng,
-                       f"config key selectivity.data.{key}")
+    for name, split, n, key in (
+        ("ablate", spec.ablate_split, spec.n_ablate, "ablate.n"),
+        ("probe", spec.probe_split, spec.n_probe, "probe.n"),
+        ("train", "train", spec.n_train, "n_train"),
+    ):
+        idx = balanced(
+            labels[split], available[split], n, n_classes, rng, f"config key selectivity.data.{key}"
+        )
         available[split][idx] = False
         out[f"{name}_idx"] = idx if name != "train" else np.sort(idx)
     if spec.n_bn > len(out["train_idx"]):
-        raise ValueError(f"config key selectivity.data.n_bn: {spec.n_bn} BatchNorm images but "
-                         f"the training subset has {len(out['train_idx'])}")
-    out["bn_idx"] = rng.permutation(out["train_idx"])[:spec.n_bn]
+        raise ValueError(
+            f"config key selectivity.data.n_bn: {spec.n_bn} BatchNorm images but "
+            f"the training subset has {len(out['train_idx'])}"
+        )
+    out["bn_idx"] = rng.permutation(out["train_idx"])[: spec.n_bn]
     if train_images is None:
         mean, std = np.asarray(IMAGENET_MEAN), np.asarray(IMAGENET_STD)
     else:  # per-channel statistics of the training subset, in [0, 1] units
@@ -93,11 +102,14 @@ def make_splits(spec):
         axes = tuple(range(x.ndim - 1)) if x.ndim == 4 else None
         mean, std = np.atleast_1d(x.mean(axis=axes)), np.atleast_1d(x.std(axis=axes))
     out.update(
-        classes=np.asarray(classes, dtype=str), mean=mean.astype(np.float32),
-        std=std.astype(np.float32), probe_split=np.asarray(spec.probe_split),
+        classes=np.asarray(classes, dtype=str),
+        mean=mean.astype(np.float32),
+        std=std.astype(np.float32),
+        probe_split=np.asarray(spec.probe_split),
         ablate_split=np.asarray(spec.ablate_split),
         split_sizes=np.asarray([len(labels[s]) for s in SPLITS], dtype=np.int64),
-        labels_digest=np.asarray(_digest(labels)))
+        labels_digest=np.asarray(_digest(labels)),
+    )
     return out
 
 
@@ -131,8 +143,12 @@ def open_images(splits, spec, which, channels=None):
     """The images of one set: 'train' (training subset), 'bn' (BatchNorm images, eval
     transform), 'probe' or 'ablate'. ``channels``: what the network takes (a gray source
     is repeated to 3 channels for torchvision's ResNets)."""
-    split = {"train": "train", "bn": "train", "probe": str(splits["probe_split"]),
-             "ablate": str(splits["ablate_split"])}[which]
+    split = {
+        "train": "train",
+        "bn": "train",
+        "probe": str(splits["probe_split"]),
+        "ablate": str(splits["ablate_split"]),
+    }[which]
     indices = splits[f"{which}_idx"]
     train_transform = which == "train"
     if spec.source == datasets.IMAGE_FOLDER:
@@ -151,8 +167,9 @@ class ArrayImages:
     def __init__(self, spec, split, indices, splits, train_transform, channels=None):
         import torch
 
-        images, labels = datasets.load_arrays(spec.source, spec.data_dir, split == "train",
-                                              spec.download)
+        images, labels = datasets.load_arrays(
+            spec.source, spec.data_dir, split == "train", spec.download
+        )
         _check_sizes(splits, split, len(labels), spec)
         x = torch.as_tensor(images[indices])
         self.x = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2).contiguous()
@@ -175,7 +192,7 @@ class ArrayImages:
 
         order = torch.as_tensor(order)
         for b in range(start, math.ceil(len(order) / batch_size)):
-            pos = order[b * batch_size:(b + 1) * batch_size]
+            pos = order[b * batch_size : (b + 1) * batch_size]
             x = self.x[pos].float().div_(255.0)
             if self.augment:
                 x = self._augment(x, sample_seed(seed, epoch, b * batch_size))
@@ -195,9 +212,11 @@ class ArrayImages:
         shift = torch.randint(0, 2 * pad + 1, (n, 2), generator=gen)
         flip = torch.rand(n, generator=gen) < 0.5
         padded = F.pad(x, (pad, pad, pad, pad))
-        rows = (shift[:, 0, None] + torch.arange(h))[:, None, :, None].expand(n, x.shape[1], h, w + 2 * pad)
+        rows = (shift[:, 0, None] + torch.arange(h))[:, None, :, None].expand(
+            n, x.shape[1], h, w + 2 * pad
+        )
         out = padded.gather(2, rows)
-        cols = (shift[:, 1, None] + torch.arange(w))
+        cols = shift[:, 1, None] + torch.arange(w)
         cols = torch.where(flip[:, None], cols.flip(1), cols)
         return out.gather(3, cols[:, None, None, :].expand(n, x.shape[1], h, w))
 
@@ -239,8 +258,9 @@ class FolderImages:
         norm = [T.ToTensor(), T.Normalize(splits["mean"].tolist(), splits["std"].tolist())]
         self.random = bool(spec.augment) and train_transform
         if self.random:
-            transform = T.Compose([T.RandomResizedCrop(spec.image_size), T.RandomHorizontalFlip(),
-                                   *norm])
+            transform = T.Compose(
+                [T.RandomResizedCrop(spec.image_size), T.RandomHorizontalFlip(), *norm]
+            )
         else:
             transform = T.Compose([T.Resize(spec.resize), T.CenterCrop(spec.image_size), *norm])
         self.keyed = _Keyed(self.folder, transform, self.random)
@@ -257,12 +277,21 @@ class FolderImages:
         from torch.utils.data import DataLoader
 
         order = np.asarray(order, dtype=np.int64)
-        keys = [[(int(self.indices[p]), sample_seed(seed, epoch, b * batch_size + i))
-                 for i, p in enumerate(order[b * batch_size:(b + 1) * batch_size])]
-                for b in range(start, math.ceil(len(order) / batch_size))]
+        keys = [
+            [
+                (int(self.indices[p]), sample_seed(seed, epoch, b * batch_size + i))
+                for i, p in enumerate(order[b * batch_size : (b + 1) * batch_size])
+            ]
+            for b in range(start, math.ceil(len(order) / batch_size))
+        ]
         pin = torch.device(device).type == "cuda"
-        loader = DataLoader(self.keyed, batch_sampler=keys, num_workers=int(workers),
-                            pin_memory=pin, persistent_workers=False)
+        loader = DataLoader(
+            self.keyed,
+            batch_sampler=keys,
+            num_workers=int(workers),
+            pin_memory=pin,
+            persistent_workers=False,
+        )
         for x, y in loader:
             yield x.to(device, non_blocking=True), y.to(device, non_blocking=True)
 
@@ -271,6 +300,8 @@ def _check_sizes(splits, split, n, spec):
     expected = int(splits["split_sizes"][SPLITS.index(split)])
     if n != expected:
         where = spec.folder if spec.source == datasets.IMAGE_FOLDER else spec.source
-        raise ValueError(f"the {split} split of {where} has {n} images but the data file was "
-                         f"made from {expected}: the data changed; delete the data file "
-                         "(results/selectivity/data/) and rerun")
+        raise ValueError(
+            f"the {split} split of {where} has {n} images but the data file was "
+            f"made from {expected}: the data changed; delete the data file "
+            "(results/selectivity/data/) and rerun"
+        )

@@ -45,8 +45,12 @@ def load_model(checkpoints_dir, label, model_spec, n_classes, in_channels, devic
 def prepare_bn(model, bn, bn_images, batch_size, device, workers=0):
     """Apply the BatchNorm choice (module doc) to a freshly loaded model."""
     if bn == "recompute":
-        network.recompute_bn(model, bn_images.batches(np.arange(len(bn_images)), batch_size,
-                                                       workers=workers, device=device))
+        network.recompute_bn(
+            model,
+            bn_images.batches(
+                np.arange(len(bn_images)), batch_size, workers=workers, device=device
+            ),
+        )
         network.set_bn_mode(model, "running")
     else:
         network.set_bn_mode(model, bn)
@@ -82,9 +86,10 @@ def measure(model, probe, n_classes, batch_size, floor_labels, device, workers=0
     try:
         with network.BlockOutputs(model, on_block):
             order = np.arange(len(probe))
-            for b, (x, y) in enumerate(probe.batches(order, batch_size, workers=workers,
-                                                     device=device)):
-                y_floor = floor_labels[b * batch_size:b * batch_size + len(y)].to(device)
+            for b, (x, y) in enumerate(
+                probe.batches(order, batch_size, workers=workers, device=device)
+            ):
+                y_floor = floor_labels[b * batch_size : b * batch_size + len(y)].to(device)
                 state.update(y=y, y_floor=y_floor, full=len(y) == batch_size, grams=[])
                 logits = model(x)
                 true.count(y)
@@ -98,10 +103,15 @@ def measure(model, probe, n_classes, batch_size, floor_labels, device, workers=0
     means = true.means()
     si, dead = si_from_means(means)
     si_floor, _ = si_from_means(floor.means())
-    return {"class_mean": means.T.float().cpu().numpy(), "si": si.float().cpu().numpy(),
-            "si_floor": si_floor.float().cpu().numpy(), "dead": dead.cpu().numpy().astype(np.int8),
-            "accuracy": correct / seen, "cka": cka.value().cpu().numpy(),
-            "cka_batches": cka.batches}
+    return {
+        "class_mean": means.T.float().cpu().numpy(),
+        "si": si.float().cpu().numpy(),
+        "si_floor": si_floor.float().cpu().numpy(),
+        "dead": dead.cpu().numpy().astype(np.int8),
+        "accuracy": correct / seen,
+        "cka": cka.value().cpu().numpy(),
+        "cka_batches": cka.batches,
+    }
 
 
 def floor_shuffle(labels, seed):
@@ -114,75 +124,165 @@ def part_layout(model, classes):
     module, block, channel = network.unit_coords(model)
     layers = network.layer_names(model)
     layer_module = [int(n.split(".")[0]) if n != "fc" else 8 for n in layers]
-    sizes = {"unit": len(module), "class": len(classes), "layer": len(layers),
-             "layer2": len(layers)}
+    sizes = {
+        "unit": len(module),
+        "class": len(classes),
+        "layer": len(layers),
+        "layer2": len(layers),
+    }
     coords = {
         "unit": (("unit",), np.arange(len(module), dtype=np.int32), {"long_name": "unit index"}),
-        "module": (("unit",), np.asarray(module, dtype=np.int32),
-                   {"long_name": "ResNet module (4-7 = torchvision layer1-layer4)"}),
-        "block": (("unit",), np.asarray(block, dtype=np.int32),
-                  {"long_name": "residual block within the module"}),
-        "channel": (("unit",), np.asarray(channel, dtype=np.int32),
-                    {"long_name": "channel of the block output"}),
+        "module": (
+            ("unit",),
+            np.asarray(module, dtype=np.int32),
+            {"long_name": "ResNet module (4-7 = torchvision layer1-layer4)"},
+        ),
+        "block": (
+            ("unit",),
+            np.asarray(block, dtype=np.int32),
+            {"long_name": "residual block within the module"},
+        ),
+        "channel": (
+            ("unit",),
+            np.asarray(channel, dtype=np.int32),
+            {"long_name": "channel of the block output"},
+        ),
         "class": (("class",), np.asarray(classes, dtype=str), {"long_name": "class name"}),
-        "layer": (("layer",), np.asarray(layers, dtype=str),
-                  {"long_name": "CKA layer: block output <module>.<block>, or fc (FC input)"}),
+        "layer": (
+            ("layer",),
+            np.asarray(layers, dtype=str),
+            {"long_name": "CKA layer: block output <module>.<block>, or fc (FC input)"},
+        ),
         "layer2": (("layer2",), np.asarray(layers, dtype=str), {"long_name": "CKA layer"}),
-        "layer_module": (("layer",), np.asarray(layer_module, dtype=np.int32),
-                         {"long_name": "module of the layer (8 = FC input)"}),
+        "layer_module": (
+            ("layer",),
+            np.asarray(layer_module, dtype=np.int32),
+            {"long_name": "module of the layer (8 = FC input)"},
+        ),
     }
     return sizes, coords
 
 
 CHECKPOINT = {"long_name": "training batches done (0 = the initialisation)", "units": "batches"}
 EXTRACT_VARIABLES = {
-    "class_mean": (("checkpoint", "unit", "class"), "f4",
-                   {"long_name": "class-conditional mean activation (spatial mean of the "
-                                 "block output after its final ReLU) over the probe set"}),
+    "class_mean": (
+        ("checkpoint", "unit", "class"),
+        "f4",
+        {
+            "long_name": "class-conditional mean activation (spatial mean of the "
+            "block output after its final ReLU) over the probe set"
+        },
+    ),
     "si": (("checkpoint", "unit"), "f4", {"long_name": "class selectivity index"}),
-    "si_floor": (("checkpoint", "unit"), "f4",
-                 {"long_name": "class selectivity index with shuffled probe labels (noise floor)"}),
-    "dead": (("checkpoint", "unit"), "i1",
-             {"long_name": "unit silent on every probe image (SI meaningless)",
-              "flag_values": "0 1", "flag_meanings": "alive dead"}),
+    "si_floor": (
+        ("checkpoint", "unit"),
+        "f4",
+        {"long_name": "class selectivity index with shuffled probe labels (noise floor)"},
+    ),
+    "dead": (
+        ("checkpoint", "unit"),
+        "i1",
+        {
+            "long_name": "unit silent on every probe image (SI meaningless)",
+            "flag_values": "0 1",
+            "flag_meanings": "alive dead",
+        },
+    ),
     "accuracy": (("checkpoint",), "f4", {"long_name": "top-1 accuracy on the probe set"}),
     "epoch": (("checkpoint",), "f8", {"long_name": "training epochs done", "units": "epochs"}),
-    "train_loss": (("checkpoint",), "f4",
-                   {"long_name": "training cross-entropy, mean over the batches since the "
-                                 "previous checkpoint (train mode, augmented)"}),
-    "train_accuracy": (("checkpoint",), "f4",
-                       {"long_name": "training accuracy, mean over the batches since the "
-                                     "previous checkpoint (train mode, augmented)"}),
-    "reg_si": (("checkpoint",), "f4",
-               {"long_name": "regularised mean batch SI (mu_SI) over the batches since the "
-                             "previous checkpoint; NaN when not regularised"}),
+    "train_loss": (
+        ("checkpoint",),
+        "f4",
+        {
+            "long_name": "training cross-entropy, mean over the batches since the "
+            "previous checkpoint (train mode, augmented)"
+        },
+    ),
+    "train_accuracy": (
+        ("checkpoint",),
+        "f4",
+        {
+            "long_name": "training accuracy, mean over the batches since the "
+            "previous checkpoint (train mode, augmented)"
+        },
+    ),
+    "reg_si": (
+        ("checkpoint",),
+        "f4",
+        {
+            "long_name": "regularised mean batch SI (mu_SI) over the batches since the "
+            "previous checkpoint; NaN when not regularised"
+        },
+    ),
     "lr": (("checkpoint",), "f4", {"long_name": "learning rate"}),
-    "cka": (("checkpoint", "layer", "layer2"), "f8",
-            {"long_name": "minibatch linear CKA (unbiased HSIC, float64) over the probe set"}),
+    "cka": (
+        ("checkpoint", "layer", "layer2"),
+        "f8",
+        {"long_name": "minibatch linear CKA (unbiased HSIC, float64) over the probe set"},
+    ),
 }
 
 
-def extract(checkpoints_dir, labels, probe, bn_images, model_spec, n_classes, in_channels,
-            classes, extract_spec, out, attrs, device="cpu", workers=0):
+def extract(
+    checkpoints_dir,
+    labels,
+    probe,
+    bn_images,
+    model_spec,
+    n_classes,
+    in_channels,
+    classes,
+    extract_spec,
+    out,
+    attrs,
+    device="cpu",
+    workers=0,
+):
     """Write the part cube ``out`` for the checkpoints ``labels`` of one run."""
     index = run_index(checkpoints_dir)["checkpoints"]
     floor_labels = floor_shuffle(probe.labels.numpy(), extract_spec.floor_seed)
     model = network.build(model_spec, n_classes, in_channels)
     sizes, coords = part_layout(model, classes)
-    with CubeWriter(out, grow_dim="checkpoint", grow_dtype="i8", grow_attrs=CHECKPOINT,
-                    sizes=sizes, coords=coords,
-                    variables=EXTRACT_VARIABLES, attrs=attrs, expected_length=len(labels)) as writer:
+    with CubeWriter(
+        out,
+        grow_dim="checkpoint",
+        grow_dtype="i8",
+        grow_attrs=CHECKPOINT,
+        sizes=sizes,
+        coords=coords,
+        variables=EXTRACT_VARIABLES,
+        attrs=attrs,
+        expected_length=len(labels),
+    ) as writer:
         for label in labels:
-            model, state = load_model(checkpoints_dir, label, model_spec, n_classes, in_channels,
-                                      device)
+            model, state = load_model(
+                checkpoints_dir, label, model_spec, n_classes, in_channels, device
+            )
             prepare_bn(model, extract_spec.bn, bn_images, extract_spec.batch_size, device, workers)
-            m = measure(model, probe, n_classes, extract_spec.batch_size, floor_labels, device,
-                        workers)
-            writer.append(int(index[label]["step"]), class_mean=m["class_mean"], si=m["si"],
-                          si_floor=m["si_floor"], dead=m["dead"], accuracy=m["accuracy"],
-                          epoch=index[label]["epoch"], train_loss=state["train_loss"],
-                          train_accuracy=state["train_accuracy"], reg_si=state["reg_si"],
-                          lr=state["lr"], cka=m["cka"])
-            log.info("%s: probe accuracy %.4f, mean SI %.3f (floor %.3f), %d dead units, CKA over "
-                     "%d batches", label, m["accuracy"], float(np.mean(m["si"])),
-                     float(np.mean(m["si_floor"])), int(m["dead"].sum()), m["cka_batches"])
+            m = measure(
+                model, probe, n_classes, extract_spec.batch_size, floor_labels, device, workers
+            )
+            writer.append(
+                int(index[label]["step"]),
+                class_mean=m["class_mean"],
+                si=m["si"],
+                si_floor=m["si_floor"],
+                dead=m["dead"],
+                accuracy=m["accuracy"],
+                epoch=index[label]["epoch"],
+                train_loss=state["train_loss"],
+                train_accuracy=state["train_accuracy"],
+                reg_si=state["reg_si"],
+                lr=state["lr"],
+                cka=m["cka"],
+            )
+            log.info(
+                "%s: probe accuracy %.4f, mean SI %.3f (floor %.3f), %d dead units, CKA over "
+                "%d batches",
+                label,
+                m["accuracy"],
+                float(np.mean(m["si"])),
+                float(np.mean(m["si_floor"])),
+                int(m["dead"].sum()),
+                m["cka_batches"],
+            )

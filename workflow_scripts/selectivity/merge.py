@@ -23,8 +23,11 @@ def _layout(ds, variables):
         if name == "checkpoint" or not set(var.dims) <= dims:
             continue
         values = var.values
-        coords[name] = (var.dims, values.astype(str) if values.dtype.kind == "O" else values,
-                        dict(var.attrs))
+        coords[name] = (
+            var.dims,
+            values.astype(str) if values.dtype.kind == "O" else values,
+            dict(var.attrs),
+        )
     return sizes, coords
 
 
@@ -59,9 +62,17 @@ def _merge(extract, ablate, out, attrs):
     if missing:
         raise ValueError(f"ablation parts lack checkpoint(s) {missing}")
     steps = sorted(where)
-    with CubeWriter(out, grow_dim="checkpoint", grow_dtype="i8", grow_attrs=CHECKPOINT,
-                    sizes=sizes, coords=coords,
-                    variables=variables, attrs=attrs, expected_length=len(steps)) as writer:
+    with CubeWriter(
+        out,
+        grow_dim="checkpoint",
+        grow_dtype="i8",
+        grow_attrs=CHECKPOINT,
+        sizes=sizes,
+        coords=coords,
+        variables=variables,
+        attrs=attrs,
+        expected_length=len(steps),
+    ) as writer:
         if ablate:
             writer.set("ablation_k", ablate[0]["ablation_k"].values)
         for step in steps:
@@ -70,7 +81,9 @@ def _merge(extract, ablate, out, attrs):
             arrays = {name: row[name].values for name, (dims, _, _) in EXTRACT_VARIABLES.items()}
             if ablate:
                 arow = ablate[j].sel(checkpoint=step)
-                arrays.update(ablation_accuracy=arow["ablation_accuracy"].values,
-                              ablation_base_accuracy=arow["ablation_base_accuracy"].values)
+                arrays.update(
+                    ablation_accuracy=arow["ablation_accuracy"].values,
+                    ablation_base_accuracy=arow["ablation_base_accuracy"].values,
+                )
             writer.append(step, **{k: np.asarray(v) for k, v in arrays.items()})
     log.info("merged %d checkpoint(s) from %d part(s) into %s", len(steps), len(extract), out)

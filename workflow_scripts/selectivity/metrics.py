@@ -16,9 +16,13 @@ from ..store.cube import cube_config
 
 def run_labels(ds):
     """seed, alpha, onset, onset_unit, role of the run a cube belongs to."""
-    return {"seed": int(ds.attrs["seed"]), "alpha": float(ds.attrs["alpha"]),
-            "onset": float(ds.attrs["onset"]), "onset_unit": str(ds.attrs["onset_unit"]),
-            "role": str(ds.attrs["role"])}
+    return {
+        "seed": int(ds.attrs["seed"]),
+        "alpha": float(ds.attrs["alpha"]),
+        "onset": float(ds.attrs["onset"]),
+        "onset_unit": str(ds.attrs["onset_unit"]),
+        "role": str(ds.attrs["role"]),
+    }
 
 
 def batches_per_epoch(ds):
@@ -39,8 +43,11 @@ def module_si(ds, var="si"):
 def block_si(ds, var="si"):
     """Mean ``var`` over the live units of each block: (checkpoint, layer) with layer
     '<module>.<block>'."""
-    name = xr.DataArray([f"{m}.{b}" for m, b in zip(ds["module"].values, ds["block"].values)],
-                        dims="unit", name="layer")
+    name = xr.DataArray(
+        [f"{m}.{b}" for m, b in zip(ds["module"].values, ds["block"].values)],
+        dims="unit",
+        name="layer",
+    )
     return _live(ds, var).groupby(name).mean("unit")
 
 
@@ -55,8 +62,9 @@ def long_table(cubes, fn, name):
     for ds in cubes:
         da = fn(ds).rename(name)
         df = da.to_dataframe().reset_index()
-        df["epoch"] = df["checkpoint"].map(dict(zip(ds["checkpoint"].values.tolist(),
-                                                    ds["epoch"].values.tolist())))
+        df["epoch"] = df["checkpoint"].map(
+            dict(zip(ds["checkpoint"].values.tolist(), ds["epoch"].values.tolist()))
+        )
         for key, value in run_labels(ds).items():
             df[key] = value
         frames.append(df)

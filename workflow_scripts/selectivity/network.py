@@ -17,8 +17,13 @@ def build(model_spec, num_classes, in_channels):
     """The network, built through the models registry (torchvision's constructors
     unmodified: they take 3 input channels; gray images are repeated to 3)."""
     if model_spec.name.startswith("narrow_"):
-        return models.build(model_spec.name, width=model_spec.width, stem=model_spec.stem,
-                            num_classes=num_classes, in_channels=in_channels)
+        return models.build(
+            model_spec.name,
+            width=model_spec.width,
+            stem=model_spec.stem,
+            num_classes=num_classes,
+            in_channels=in_channels,
+        )
     return models.build(model_spec.name, num_classes=num_classes)
 
 
@@ -38,8 +43,9 @@ def block_channels(block):
 
 def blocks(model, modules=MODULES):
     """[(module, index, block, channels)] in forward order."""
-    return [(m, i, b, block_channels(b)) for m in modules
-            for i, b in enumerate(module_layer(model, m))]
+    return [
+        (m, i, b, block_channels(b)) for m in modules for i, b in enumerate(module_layer(model, m))
+    ]
 
 
 def layer_names(model):
@@ -90,6 +96,7 @@ class BlockOutputs:
     def _hook(self, k):
         def hook(_module, _inputs, output):
             return self.fn(k, output)
+
         return hook
 
     def __exit__(self, *exc):

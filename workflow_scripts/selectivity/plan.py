@@ -22,8 +22,16 @@ from dataclasses import asdict, dataclass, field
 from .. import datasets, models
 from ..store.catalog import Artifact
 from ..store.ids import spec_id
-from .specs import (MODULES, NO_REGULARIZER, AblationSpec, DataSpec, ExtractSpec, ModelSpec,
-                    RegularizerSpec, TrainSpec, checkpoint_labels)
+from .specs import (
+    MODULES,
+    NO_REGULARIZER,
+    AblationSpec,
+    DataSpec,
+    ExtractSpec,
+    ModelSpec,
+    RegularizerSpec,
+    TrainSpec,
+)
 
 STUDY = "selectivity"
 FIGURES = ("fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig9", "fig10")
@@ -58,16 +66,20 @@ def part_name(labels):
 
 def group(labels, per_job):
     per_job = int(per_job) or len(labels)
-    return [labels[i:i + per_job] for i in range(0, len(labels), per_job)]
+    return [labels[i : i + per_job] for i in range(0, len(labels), per_job)]
 
 
 @dataclass
 class SelectivityPlan:
     config: dict
     data: dict = field(default_factory=dict)  # data_id -> DataSpec
-    runs: dict = field(default_factory=dict)  # run_id -> {"data_id", "train": TrainSpec, "spec", "role"}
+    runs: dict = field(
+        default_factory=dict
+    )  # run_id -> {"data_id", "train": TrainSpec, "spec", "role"}
     extracts: dict = field(default_factory=dict)  # extract_id -> {"run_id", "config"}
-    cubes: dict = field(default_factory=dict)  # cube_id -> {"run_id", "extract_id", "ablate", "config"}
+    cubes: dict = field(
+        default_factory=dict
+    )  # cube_id -> {"run_id", "extract_id", "ablate", "config"}
     run_cube: dict = field(default_factory=dict)  # run_id -> cube_id
     baseline: list = field(default_factory=list)  # run ids, by seed
     regularised: list = field(default_factory=list)  # run ids
@@ -85,12 +97,22 @@ class SelectivityPlan:
 
     def dataset(self):
         d = self.study["data"]
-        spec = DataSpec(source=d["source"], folder=d["folder"], n_train=int(d["n_train"]),
-                        probe_split=d["probe"]["split"], n_probe=int(d["probe"]["n"]),
-                        ablate_split=d["ablate"]["split"], n_ablate=int(d["ablate"]["n"]),
-                        n_bn=int(d["n_bn"]), seed=int(d["seed"]), image_size=int(d["image_size"]),
-                        resize=int(d["resize"]), augment=bool(d["augment"]),
-                        data_dir=str(self.config["data_dir"]), download=bool(d["download"]))
+        spec = DataSpec(
+            source=d["source"],
+            folder=d["folder"],
+            n_train=int(d["n_train"]),
+            probe_split=d["probe"]["split"],
+            n_probe=int(d["probe"]["n"]),
+            ablate_split=d["ablate"]["split"],
+            n_ablate=int(d["ablate"]["n"]),
+            n_bn=int(d["n_bn"]),
+            seed=int(d["seed"]),
+            image_size=int(d["image_size"]),
+            resize=int(d["resize"]),
+            augment=bool(d["augment"]),
+            data_dir=str(self.config["data_dir"]),
+            download=bool(d["download"]),
+        )
         label = spec.folder if spec.source == datasets.IMAGE_FOLDER else spec.source
         data_id = spec_id(f"{label}-n{spec.n_train}", spec.identity())
         self.data[data_id] = spec
@@ -104,21 +126,34 @@ class SelectivityPlan:
             epochs = int(s["regularizer"]["epochs"])  # the paper: regulariser runs to epoch 20
         train = TrainSpec(
             model=ModelSpec(name=m["name"], width=int(m["width"]), stem=m["stem"]),
-            regularizer=regularizer, seed=int(seed), epochs=epochs,
-            batch_size=int(t["batch_size"]), lr=float(t["lr"]), momentum=float(t["momentum"]),
+            regularizer=regularizer,
+            seed=int(seed),
+            epochs=epochs,
+            batch_size=int(t["batch_size"]),
+            lr=float(t["lr"]),
+            momentum=float(t["momentum"]),
             weight_decay=float(t["weight_decay"]),
             lr_milestones=tuple(int(e) for e in t["lr_milestones"]),
-            lr_gamma=float(t["lr_gamma"]), amp=bool(t["amp"]),
+            lr_gamma=float(t["lr_gamma"]),
+            amp=bool(t["amp"]),
             channels_last=bool(t["channels_last"]),
             checkpoint_batches=tuple(sorted({int(b) for b in c["batches"]})),
-            checkpoint_epochs=tuple(sorted({int(e) for e in c["epochs"] if e <= epochs})))
+            checkpoint_epochs=tuple(sorted({int(e) for e in c["epochs"] if e <= epochs})),
+        )
         data_id = self.dataset()
         spec = {"data": data_id, "train": asdict(train)}
         r = regularizer
         reg = "" if r.alpha == 0 else f"-a{r.alpha:g}-on{r.onset:g}{r.onset_unit[0]}"
         run_id = spec_id(f"{m['name']}{reg}-seed{seed}", spec)
-        self.runs.setdefault(run_id, {"data_id": data_id, "train": train, "spec": spec,
-                                      "role": "baseline" if r.alpha == 0 else "regularised"})
+        self.runs.setdefault(
+            run_id,
+            {
+                "data_id": data_id,
+                "train": train,
+                "spec": spec,
+                "role": "baseline" if r.alpha == 0 else "regularised",
+            },
+        )
         return run_id
 
     def add_cube(self, run_id, ablate):
@@ -130,8 +165,12 @@ class SelectivityPlan:
         if ablate:
             config["ablation"] = asdict(self.ablation_options())
         cube_id = spec_id(label, config)  # = extract_id for a cube without ablation
-        self.cubes[cube_id] = {"run_id": run_id, "extract_id": extract_id, "ablate": ablate,
-                               "config": config}
+        self.cubes[cube_id] = {
+            "run_id": run_id,
+            "extract_id": extract_id,
+            "ablate": ablate,
+            "config": config,
+        }
         self.run_cube[run_id] = cube_id
         labels = self.runs[run_id]["train"].checkpoint_labels()
         for g in group(labels, s["extract"]["checkpoints_per_job"]):
@@ -140,19 +179,27 @@ class SelectivityPlan:
 
     def extract_options(self):
         e = self.study["extract"]
-        return ExtractSpec(batch_size=int(e["batch_size"]), bn=e["bn"],
-                           floor_seed=int(e["floor_seed"]))
+        return ExtractSpec(
+            batch_size=int(e["batch_size"]), bn=e["bn"], floor_seed=int(e["floor_seed"])
+        )
 
     def ablation_options(self):
         a = self.study["ablation"]
-        return AblationSpec(modules=tuple(int(m) for m in a["modules"]),
-                            fractions=tuple(float(f) for f in a["fractions"]),
-                            draws=int(a["draws"]), seed=int(a["seed"]))
+        return AblationSpec(
+            modules=tuple(int(m) for m in a["modules"]),
+            fractions=tuple(float(f) for f in a["fractions"]),
+            draws=int(a["draws"]),
+            seed=int(a["seed"]),
+        )
 
     def regularizer(self, onset):
         r = self.study["regularizer"]
-        return RegularizerSpec(alpha=float(r["alpha"]), modules=tuple(int(m) for m in r["modules"]),
-                               onset=float(onset), onset_unit=r["onset_unit"])
+        return RegularizerSpec(
+            alpha=float(r["alpha"]),
+            modules=tuple(int(m) for m in r["modules"]),
+            onset=float(onset),
+            onset_unit=r["onset_unit"],
+        )
 
     def onsets(self):
         """Regulariser onsets of every run: fig7's, plus 0 and fig6's later onset."""
@@ -169,8 +216,11 @@ class SelectivityPlan:
 
     def train_spec(self, wildcards):
         run = self.runs[wildcards.run_id]
-        return {"run_id": wildcards.run_id, "train": asdict(run["train"]),
-                "data": datasets.without_location(asdict(self.data[run["data_id"]]))}
+        return {
+            "run_id": wildcards.run_id,
+            "train": asdict(run["train"]),
+            "data": datasets.without_location(asdict(self.data[run["data_id"]])),
+        }
 
     def _cube_run(self, wildcards):
         cube = self.cubes[wildcards.cube_id]
@@ -182,10 +232,14 @@ class SelectivityPlan:
 
     def _spec(self, run_id, part, config):
         run = self.runs[run_id]
-        return {"labels": list(self.parts[part]), "run_id": run_id,
-                "model": asdict(run["train"].model),
-                "data": datasets.without_location(asdict(self.data[run["data_id"]])),
-                "extract": asdict(self.extract_options()), "config": config}
+        return {
+            "labels": list(self.parts[part]),
+            "run_id": run_id,
+            "model": asdict(run["train"].model),
+            "data": datasets.without_location(asdict(self.data[run["data_id"]])),
+            "extract": asdict(self.extract_options()),
+            "config": config,
+        }
 
     def extract_inputs(self, wildcards):
         return self._inputs(self.extracts[wildcards.extract_id]["run_id"])
@@ -196,13 +250,17 @@ class SelectivityPlan:
 
     def ablate_inputs(self, wildcards):
         cube = self.cubes[wildcards.cube_id]
-        return {**self._inputs(cube["run_id"]),
-                "extract": part_file(cube["extract_id"], wildcards.part, "extract")}
+        return {
+            **self._inputs(cube["run_id"]),
+            "extract": part_file(cube["extract_id"], wildcards.part, "extract"),
+        }
 
     def ablate_spec(self, wildcards):
         cube = self.cubes[wildcards.cube_id]
-        return {**self._spec(cube["run_id"], wildcards.part, cube["config"]),
-                "ablation": asdict(self.ablation_options())}
+        return {
+            **self._spec(cube["run_id"], wildcards.part, cube["config"]),
+            "ablation": asdict(self.ablation_options()),
+        }
 
     def cube_parts(self, cube_id):
         labels = self.runs[self.cubes[cube_id]["run_id"]]["train"].checkpoint_labels()
@@ -219,10 +277,19 @@ class SelectivityPlan:
     def merge_spec(self, wildcards):
         cube, run = self._cube_run(wildcards)
         r = run["train"].regularizer
-        return {"cube_id": wildcards.cube_id, "run_id": cube["run_id"], "config": cube["config"],
-                "labels": {"seed": run["train"].seed, "alpha": r.alpha, "onset": r.onset,
-                           "onset_unit": r.onset_unit, "model": run["train"].model.name,
-                           "role": run["role"]}}
+        return {
+            "cube_id": wildcards.cube_id,
+            "run_id": cube["run_id"],
+            "config": cube["config"],
+            "labels": {
+                "seed": run["train"].seed,
+                "alpha": r.alpha,
+                "onset": r.onset,
+                "onset_unit": r.onset_unit,
+                "model": run["train"].model.name,
+                "role": run["role"],
+            },
+        }
 
     def cube_files(self, run_ids):
         return [cube_file(self.run_cube[r]) for r in run_ids]
@@ -243,11 +310,18 @@ class SelectivityPlan:
         """What figures and claims need to know besides the cubes."""
         s = self.study
         r = s["regularizer"]
-        return {"modules": list(MODULES), "reg_modules": [int(m) for m in r["modules"]],
-                "alpha": float(r["alpha"]), "onset_unit": r["onset_unit"],
-                "onsets": [float(o) for o in r["onsets"]], "later_onset": float(r["later_onset"]),
-                "reg_seeds": [int(x) for x in r["seeds"]], "model": s["model"]["name"],
-                "source": s["data"]["source"], "epochs": int(s["train"]["epochs"])}
+        return {
+            "modules": list(MODULES),
+            "reg_modules": [int(m) for m in r["modules"]],
+            "alpha": float(r["alpha"]),
+            "onset_unit": r["onset_unit"],
+            "onsets": [float(o) for o in r["onsets"]],
+            "later_onset": float(r["later_onset"]),
+            "reg_seeds": [int(x) for x in r["seeds"]],
+            "model": s["model"]["name"],
+            "source": s["data"]["source"],
+            "epochs": int(s["train"]["epochs"]),
+        }
 
     # -- what the shared layer asks ----------------------------------------------------
 
@@ -255,36 +329,81 @@ class SelectivityPlan:
         return [figure_file(f) for f in FIGURES]
 
     def claims_inputs(self):
-        return {"baseline": self.cube_files(self.baseline),
-                "regularised": self.cube_files(self.regularised)}
+        return {
+            "baseline": self.cube_files(self.baseline),
+            "regularised": self.cube_files(self.regularised),
+        }
 
     def claims_options(self):
         return self.figure_context()
 
     def artifacts(self):
-        out = [Artifact(STUDY, "data", d, data_file(d), "npz",
-                        {"source": s.source, "n_train": s.n_train}, s.identity())
-               for d, s in self.data.items()]
+        out = [
+            Artifact(
+                STUDY,
+                "data",
+                d,
+                data_file(d),
+                "npz",
+                {"source": s.source, "n_train": s.n_train},
+                s.identity(),
+            )
+            for d, s in self.data.items()
+        ]
         for run_id, run in self.runs.items():
             t = run["train"]
-            labels = {"seed": t.seed, "alpha": t.regularizer.alpha, "onset": t.regularizer.onset,
-                      "onset_unit": t.regularizer.onset_unit, "model": t.model.name,
-                      "role": run["role"]}
-            out.append(Artifact(STUDY, "run", run_id, checkpoints_dir(run_id), "checkpoint_dir",
-                                labels, run["spec"]))
+            labels = {
+                "seed": t.seed,
+                "alpha": t.regularizer.alpha,
+                "onset": t.regularizer.onset,
+                "onset_unit": t.regularizer.onset_unit,
+                "model": t.model.name,
+                "role": run["role"],
+            }
+            out.append(
+                Artifact(
+                    STUDY,
+                    "run",
+                    run_id,
+                    checkpoints_dir(run_id),
+                    "checkpoint_dir",
+                    labels,
+                    run["spec"],
+                )
+            )
             cube_id = self.run_cube[run_id]
-            out.append(Artifact(STUDY, "cube", cube_id, cube_file(cube_id), "netcdf", labels,
-                                self.cubes[cube_id]["config"]))
+            out.append(
+                Artifact(
+                    STUDY,
+                    "cube",
+                    cube_id,
+                    cube_file(cube_id),
+                    "netcdf",
+                    labels,
+                    self.cubes[cube_id]["config"],
+                )
+            )
             cube = self.cubes[cube_id]
             for part in self.cube_parts(cube_id):
-                owners = [("extract", cube["extract_id"])] + ([("ablate", cube_id)]
-                                                              if cube["ablate"] else [])
+                owners = [("extract", cube["extract_id"])] + (
+                    [("ablate", cube_id)] if cube["ablate"] else []
+                )
                 for kind, owner in owners:
-                    out.append(Artifact(STUDY, f"part_{kind}", f"{owner}/{part}",
-                                        part_file(owner, part, kind), "netcdf",
-                                        {**labels, "checkpoints": part}, cube["config"]))
-        out += [Artifact(STUDY, "figure", f, figure_file(f), "pdf", {"figure": f},
-                         self.options_of(f)) for f in FIGURES]
+                    out.append(
+                        Artifact(
+                            STUDY,
+                            f"part_{kind}",
+                            f"{owner}/{part}",
+                            part_file(owner, part, kind),
+                            "netcdf",
+                            {**labels, "checkpoints": part},
+                            cube["config"],
+                        )
+                    )
+        out += [
+            Artifact(STUDY, "figure", f, figure_file(f), "pdf", {"figure": f}, self.options_of(f))
+            for f in FIGURES
+        ]
         return out
 
 
@@ -317,18 +436,26 @@ def config_problems(config):
     problems += _schedule_problems(s, batches_per_epoch(s))
     a = s["ablation"]["fractions"]
     if 0 not in a:
-        problems.append("config key selectivity.ablation.fractions: must contain 0 (the "
-                        "unablated accuracy every curve is normalised by)")
-    for key, mods in (("selectivity.regularizer.modules", s["regularizer"]["modules"]),
-                      ("selectivity.ablation.modules", s["ablation"]["modules"])):
+        problems.append(
+            "config key selectivity.ablation.fractions: must contain 0 (the "
+            "unablated accuracy every curve is normalised by)"
+        )
+    for key, mods in (
+        ("selectivity.regularizer.modules", s["regularizer"]["modules"]),
+        ("selectivity.ablation.modules", s["ablation"]["modules"]),
+    ):
         unknown = sorted(set(mods) - set(MODULES))
         if unknown:
-            problems.append(f"config key {key}: unknown module(s) {unknown}; a ResNet has "
-                            f"modules {list(MODULES)} (torchvision's layer1..layer4)")
+            problems.append(
+                f"config key {key}: unknown module(s) {unknown}; a ResNet has "
+                f"modules {list(MODULES)} (torchvision's layer1..layer4)"
+            )
     if s["regularizer"]["alpha"] == 0:
-        problems.append("config key selectivity.regularizer.alpha: 0 means no regulariser; "
-                        "figs 6-7 compare regularised runs (negative alpha suppresses "
-                        "selectivity)")
+        problems.append(
+            "config key selectivity.regularizer.alpha: 0 means no regulariser; "
+            "figs 6-7 compare regularised runs (negative alpha suppresses "
+            "selectivity)"
+        )
     return problems
 
 
@@ -336,8 +463,10 @@ def _model_problems(s):
     m = s["model"]
     if m["name"] not in models.NAMES or "resnet" not in m["name"]:
         resnets = [n for n in models.NAMES if "resnet" in n]
-        return [f"config key selectivity.model.name: {m['name']!r} is not a ResNet of the "
-                f"models registry (known: {', '.join(resnets)})"]
+        return [
+            f"config key selectivity.model.name: {m['name']!r} is not a ResNet of the "
+            f"models registry (known: {', '.join(resnets)})"
+        ]
     return []
 
 
@@ -345,27 +474,37 @@ def _data_problems(s):
     d = s["data"]
     problems = []
     if d["source"] not in datasets.NAMES:
-        return [f"config key selectivity.data.source: unknown source {d['source']!r}; known: "
-                f"{', '.join(datasets.NAMES)}"]
+        return [
+            f"config key selectivity.data.source: unknown source {d['source']!r}; known: "
+            f"{', '.join(datasets.NAMES)}"
+        ]
     if d["source"] == datasets.IMAGE_FOLDER:
         if d["image_size"] < 1:
-            problems.append("config key selectivity.data.image_size: an image folder needs a "
-                            "crop size (ImageNet: 224)")
+            problems.append(
+                "config key selectivity.data.image_size: an image folder needs a "
+                "crop size (ImageNet: 224)"
+            )
         elif d["resize"] < d["image_size"]:
-            problems.append(f"config keys selectivity.data.resize ({d['resize']}) and "
-                            f"selectivity.data.image_size ({d['image_size']}): the evaluation "
-                            "resize must not be smaller than the centre crop")
+            problems.append(
+                f"config keys selectivity.data.resize ({d['resize']}) and "
+                f"selectivity.data.image_size ({d['image_size']}): the evaluation "
+                "resize must not be smaller than the centre crop"
+            )
     else:
         problems += _held_out_problems(s, datasets.source(d["source"]))
     if d["n_train"] and d["n_bn"] > d["n_train"]:
-        problems.append(f"config keys selectivity.data.n_bn ({d['n_bn']}) and "
-                        f"selectivity.data.n_train ({d['n_train']}): BatchNorm statistics are "
-                        "recomputed on training images, more than the training subset has")
+        problems.append(
+            f"config keys selectivity.data.n_bn ({d['n_bn']}) and "
+            f"selectivity.data.n_train ({d['n_train']}): BatchNorm statistics are "
+            "recomputed on training images, more than the training subset has"
+        )
     probe = d["probe"]["n"]
     if probe and probe < s["extract"]["batch_size"]:
-        problems.append(f"config keys selectivity.data.probe.n ({probe}) and "
-                        f"selectivity.extract.batch_size ({s['extract']['batch_size']}): "
-                        "minibatch CKA needs at least one full batch of probe images")
+        problems.append(
+            f"config keys selectivity.data.probe.n ({probe}) and "
+            f"selectivity.extract.batch_size ({s['extract']['batch_size']}): "
+            "minibatch CKA needs at least one full batch of probe images"
+        )
     return problems
 
 
@@ -375,22 +514,27 @@ def _held_out_problems(s, source):
     n_classes = len(source.classes)
     left = {split: min(source.per_class(split)) for split in SPLITS}
     problems = []
-    draws = [("selectivity.data.ablate.n", d["ablate"]["split"], d["ablate"]["n"]),
-             ("selectivity.data.probe.n", d["probe"]["split"], d["probe"]["n"]),
-             ("selectivity.data.n_train", "train", d["n_train"])]
+    draws = [
+        ("selectivity.data.ablate.n", d["ablate"]["split"], d["ablate"]["n"]),
+        ("selectivity.data.probe.n", d["probe"]["split"], d["probe"]["n"]),
+        ("selectivity.data.n_train", "train", d["n_train"]),
+    ]
     for key, split, n in draws:
         need = math.ceil(n / n_classes)
         if n == 0:
             if left[split] == 0:
-                problems.append(f"config key {key}: 0 takes every image left in the {split} "
-                                "split, but the held-out sets drawn before it took them all")
+                problems.append(
+                    f"config key {key}: 0 takes every image left in the {split} "
+                    "split, but the held-out sets drawn before it took them all"
+                )
             left[split] = 0
             continue
         if need > left[split]:
             problems.append(
                 f"config key {key}: {n} images ({need} per class) but the {source.name} "
                 f"{split} split has {left[split]} per class left after the held-out sets drawn "
-                "before it (ablate, then probe, then the training subset)")
+                "before it (ablate, then probe, then the training subset)"
+            )
         left[split] = max(0, left[split] - need)
     return problems
 
@@ -415,36 +559,50 @@ def _schedule_problems(s, bpe):
     problems = []
     late = [e for e in s["checkpoints"]["epochs"] if e > epochs]
     if late:
-        problems.append(f"config keys selectivity.checkpoints.epochs ({late}) and "
-                        f"selectivity.train.epochs ({epochs}): checkpoints after the end of "
-                        "training")
+        problems.append(
+            f"config keys selectivity.checkpoints.epochs ({late}) and "
+            f"selectivity.train.epochs ({epochs}): checkpoints after the end of "
+            "training"
+        )
     total = epochs * bpe if bpe else None
     if total is not None:
         late = [b for b in s["checkpoints"]["batches"] if b > total]
         if late:
-            problems.append(f"config key selectivity.checkpoints.batches: {late} after the end "
-                            f"of training ({epochs} epochs x {bpe} batches = {total})")
+            problems.append(
+                f"config key selectivity.checkpoints.batches: {late} after the end "
+                f"of training ({epochs} epochs x {bpe} batches = {total})"
+            )
     if r["epochs"] > epochs:
-        problems.append(f"config keys selectivity.regularizer.epochs ({r['epochs']}) and "
-                        f"selectivity.train.epochs ({epochs}): regulariser runs cannot train "
-                        "longer than the baseline runs they are compared with")
+        problems.append(
+            f"config keys selectivity.regularizer.epochs ({r['epochs']}) and "
+            f"selectivity.train.epochs ({epochs}): regulariser runs cannot train "
+            "longer than the baseline runs they are compared with"
+        )
     reg_epochs = r["epochs"] or epochs
     if bpe:
         late = [b for b in s["checkpoints"]["batches"] if b > reg_epochs * bpe]
         if late and r["epochs"]:
-            problems.append(f"config keys selectivity.checkpoints.batches ({late}) and "
-                            f"selectivity.regularizer.epochs ({r['epochs']}): checkpoints after "
-                            "the end of the regulariser runs")
+            problems.append(
+                f"config keys selectivity.checkpoints.batches ({late}) and "
+                f"selectivity.regularizer.epochs ({r['epochs']}): checkpoints after "
+                "the end of the regulariser runs"
+            )
         total = reg_epochs * bpe
     end = reg_epochs if r["onset_unit"] == "epochs" else total
-    for key, onsets in (("selectivity.regularizer.onsets", r["onsets"]),
-                        ("selectivity.regularizer.later_onset", [r["later_onset"]])):
+    for key, onsets in (
+        ("selectivity.regularizer.onsets", r["onsets"]),
+        ("selectivity.regularizer.later_onset", [r["later_onset"]]),
+    ):
         late = [o for o in onsets if end is not None and o >= end]
         if late:
-            problems.append(f"config key {key}: onset(s) {late} {r['onset_unit']} at or after "
-                            f"the end of training ({end} {r['onset_unit']}: "
-                            "selectivity.regularizer.epochs, or train.epochs where that is 0)")
+            problems.append(
+                f"config key {key}: onset(s) {late} {r['onset_unit']} at or after "
+                f"the end of training ({end} {r['onset_unit']}: "
+                "selectivity.regularizer.epochs, or train.epochs where that is 0)"
+            )
     if r["later_onset"] <= 0:
-        problems.append("config key selectivity.regularizer.later_onset: fig6 compares "
-                        "regularising from the start (0) with a later onset, so it must be > 0")
+        problems.append(
+            "config key selectivity.regularizer.later_onset: fig6 compares "
+            "regularising from the start (0) with a later onset, so it must be > 0"
+        )
     return problems

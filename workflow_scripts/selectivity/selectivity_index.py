@@ -44,8 +44,10 @@ class ClassMeans:
     def means(self):
         if (self.counts == 0).any():
             missing = torch.nonzero(self.counts == 0).flatten().tolist()
-            raise ValueError(f"no image of class(es) {missing} in the evaluated set: class "
-                             "means (and SI) need every class")
+            raise ValueError(
+                f"no image of class(es) {missing} in the evaluated set: class "
+                "means (and SI) need every class"
+            )
         return self.sums / self.counts[:, None]
 
 

@@ -106,15 +106,20 @@ class AblationSpec:
 
     @classmethod
     def from_params(cls, p):
-        return cls(modules=tuple(p["modules"]), fractions=tuple(p["fractions"]),
-                   draws=int(p["draws"]), seed=int(p["seed"]))
+        return cls(
+            modules=tuple(p["modules"]),
+            fractions=tuple(p["fractions"]),
+            draws=int(p["draws"]),
+            seed=int(p["seed"]),
+        )
 
 
 def checkpoint_labels(batches, epochs):
     """'b<n>' after n batches, 'e<n>' after n epochs, in training order (batch ones first
     at equal times is irrelevant: the trainer resolves both to batch counts)."""
-    return [f"{BATCH}{int(b)}" for b in sorted(set(batches))] + \
-           [f"{EPOCH}{int(e)}" for e in sorted(set(epochs))]
+    return [f"{BATCH}{int(b)}" for b in sorted(set(batches))] + [
+        f"{EPOCH}{int(e)}" for e in sorted(set(epochs))
+    ]
 
 
 def parse_label(label):

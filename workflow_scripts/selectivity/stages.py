@@ -42,9 +42,14 @@ def data(smk):
 
     splits = make_splits(DataSpec(**datasets.with_location(smk.params.spec, smk.config)))
     save_splits(smk.output[0], splits)
-    log.info("wrote %s: %d training, %d probe, %d ablation images, %d classes", smk.output[0],
-             len(splits["train_idx"]), len(splits["probe_idx"]), len(splits["ablate_idx"]),
-             len(splits["classes"]))
+    log.info(
+        "wrote %s: %d training, %d probe, %d ablation images, %d classes",
+        smk.output[0],
+        len(splits["train_idx"]),
+        len(splits["probe_idx"]),
+        len(splits["ablate_idx"]),
+        len(splits["classes"]),
+    )
 
 
 @stage
@@ -56,16 +61,30 @@ def train(smk, device):
     spec = TrainSpec.from_params(p["train"])
     data_spec = DataSpec(**datasets.with_location(p["data"], smk.config))
     splits, channels, (images,) = _sets(smk.input.data, data_spec, spec.model, ["train"])
-    train_run(images, len(splits["classes"]), channels, spec, smk.output.checkpoints, device,
-              code=smk.params.code, identity=data_spec.identity(),
-              workers=_workers(smk.threads, device))
+    train_run(
+        images,
+        len(splits["classes"]),
+        channels,
+        spec,
+        smk.output.checkpoints,
+        device,
+        code=smk.params.code,
+        identity=data_spec.identity(),
+        workers=_workers(smk.threads, device),
+    )
 
 
 def _attrs(p, what, **extra):
     from ..store.cube import standard_attrs
 
-    return standard_attrs(f"selectivity {what} of run {p['run_id']}", "selectivity", p["config"],
-                          run_id=p["run_id"], bn=p["extract"]["bn"], **extra)
+    return standard_attrs(
+        f"selectivity {what} of run {p['run_id']}",
+        "selectivity",
+        p["config"],
+        run_id=p["run_id"],
+        bn=p["extract"]["bn"],
+        **extra,
+    )
 
 
 @stage
@@ -77,10 +96,21 @@ def extract(smk, device):
     model = ModelSpec(**p["model"])
     data_spec = DataSpec(**datasets.with_location(p["data"], smk.config))
     splits, channels, (probe, bn) = _sets(smk.input.data, data_spec, model, ["probe", "bn"])
-    extract_part(smk.input.checkpoints, p["labels"], probe, bn, model, len(splits["classes"]),
-                 channels, splits["classes"], ExtractSpec(**p["extract"]), smk.output[0],
-                 _attrs(p, "extraction", checkpoints=p["labels"]), device=device,
-                 workers=_workers(smk.threads, device))
+    extract_part(
+        smk.input.checkpoints,
+        p["labels"],
+        probe,
+        bn,
+        model,
+        len(splits["classes"]),
+        channels,
+        splits["classes"],
+        ExtractSpec(**p["extract"]),
+        smk.output[0],
+        _attrs(p, "extraction", checkpoints=p["labels"]),
+        device=device,
+        workers=_workers(smk.threads, device),
+    )
 
 
 @stage
@@ -94,11 +124,22 @@ def ablate(smk, device):
     data_spec = DataSpec(**datasets.with_location(p["data"], smk.config))
     splits, channels, (images, bn) = _sets(smk.input.data, data_spec, model, ["ablate", "bn"])
     with open_cube(smk.input.extract) as part:
-        ablate_part(smk.input.checkpoints, p["labels"], part, images, bn, model,
-                    len(splits["classes"]), channels, ExtractSpec(**p["extract"]),
-                    AblationSpec.from_params(p["ablation"]), smk.output[0],
-                    _attrs(p, "ablation", checkpoints=p["labels"]), device=device,
-                    workers=_workers(smk.threads, device))
+        ablate_part(
+            smk.input.checkpoints,
+            p["labels"],
+            part,
+            images,
+            bn,
+            model,
+            len(splits["classes"]),
+            channels,
+            ExtractSpec(**p["extract"]),
+            AblationSpec.from_params(p["ablation"]),
+            smk.output[0],
+            _attrs(p, "ablation", checkpoints=p["labels"]),
+            device=device,
+            workers=_workers(smk.threads, device),
+        )
 
 
 @stage(torch=False)
@@ -107,8 +148,14 @@ def merge(smk):
     from .merge import merge as merge_parts
 
     p = smk.params.spec
-    attrs = standard_attrs(f"selectivity cube of run {p['run_id']}", "selectivity", p["config"],
-                           run_id=p["run_id"], bn=p["config"]["extract"]["bn"], **p["labels"])
+    attrs = standard_attrs(
+        f"selectivity cube of run {p['run_id']}",
+        "selectivity",
+        p["config"],
+        run_id=p["run_id"],
+        bn=p["config"]["extract"]["bn"],
+        **p["labels"],
+    )
     ablate = _paths(smk.input.ablate) if "ablate" in smk.input.keys() else []
     merge_parts(_paths(smk.input.extract), ablate, smk.output[0], attrs)
 

@@ -73,8 +73,21 @@ class _RegHooks:
         return acts
 
 
-def train_run(images, n_classes, in_channels, spec, out_dir, device, *, code="", identity=None,
-              workers=0, show_progress=True, resume_every_s=RESUME_EVERY_S, on_step=None):
+def train_run(
+    images,
+    n_classes,
+    in_channels,
+    spec,
+    out_dir,
+    device,
+    *,
+    code="",
+    identity=None,
+    workers=0,
+    show_progress=True,
+    resume_every_s=RESUME_EVERY_S,
+    on_step=None,
+):
     """Train one run into ``out_dir`` (checkpoints, history.csv, index.json, spec.json).
 
     ``images``: the training set (``data.open_images(..., 'train')``); ``identity``: what
@@ -92,22 +105,32 @@ def train_run(images, n_classes, in_channels, spec, out_dir, device, *, code="",
         ckpts.setdefault(label_step(label, bpe), []).append(label)
     late = sorted(label for step, labels in ckpts.items() if step > total for label in labels)
     if late:
-        raise ValueError(f"config key selectivity.checkpoints: checkpoint(s) {late} lie after the "
-                         f"end of training ({spec.epochs} epochs x {bpe} batches = {total})")
+        raise ValueError(
+            f"config key selectivity.checkpoints: checkpoint(s) {late} lie after the "
+            f"end of training ({spec.epochs} epochs x {bpe} batches = {total})"
+        )
     reg = spec.regularizer
     reg_from = onset_step(reg, bpe) if reg.alpha != 0 else None
     if reg_from is not None and reg_from >= total:
-        raise ValueError(f"config key selectivity.regularizer: onset {reg.onset:g} "
-                         f"{reg.onset_unit} is at or after the end of training ({total} batches)")
+        raise ValueError(
+            f"config key selectivity.regularizer: onset {reg.onset:g} "
+            f"{reg.onset_unit} is at or after the end of training ({total} batches)"
+        )
 
-    partial = Partial(out_dir, fingerprint({"train": asdict(spec), "n_classes": n_classes,
-                                            "identity": identity, "n_train": n}, code))
+    partial = Partial(
+        out_dir,
+        fingerprint(
+            {"train": asdict(spec), "n_classes": n_classes, "identity": identity, "n_train": n},
+            code,
+        ),
+    )
     torch.manual_seed(spec.seed)
     model = network.build(spec.model, n_classes, in_channels).to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), lr=spec.lr, momentum=spec.momentum,
-                          weight_decay=spec.weight_decay)
+    opt = torch.optim.SGD(
+        model.parameters(), lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay
+    )
     scaler = torch.amp.GradScaler("cuda") if use_amp else None
     hooks = _RegHooks(model, reg.modules) if reg_from is not None else None
 
@@ -122,12 +145,25 @@ def train_run(images, n_classes, in_channels, spec, out_dir, device, *, code="",
         torch.set_rng_state(state["rng"])
         history = state["history"].tolist()
         window, order = state["window"].clone(), state["order"]
-        log.info("resuming from batch %d of %d (epoch %d, batch %d in it) from %s", step, total,
-                 step // bpe, step % bpe, partial.dir)
-    log.info("training %s: %d images, %d batches/epoch, %d epochs on %s (amp %s, "
-             "channels-last %s)%s", spec.model.name, n, bpe, spec.epochs, device, use_amp,
-             channels_last, f"; regulariser alpha {reg.alpha:g} from batch {reg_from}"
-             if reg_from is not None else "")
+        log.info(
+            "resuming from batch %d of %d (epoch %d, batch %d in it) from %s",
+            step,
+            total,
+            step // bpe,
+            step % bpe,
+            partial.dir,
+        )
+    log.info(
+        "training %s: %d images, %d batches/epoch, %d epochs on %s (amp %s, channels-last %s)%s",
+        spec.model.name,
+        n,
+        bpe,
+        spec.epochs,
+        device,
+        use_amp,
+        channels_last,
+        f"; regulariser alpha {reg.alpha:g} from batch {reg_from}" if reg_from is not None else "",
+    )
 
     pending = []  # per batch: (step, epoch, device tensor [ce, correct, count, si])
 
@@ -140,30 +176,45 @@ def train_run(images, n_classes, in_channels, spec, out_dir, device, *, code="",
         for (at, ep, _), (ce, correct, count, si) in zip(pending, values.tolist()):
             history.append([at, ep, ce, correct / count, si, lr_at(spec, ep)])
             regularised = not math.isnan(si)
-            window.add_(torch.tensor([ce * count, correct, count, si if regularised else 0.0,
-                                      float(regularised)], dtype=torch.float64))
+            window.add_(
+                torch.tensor(
+                    [ce * count, correct, count, si if regularised else 0.0, float(regularised)],
+                    dtype=torch.float64,
+                )
+            )
         pending.clear()
 
     def dump(at):
         flush()
         loss, correct, count, si, n_si = window.tolist()
-        entry = {"model": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
-                 "step": at, "epoch": at / bpe, "batches_per_epoch": bpe,
-                 "train_loss": loss / count if count else math.nan,
-                 "train_accuracy": correct / count if count else math.nan,
-                 "reg_si": si / n_si if n_si else math.nan,  # mean batch SI while regularised
-                 "lr": lr_at(spec, at // bpe)}
+        entry = {
+            "model": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
+            "step": at,
+            "epoch": at / bpe,
+            "batches_per_epoch": bpe,
+            "train_loss": loss / count if count else math.nan,
+            "train_accuracy": correct / count if count else math.nan,
+            "reg_si": si / n_si if n_si else math.nan,  # mean batch SI while regularised
+            "lr": lr_at(spec, at // bpe),
+        }
         for label in ckpts[at]:
             save_checkpoint(partial.file(f"{label}.pt"), {**entry, "label": label})
         window.zero_()
-        log.info("checkpoint %s at batch %d: train loss %.4f, accuracy %.4f", "/".join(ckpts[at]),
-                 at, entry["train_loss"], entry["train_accuracy"])
+        log.info(
+            "checkpoint %s at batch %d: train loss %.4f, accuracy %.4f",
+            "/".join(ckpts[at]),
+            at,
+            entry["train_loss"],
+            entry["train_accuracy"],
+        )
 
     if step == 0 and 0 in ckpts:
         dump(0)
     bar = progress(total=total, initial=step, desc="train", unit="batch", enabled=show_progress)
     last_save = time.monotonic()
-    autocast = (lambda: torch.autocast("cuda", dtype=torch.float16)) if use_amp else contextlib.nullcontext
+    autocast = (
+        (lambda: torch.autocast("cuda", dtype=torch.float16)) if use_amp else contextlib.nullcontext
+    )
     nan = torch.tensor(math.nan, device=device)
     model.train()
     while step < total:
@@ -172,8 +223,15 @@ def train_run(images, n_classes, in_channels, spec, out_dir, device, *, code="",
             order = epoch_order(spec.seed, epoch, n)
         for g in opt.param_groups:
             g["lr"] = lr_at(spec, epoch)
-        for x, y in images.batches(order, spec.batch_size, start=start, seed=spec.seed,
-                                   epoch=epoch, workers=workers, device=device):
+        for x, y in images.batches(
+            order,
+            spec.batch_size,
+            start=start,
+            seed=spec.seed,
+            epoch=epoch,
+            workers=workers,
+            device=device,
+        ):
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             with autocast():
@@ -194,23 +252,40 @@ def train_run(images, n_classes, in_channels, spec, out_dir, device, *, code="",
             else:
                 loss.backward()
                 opt.step()
-            pending.append((step + 1, epoch, torch.stack([
-                ce.detach(), (logits.argmax(1) == y).sum().to(ce.dtype),
-                torch.tensor(float(len(y)), device=device),
-                si.detach() if si is not None else nan])))
+            pending.append(
+                (
+                    step + 1,
+                    epoch,
+                    torch.stack(
+                        [
+                            ce.detach(),
+                            (logits.argmax(1) == y).sum().to(ce.dtype),
+                            torch.tensor(float(len(y)), device=device),
+                            si.detach() if si is not None else nan,
+                        ]
+                    ),
+                )
+            )
             step += 1
             bar.update(1)
             if step in ckpts:
                 dump(step)
             if step < total and time.monotonic() - last_save >= resume_every_s:
                 flush()
-                partial.save_state(step, {
-                    "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-                    "optimizer": opt.state_dict(),
-                    "scaler": scaler.state_dict() if scaler is not None else {},
-                    "rng": torch.get_rng_state(), "order": order,
-                    "history": torch.tensor(history, dtype=torch.float64).reshape(-1, len(HISTORY)),
-                    "window": window.clone()})
+                partial.save_state(
+                    step,
+                    {
+                        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+                        "optimizer": opt.state_dict(),
+                        "scaler": scaler.state_dict() if scaler is not None else {},
+                        "rng": torch.get_rng_state(),
+                        "order": order,
+                        "history": torch.tensor(history, dtype=torch.float64).reshape(
+                            -1, len(HISTORY)
+                        ),
+                        "window": window.clone(),
+                    },
+                )
                 last_save = time.monotonic()
             if on_step is not None:
                 on_step(step)
@@ -230,9 +305,16 @@ def _write_outputs(partial, spec, history, ckpts, bpe, n, n_classes):
         writer.writerow(HISTORY)
         for row in history:
             writer.writerow([int(row[0]), int(row[1]), *(f"{v:.8g}" for v in row[2:])])
-    index = {label: {"step": step, "epoch": step / bpe} for step, labels in ckpts.items()
-             for label in labels}
-    partial.file("index.json").write_text(json.dumps(
-        {"checkpoints": index, "batches_per_epoch": bpe, "n_train": n, "n_classes": n_classes},
-        indent=2, sort_keys=True))
+    index = {
+        label: {"step": step, "epoch": step / bpe}
+        for step, labels in ckpts.items()
+        for label in labels
+    }
+    partial.file("index.json").write_text(
+        json.dumps(
+            {"checkpoints": index, "batches_per_epoch": bpe, "n_train": n, "n_classes": n_classes},
+            indent=2,
+            sort_keys=True,
+        )
+    )
     partial.file("spec.json").write_text(json.dumps(asdict(spec), indent=2, sort_keys=True))

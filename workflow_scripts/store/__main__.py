@@ -29,8 +29,9 @@ def parse_value(text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m workflow_scripts.store",
-                                     description="query or rebuild results/index.csv")
+    parser = argparse.ArgumentParser(
+        prog="python -m workflow_scripts.store", description="query or rebuild results/index.csv"
+    )
     sub = parser.add_subparsers(dest="cmd", required=True)
     ls = sub.add_parser("ls", help="list matching artifacts")
     ls.add_argument("words", nargs="*", help="[study [kind]] key=value ...")
@@ -58,8 +59,16 @@ def main(argv=None):
         return 1
     import pandas as pd
 
-    with pd.option_context("display.max_rows", None, "display.max_columns", None,
-                           "display.width", 200, "display.max_colwidth", 80):
+    with pd.option_context(
+        "display.max_rows",
+        None,
+        "display.max_columns",
+        None,
+        "display.width",
+        200,
+        "display.max_colwidth",
+        80,
+    ):
         print(table.to_string(index=False))
     return 0
 

@@ -55,8 +55,10 @@ def read_index(root="."):
         return []
     with path.open(newline="") as fh:  # (this module's open() reads artifacts)
         rows = list(csv.DictReader(fh))
-    return [Artifact(**{**r, "labels": json.loads(r["labels"]), "params": json.loads(r["params"])})
-            for r in rows]
+    return [
+        Artifact(**{**r, "labels": json.loads(r["labels"]), "params": json.loads(r["params"])})
+        for r in rows
+    ]
 
 
 def refresh(artifacts, root="."):
@@ -65,8 +67,10 @@ def refresh(artifacts, root="."):
     root = Path(root)
     rows = {a.path: a for a in read_index(root)}
     rows.update({a.path: a for a in artifacts})
-    kept = sorted((a for a in rows.values() if (root / a.path).exists()),
-                  key=lambda a: (a.study, a.kind, a.path))
+    kept = sorted(
+        (a for a in rows.values() if (root / a.path).exists()),
+        key=lambda a: (a.study, a.kind, a.path),
+    )
     with atomic_path(root / INDEX) as tmp:
         with Path(tmp).open("w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=COLUMNS)
@@ -98,8 +102,11 @@ def _equal(got, want):
     if isinstance(got, (int, float)) and isinstance(want, (int, float)):
         return math.isclose(float(got), float(want), rel_tol=1e-9, abs_tol=0.0)
     if isinstance(got, (list, tuple)):
-        return isinstance(want, (list, tuple)) and len(got) == len(want) and all(
-            _equal(g, w) for g, w in zip(got, want))
+        return (
+            isinstance(want, (list, tuple))
+            and len(got) == len(want)
+            and all(_equal(g, w) for g, w in zip(got, want))
+        )
     return got == want
 
 
@@ -109,7 +116,9 @@ def _matches(artifact, query):
             if not _equal(artifact.labels[key], want):
                 return False
             continue
-        values = [v for path, v in _flat(artifact.params) if path == key or path.endswith(f".{key}")]
+        values = [
+            v for path, v in _flat(artifact.params) if path == key or path.endswith(f".{key}")
+        ]
         if not any(_equal(v, want) for v in values):
             return False
     return True
@@ -118,10 +127,17 @@ def _matches(artifact, query):
 def matching(study=None, kind=None, root=".", **query):
     rows = read_index(root)
     if not rows:
-        raise CatalogError(f"no index at {Path(root) / INDEX}: build something first, or run "
-                           "`python -m workflow_scripts.store index`")
-    return [a for a in rows if (study is None or a.study == study)
-            and (kind is None or a.kind == kind) and _matches(a, query)]
+        raise CatalogError(
+            f"no index at {Path(root) / INDEX}: build something first, or run "
+            "`python -m workflow_scripts.store index`"
+        )
+    return [
+        a
+        for a in rows
+        if (study is None or a.study == study)
+        and (kind is None or a.kind == kind)
+        and _matches(a, query)
+    ]
 
 
 def find(study=None, kind=None, root=".", **query):
@@ -130,9 +146,10 @@ def find(study=None, kind=None, root=".", **query):
     import pandas as pd
 
     found = matching(study, kind, root, **query)
-    return pd.DataFrame([{"study": a.study, "kind": a.kind, "id": a.id, "path": a.path,
-                          **a.labels} for a in found],
-                        columns=None if found else ["study", "kind", "id", "path"])
+    return pd.DataFrame(
+        [{"study": a.study, "kind": a.kind, "id": a.id, "path": a.path, **a.labels} for a in found],
+        columns=None if found else ["study", "kind", "id", "path"],
+    )
 
 
 def _describe(study, kind, query):
@@ -147,8 +164,10 @@ def one(study=None, kind=None, root=".", **query):
         raise CatalogError(f"no artifact matches {_describe(study, kind, query)}")
     if len(found) > 1:
         listing = "\n  ".join(f"{a.study} {a.kind} {a.path} {a.labels}" for a in found[:10])
-        raise CatalogError(f"{len(found)} artifacts match {_describe(study, kind, query)}; "
-                           f"narrow the query (open_many combines them):\n  {listing}")
+        raise CatalogError(
+            f"{len(found)} artifacts match {_describe(study, kind, query)}; "
+            f"narrow the query (open_many combines them):\n  {listing}"
+        )
     return found[0]
 
 
@@ -179,20 +198,32 @@ def open_many(study=None, kind=None, concat_dim="seed", root=".", **query):
     for a in found:
         if a.format != "netcdf":
             raise CatalogError(f"open_many combines cubes; {a.path} is {a.format}")
-        vals = [a.labels[concat_dim]] if concat_dim in a.labels else [
-            v for p, v in _flat(a.params) if p == concat_dim or p.endswith(f".{concat_dim}")]
+        vals = (
+            [a.labels[concat_dim]]
+            if concat_dim in a.labels
+            else [v for p, v in _flat(a.params) if p == concat_dim or p.endswith(f".{concat_dim}")]
+        )
         if len(vals) != 1:
             raise CatalogError(f"{a.path} has no single value of {concat_dim!r} to combine along")
         values.append(vals[0])
     if len(set(map(str, values))) != len(values):
-        raise CatalogError(f"{len(found)} cubes match but their {concat_dim} values repeat "
-                           f"({values}): narrow the query")
+        raise CatalogError(
+            f"{len(found)} cubes match but their {concat_dim} values repeat "
+            f"({values}): narrow the query"
+        )
     order = sorted(range(len(found)), key=lambda i: values[i])
     datasets = [open_artifact(found[i], root).expand_dims({concat_dim: [values[i]]}) for i in order]
     # coords that differ between runs (e.g. each seed's output weights) gain concat_dim;
     # named explicitly because xarray's defaults are changing
-    return xr.concat(datasets, dim=concat_dim, join="outer", data_vars="all", coords="different",
-                     compat="equals", combine_attrs="drop_conflicts")
+    return xr.concat(
+        datasets,
+        dim=concat_dim,
+        join="outer",
+        data_vars="all",
+        coords="different",
+        compat="equals",
+        combine_attrs="drop_conflicts",
+    )
 
 
 # ---------------------------------------------------------------------------------
@@ -235,5 +266,11 @@ def _checkpoint_dir(path):
     return out
 
 
-OPENERS = {"netcdf": _netcdf, "torch": _torch, "npz": _npz, "csv": _csv,
-           "checkpoint_dir": _checkpoint_dir, "pdf": Path}
+OPENERS = {
+    "netcdf": _netcdf,
+    "torch": _torch,
+    "npz": _npz,
+    "csv": _csv,
+    "checkpoint_dir": _checkpoint_dir,
+    "pdf": Path,
+}

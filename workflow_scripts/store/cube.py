@@ -36,8 +36,20 @@ class CubeWriter:
     grow_attrs: attributes of the growing coordinate (long_name, units).
     """
 
-    def __init__(self, path, *, grow_dim, grow_dtype, sizes, coords, variables, attrs,
-                 expected_length=None, chunks=None, grow_attrs=None):
+    def __init__(
+        self,
+        path,
+        *,
+        grow_dim,
+        grow_dtype,
+        sizes,
+        coords,
+        variables,
+        attrs,
+        expected_length=None,
+        chunks=None,
+        grow_attrs=None,
+    ):
         self.path = Path(path)
         self.grow_dim = grow_dim
         self._atomic = atomic_path(self.path)
@@ -59,9 +71,15 @@ class CubeWriter:
             aux = [n for n, (dims, _, _) in coords.items() if tuple(dims) != (n,)]
             for name, (dims, dtype, var_attrs) in variables.items():
                 override = (chunks or {}).get(name, {})
-                shape = tuple(1 if d == grow_dim else
-                              min(override.get(d, self._file.dimensions[d].size),
-                                  self._file.dimensions[d].size) for d in dims)
+                shape = tuple(
+                    1
+                    if d == grow_dim
+                    else min(
+                        override.get(d, self._file.dimensions[d].size),
+                        self._file.dimensions[d].size,
+                    )
+                    for d in dims
+                )
                 var = self._file.create_variable(name, dims, dtype, chunks=shape)
                 var.attrs.update(var_attrs)
                 linked = [n for n in aux if set(coords[n][0]) <= set(dims)]
@@ -140,8 +158,15 @@ def standard_attrs(title, study, config, **extra):
     it (JSON) and the code version."""
     from ..runtime import code_version
 
-    return {"title": title, "study": study, "config": config, "code_version": code_version(),
-            "Conventions": "CF-1.8", "source": "trainscope workflow", **extra}
+    return {
+        "title": title,
+        "study": study,
+        "config": config,
+        "code_version": code_version(),
+        "Conventions": "CF-1.8",
+        "source": "trainscope workflow",
+        **extra,
+    }
 
 
 def cube_config(ds):

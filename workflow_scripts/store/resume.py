@@ -59,8 +59,9 @@ class Partial:
         return path
 
     def state_steps(self):
-        return sorted(int(m.group(1)) for f in self.dir.glob("state-*.pt")
-                      if (m := STATE.match(f.name)))
+        return sorted(
+            int(m.group(1)) for f in self.dir.glob("state-*.pt") if (m := STATE.match(f.name))
+        )
 
     def save_state(self, step, state):
         save_checkpoint(self.dir / f"state-{int(step):09d}.pt", state)

@@ -24,8 +24,10 @@ def make_patterns(spec):
     """Masks [n_patterns, n_features] (0/1 float32) and the class of each pattern."""
     rng = np.random.default_rng([spec.pattern_seed, 0])
     if spec.overlapping_masks:
-        idx = [rng.choice(spec.n_features, spec.active_per_pattern, replace=False)
-               for _ in range(spec.n_patterns)]
+        idx = [
+            rng.choice(spec.n_features, spec.active_per_pattern, replace=False)
+            for _ in range(spec.n_patterns)
+        ]
     else:
         needed = spec.n_patterns * spec.active_per_pattern
         if needed > spec.n_features:
@@ -49,7 +51,9 @@ def draw_split(spec, masks, pattern_class, per_pattern, split):
     split_code = {"train": 1, "test": 2}[split]
     rng = np.random.default_rng([spec.pattern_seed, split_code, round(spec.sigma * 1e6)])
     pattern = np.repeat(np.arange(spec.n_patterns), per_pattern)
-    x = masks[pattern] + rng.normal(0.0, spec.sigma, (pattern.size, spec.n_features)).astype(np.float32)
+    x = masks[pattern] + rng.normal(0.0, spec.sigma, (pattern.size, spec.n_features)).astype(
+        np.float32
+    )
     y = pattern_class[pattern]
     return x.astype(np.float32), y, pattern, difficulty(x, y, masks, pattern_class)
 
@@ -74,8 +78,14 @@ def generate(spec, split):
     masks, pattern_class = make_patterns(spec)
     per = {"train": spec.train_per_pattern, "test": spec.test_per_pattern}[split]
     x, y, pattern, diff = draw_split(spec, masks, pattern_class, per, split)
-    return {"x": x, "y": y, "pattern": pattern, "difficulty": diff,
-            "masks": masks, "pattern_class": pattern_class}
+    return {
+        "x": x,
+        "y": y,
+        "pattern": pattern,
+        "difficulty": diff,
+        "masks": masks,
+        "pattern_class": pattern_class,
+    }
 
 
 def save(path, arrays, spec):

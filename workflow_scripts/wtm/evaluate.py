@@ -5,8 +5,8 @@ import torch
 
 from ..store.checkpoints import load_checkpoint
 from ..store.cube import CubeWriter
-from .model import forward_parts
 from .checkpoints import list_checkpoints
+from .model import forward_parts
 
 
 def accuracy(W1, w2, x, y, activation):
@@ -17,12 +17,25 @@ def accuracy(W1, w2, x, y, activation):
 def evaluate(ckpt_dir, test_sets, activation, out_path, attrs):
     """test_sets: list of (sigma_test, arrays); writes accuracy over dim sigma_test."""
     final = load_checkpoint(list_checkpoints(ckpt_dir)[-1])
-    rows = sorted((sigma, accuracy(final["W1"], final["w2"], a["x"], a["y"], activation))
-                  for sigma, a in test_sets)
+    rows = sorted(
+        (sigma, accuracy(final["W1"], final["w2"], a["x"], a["y"], activation))
+        for sigma, a in test_sets
+    )
     sigmas = np.array([s for s, _ in rows], dtype=np.float64)
-    with CubeWriter(out_path, grow_dim="sigma_test", grow_dtype="f8", sizes={},
-                    coords={}, attrs=attrs,
-                    variables={"test_accuracy": (("sigma_test",), "f4", {
-                        "long_name": "test accuracy of the final weights", "units": "1"})}) as cube:
+    with CubeWriter(
+        out_path,
+        grow_dim="sigma_test",
+        grow_dtype="f8",
+        sizes={},
+        coords={},
+        attrs=attrs,
+        variables={
+            "test_accuracy": (
+                ("sigma_test",),
+                "f4",
+                {"long_name": "test accuracy of the final weights", "units": "1"},
+            )
+        },
+    ) as cube:
         for sigma, acc in zip(sigmas, (a for _, a in rows)):
             cube.append(sigma, test_accuracy=acc)

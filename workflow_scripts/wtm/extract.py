@@ -16,8 +16,8 @@ import torch.nn.functional as F
 from ..progress import progress
 from ..store.checkpoints import load_checkpoint
 from ..store.cube import CubeWriter
-from .model import forward_parts
 from .checkpoints import list_checkpoints
+from .model import forward_parts
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +39,12 @@ def subsample_per_pattern(arrays, per_pattern):
     """The first ``per_pattern`` samples of every pattern (0 = all); keeps cubes small."""
     if not per_pattern:
         return arrays
-    keep = np.concatenate([np.flatnonzero(arrays["pattern"] == p)[:per_pattern]
-                           for p in np.unique(arrays["pattern"])])
-    return {k: (v[keep] if k in ("x", "y", "pattern", "difficulty") else v) for k, v in arrays.items()}
+    keep = np.concatenate(
+        [np.flatnonzero(arrays["pattern"] == p)[:per_pattern] for p in np.unique(arrays["pattern"])]
+    )
+    return {
+        k: (v[keep] if k in ("x", "y", "pattern", "difficulty") else v) for k, v in arrays.items()
+    }
 
 
 def influence_order(w2, n_keep):
@@ -54,13 +57,24 @@ SAMPLE_ATTRS = {
     "split": {"description": "train or test split the sample belongs to"},
     "class": {"description": "binary class label y", "units": "1"},
     "pattern": {"description": "index of the hidden pattern (cluster) the sample was drawn from"},
-    "difficulty": {"description": "d(x) = <x, sum of other-class centroids> - <x, sum of own-class centroids>; > 0 is difficult",
-                   "units": "a.u."},
+    "difficulty": {
+        "description": "d(x) = <x, sum of other-class centroids> - <x, sum of own-class centroids>; > 0 is difficult",
+        "units": "a.u.",
+    },
 }
 
 
-def extract(ckpt_dir, train_arrays, test_arrays, activation, n_neurons, out_path, attrs,
-            train_per_pattern=0, show_progress=True):
+def extract(
+    ckpt_dir,
+    train_arrays,
+    test_arrays,
+    activation,
+    n_neurons,
+    out_path,
+    attrs,
+    train_per_pattern=0,
+    show_progress=True,
+):
     files = list_checkpoints(ckpt_dir)
     final = load_checkpoint(files[-1])
     w2_final = final["w2"].numpy()
@@ -71,26 +85,68 @@ def extract(ckpt_dir, train_arrays, test_arrays, activation, n_neurons, out_path
     is_train = coords["split"] == "train"
     S, K = len(x), len(keep)
     cube_coords = {
-        "sample": (("sample",), np.arange(S), {"description": "sample index (train first, then test)"}),
-        "neuron": (("neuron",), keep.astype(np.int64), {"description": "index of the hidden neuron in W1"}),
-        "influence_rank": (("neuron",), np.arange(K), {"description": "rank by |output weight| after training (0 = most influential)"}),
-        "output_weight": (("neuron",), w2_final[keep].astype(np.float32), {"description": "output weight w2 after training", "units": "a.u."}),
+        "sample": (
+            ("sample",),
+            np.arange(S),
+            {"description": "sample index (train first, then test)"},
+        ),
+        "neuron": (
+            ("neuron",),
+            keep.astype(np.int64),
+            {"description": "index of the hidden neuron in W1"},
+        ),
+        "influence_rank": (
+            ("neuron",),
+            np.arange(K),
+            {"description": "rank by |output weight| after training (0 = most influential)"},
+        ),
+        "output_weight": (
+            ("neuron",),
+            w2_final[keep].astype(np.float32),
+            {"description": "output weight w2 after training", "units": "a.u."},
+        ),
         **{name: (("sample",), values, SAMPLE_ATTRS[name]) for name, values in coords.items()},
     }
     E, N, Sd = "epoch", "neuron", "sample"
     variables = {
-        "preactivation": ((E, N, Sd), "f4", {"long_name": "hidden pre-activation z = W1 x", "units": "a.u."}),
-        "dloss_dactivation": ((E, N, Sd), "f4", {"long_name": "per-sample dL/da of the hidden activation a = act(z)",
-                                                 "units": "1/a.u.", "description": "(sigmoid(o) - y) * w2 for the per-sample BCE loss (not divided by the batch size)"}),
+        "preactivation": (
+            (E, N, Sd),
+            "f4",
+            {"long_name": "hidden pre-activation z = W1 x", "units": "a.u."},
+        ),
+        "dloss_dactivation": (
+            (E, N, Sd),
+            "f4",
+            {
+                "long_name": "per-sample dL/da of the hidden activation a = act(z)",
+                "units": "1/a.u.",
+                "description": "(sigmoid(o) - y) * w2 for the per-sample BCE loss (not divided by the batch size)",
+            },
+        ),
         "logit": ((E, Sd), "f4", {"long_name": "output logit o", "units": "a.u."}),
         "loss": ((E, Sd), "f4", {"long_name": "per-sample binary cross-entropy", "units": "nats"}),
-        "train_loss": ((E,), "f4", {"long_name": "mean BCE over the recorded train samples", "units": "nats"}),
-        "train_accuracy": ((E,), "f4", {"long_name": "accuracy on the recorded train samples", "units": "1"}),
+        "train_loss": (
+            (E,),
+            "f4",
+            {"long_name": "mean BCE over the recorded train samples", "units": "nats"},
+        ),
+        "train_accuracy": (
+            (E,),
+            "f4",
+            {"long_name": "accuracy on the recorded train samples", "units": "1"},
+        ),
         "test_accuracy": ((E,), "f4", {"long_name": "accuracy on the test split", "units": "1"}),
     }
-    with CubeWriter(out_path, grow_dim=E, grow_dtype="i4", sizes={N: K, Sd: S},
-                    coords=cube_coords, variables=variables, attrs=attrs,
-                    expected_length=len(files)) as cube:
+    with CubeWriter(
+        out_path,
+        grow_dim=E,
+        grow_dtype="i4",
+        sizes={N: K, Sd: S},
+        coords=cube_coords,
+        variables=variables,
+        attrs=attrs,
+        expected_length=len(files),
+    ) as cube:
         for file in progress(files, desc="extract", unit="checkpoint", enabled=show_progress):
             ckpt = load_checkpoint(file)
             W1, w2 = ckpt["W1"], ckpt["w2"]
@@ -102,7 +158,8 @@ def extract(ckpt_dir, train_arrays, test_arrays, activation, n_neurons, out_path
                 int(ckpt["epoch"]),
                 preactivation=z[:, keep].T.numpy(),
                 dloss_dactivation=(w2[keep][:, None] * residual[None, :]).numpy(),
-                logit=logits.numpy(), loss=losses.numpy(),
+                logit=logits.numpy(),
+                loss=losses.numpy(),
                 train_loss=losses.numpy()[is_train].mean(),
                 train_accuracy=correct[is_train].mean(),
                 test_accuracy=correct[~is_train].mean(),

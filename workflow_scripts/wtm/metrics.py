@@ -47,8 +47,9 @@ def wtm_spread(ds, n_neurons=5, k=3, split="train"):
             vals = np.sort(means.isel(neuron=i).sel(pattern=pats).values, axis=-1)
             out[key].append(vals[:, -k:].mean(-1) - vals[:, :k].mean(-1))
     coords = {"epoch": sub["epoch"].values, "neuron": sub["neuron"].values}
-    return xr.Dataset({key: (("neuron", "epoch"), np.array(v)) for key, v in out.items()},
-                      coords=coords).transpose("epoch", "neuron")
+    return xr.Dataset(
+        {key: (("neuron", "epoch"), np.array(v)) for key, v in out.items()}, coords=coords
+    ).transpose("epoch", "neuron")
 
 
 def mean_sign_dloss(ds, split="train"):

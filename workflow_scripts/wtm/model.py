@@ -7,8 +7,9 @@ from ..models import build
 
 def pattern_mlp(n_features, hidden, activation="relu"):
     """PyTorch default init (kaiming-uniform Linear layers), no biases, one logit."""
-    return build("mlp", widths=[n_features, hidden, 1], bias=False, activation=activation,
-                 squeeze=True)
+    return build(
+        "mlp", widths=[n_features, hidden, 1], bias=False, activation=activation, squeeze=True
+    )
 
 
 def forward_parts(W1, w2, x, activation):

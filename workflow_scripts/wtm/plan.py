@@ -21,8 +21,15 @@ from .specs import PatternSpec, TrainSpec
 STUDY = "wtm"
 FIGURES = ("fig1", "fig2", "fig3", "fig4", "noise_generalization")
 SPLITS = ("train", "test")
-DATA_KEYS = ("n_features", "n_patterns", "active_per_pattern", "overlapping_masks",
-             "train_per_pattern", "test_per_pattern", "pattern_seed")
+DATA_KEYS = (
+    "n_features",
+    "n_patterns",
+    "active_per_pattern",
+    "overlapping_masks",
+    "train_per_pattern",
+    "test_per_pattern",
+    "pattern_seed",
+)
 
 
 def data_file(data_id, split):
@@ -48,14 +55,14 @@ def figure_file(fig):
 @dataclass
 class WtmPlan:
     config: dict
-    datasets: dict = field(default_factory=dict)    # data_id -> PatternSpec
-    runs: dict = field(default_factory=dict)        # run_id -> {"data_id", "train": TrainSpec, "spec"}
+    datasets: dict = field(default_factory=dict)  # data_id -> PatternSpec
+    runs: dict = field(default_factory=dict)  # run_id -> {"data_id", "train": TrainSpec, "spec"}
     named_runs: dict = field(default_factory=dict)  # config run name -> run_id (first seed)
-    cubes: dict = field(default_factory=dict)       # cube_id -> {"name", "run_id", "test_data_id", ...}
-    run_cube: dict = field(default_factory=dict)    # run name -> cube_id (first seed)
-    seed_runs: dict = field(default_factory=dict)   # run name -> [run_id per seed]
+    cubes: dict = field(default_factory=dict)  # cube_id -> {"name", "run_id", "test_data_id", ...}
+    run_cube: dict = field(default_factory=dict)  # run name -> cube_id (first seed)
+    seed_runs: dict = field(default_factory=dict)  # run name -> [run_id per seed]
     seed_cubes: dict = field(default_factory=dict)  # run name -> [cube_id per seed]
-    evals: dict = field(default_factory=dict)       # eval_id -> {"run_id", "test_data_ids", ...}
+    evals: dict = field(default_factory=dict)  # eval_id -> {"run_id", "test_data_ids", ...}
 
     # -- building ------------------------------------------------------------------
 
@@ -68,13 +75,17 @@ class WtmPlan:
 
     def run(self, sigma_train, overrides):
         wtm = self.config[STUDY]
-        train = TrainSpec(**{**wtm["train"], **overrides},
-                          checkpoint_dense_until=wtm["checkpoints"]["dense_until"],
-                          checkpoint_every=wtm["checkpoints"]["every"])
+        train = TrainSpec(
+            **{**wtm["train"], **overrides},
+            checkpoint_dense_until=wtm["checkpoints"]["dense_until"],
+            checkpoint_every=wtm["checkpoints"]["every"],
+        )
         data_id = self.dataset(sigma_train)
         spec = {"data": asdict(self.datasets[data_id]), "train": asdict(train)}
-        label = (f"{train.optimizer}-{train.activation}-h{train.hidden}"
-                 f"-sigma{float(sigma_train):g}-seed{train.seed}")
+        label = (
+            f"{train.optimizer}-{train.activation}-h{train.hidden}"
+            f"-sigma{float(sigma_train):g}-seed{train.seed}"
+        )
         run_id = spec_id(label, spec)
         self.runs[run_id] = {"data_id": data_id, "train": train, "spec": spec}
         return run_id
@@ -93,25 +104,39 @@ class WtmPlan:
     def extract_inputs(self, wildcards):
         cube = self.cubes[wildcards.cube_id]
         run = self.runs[cube["run_id"]]
-        return {"checkpoints": checkpoints_dir(cube["run_id"]),
-                "train_data": data_file(run["data_id"], "train"),
-                "test_data": data_file(cube["test_data_id"], "test")}
+        return {
+            "checkpoints": checkpoints_dir(cube["run_id"]),
+            "train_data": data_file(run["data_id"], "train"),
+            "test_data": data_file(cube["test_data_id"], "test"),
+        }
 
     def extract_spec(self, wildcards):
         cube = self.cubes[wildcards.cube_id]
-        return {"name": cube["name"], "run_id": cube["run_id"], "activation": self.runs[cube["run_id"]]["train"].activation,
-                "neurons": cube["neurons"], "train_per_pattern": cube["train_per_pattern"],
-                "config": cube["config"]}
+        return {
+            "name": cube["name"],
+            "run_id": cube["run_id"],
+            "activation": self.runs[cube["run_id"]]["train"].activation,
+            "neurons": cube["neurons"],
+            "train_per_pattern": cube["train_per_pattern"],
+            "config": cube["config"],
+        }
 
     def noise_eval_inputs(self, wildcards):
         ev = self.evals[wildcards.eval_id]
-        return {"checkpoints": checkpoints_dir(ev["run_id"]),
-                "test_data": [data_file(t, "test") for t in ev["test_data_ids"]]}
+        return {
+            "checkpoints": checkpoints_dir(ev["run_id"]),
+            "test_data": [data_file(t, "test") for t in ev["test_data_ids"]],
+        }
 
     def noise_eval_spec(self, wildcards):
         ev = self.evals[wildcards.eval_id]
-        return {"run_id": ev["run_id"], "activation": self.runs[ev["run_id"]]["train"].activation,
-                "sigma_train": ev["sigma_train"], "seed": ev["seed"], "config": ev["config"]}
+        return {
+            "run_id": ev["run_id"],
+            "activation": self.runs[ev["run_id"]]["train"].activation,
+            "sigma_train": ev["sigma_train"],
+            "seed": ev["seed"],
+            "config": ev["config"],
+        }
 
     def figure_inputs(self, wildcards):
         """Cubes a figure reads, keyed so the figure code finds each run by name."""
@@ -141,38 +166,91 @@ class WtmPlan:
         the ablations are compared with), fig3's ablations, fig4's run (difficulty), and
         the noise sweep."""
         figs = self.config[STUDY]["figures"]
-        return {"full": self.seed_cube_files(figs["fig2"]["run"]),
-                "ablations": [c for n in figs["fig3"]["runs"] for c in self.seed_cube_files(n)],
-                "difficulty": self.seed_cube_files(figs["fig4"]["run"]),
-                "evals": [eval_file(e) for e in sorted(self.evals)]}
+        return {
+            "full": self.seed_cube_files(figs["fig2"]["run"]),
+            "ablations": [c for n in figs["fig3"]["runs"] for c in self.seed_cube_files(n)],
+            "difficulty": self.seed_cube_files(figs["fig4"]["run"]),
+            "evals": [eval_file(e) for e in sorted(self.evals)],
+        }
 
     def claims_options(self):
         return {}
 
     def artifacts(self):
-        out = [Artifact(STUDY, "data", f"{d}/{split}", data_file(d, split), "npz",
-                        {"sigma": s.sigma, "split": split}, asdict(s))
-               for d, s in self.datasets.items() for split in SPLITS]
+        out = [
+            Artifact(
+                STUDY,
+                "data",
+                f"{d}/{split}",
+                data_file(d, split),
+                "npz",
+                {"sigma": s.sigma, "split": split},
+                asdict(s),
+            )
+            for d, s in self.datasets.items()
+            for split in SPLITS
+        ]
         names = {run_id: name for name, ids in self.seed_runs.items() for run_id in ids}
         for run_id, run in self.runs.items():
             t = run["train"]
-            labels = {"sigma_train": run["spec"]["data"]["sigma"], "activation": t.activation,
-                      "hidden": t.hidden, "optimizer": t.optimizer, "seed": t.seed}
+            labels = {
+                "sigma_train": run["spec"]["data"]["sigma"],
+                "activation": t.activation,
+                "hidden": t.hidden,
+                "optimizer": t.optimizer,
+                "seed": t.seed,
+            }
             if run_id in names:
                 labels["name"] = names[run_id]
-            out.append(Artifact(STUDY, "run", run_id, checkpoints_dir(run_id), "checkpoint_dir",
-                                labels, run["spec"]))
+            out.append(
+                Artifact(
+                    STUDY,
+                    "run",
+                    run_id,
+                    checkpoints_dir(run_id),
+                    "checkpoint_dir",
+                    labels,
+                    run["spec"],
+                )
+            )
         for cube_id, cube in self.cubes.items():
             t = self.runs[cube["run_id"]]["train"]
-            labels = {"name": cube["name"], "sigma_train": cube["config"]["run"]["data"]["sigma"],
-                      "activation": t.activation, "hidden": t.hidden, "seed": t.seed}
-            out.append(Artifact(STUDY, "cube", cube_id, cube_file(cube_id), "netcdf", labels,
-                                cube["config"]))
+            labels = {
+                "name": cube["name"],
+                "sigma_train": cube["config"]["run"]["data"]["sigma"],
+                "activation": t.activation,
+                "hidden": t.hidden,
+                "seed": t.seed,
+            }
+            out.append(
+                Artifact(
+                    STUDY, "cube", cube_id, cube_file(cube_id), "netcdf", labels, cube["config"]
+                )
+            )
         for eval_id, ev in self.evals.items():
-            out.append(Artifact(STUDY, "eval", eval_id, eval_file(eval_id), "netcdf",
-                                {"sigma_train": ev["sigma_train"], "seed": ev["seed"]}, ev["config"]))
-        out += [Artifact(STUDY, "figure", f, figure_file(f), "pdf", {"figure": f},
-                         self.config[STUDY]["figures"][f]) for f in FIGURES]
+            out.append(
+                Artifact(
+                    STUDY,
+                    "eval",
+                    eval_id,
+                    eval_file(eval_id),
+                    "netcdf",
+                    {"sigma_train": ev["sigma_train"], "seed": ev["seed"]},
+                    ev["config"],
+                )
+            )
+        out += [
+            Artifact(
+                STUDY,
+                "figure",
+                f,
+                figure_file(f),
+                "pdf",
+                {"figure": f},
+                self.config[STUDY]["figures"][f],
+            )
+            for f in FIGURES
+        ]
         return out
 
 
@@ -191,15 +269,21 @@ def build_plan(config):
         for seed in seeds:
             run_id = plan.run(run["sigma_train"], {**overrides, "seed": seed})
             test_data_id = plan.dataset(extract["sigma_test"])
-            cube_spec = {"run": plan.runs[run_id]["spec"],
-                         "test_data": asdict(plan.datasets[test_data_id]),
-                         "neurons": extract["neurons"],
-                         "train_per_pattern": extract["train_per_pattern"]}
+            cube_spec = {
+                "run": plan.runs[run_id]["spec"],
+                "test_data": asdict(plan.datasets[test_data_id]),
+                "neurons": extract["neurons"],
+                "train_per_pattern": extract["train_per_pattern"],
+            }
             cube_id = spec_id(f"{name}-{run_id.rsplit('-', 1)[0]}", cube_spec)
-            plan.cubes[cube_id] = {"name": name, "run_id": run_id, "test_data_id": test_data_id,
-                                   "neurons": extract["neurons"],
-                                   "train_per_pattern": extract["train_per_pattern"],
-                                   "config": cube_spec}
+            plan.cubes[cube_id] = {
+                "name": name,
+                "run_id": run_id,
+                "test_data_id": test_data_id,
+                "neurons": extract["neurons"],
+                "train_per_pattern": extract["train_per_pattern"],
+                "config": cube_spec,
+            }
             plan.seed_runs.setdefault(name, []).append(run_id)
             plan.seed_cubes.setdefault(name, []).append(cube_id)
         plan.named_runs[name] = plan.seed_runs[name][0]
@@ -209,12 +293,18 @@ def build_plan(config):
     for sigma_train in sweep["sigma_train"]:
         for seed in sweep["seeds"]:
             run_id = plan.run(sigma_train, {"seed": seed})
-            eval_spec = {"run": plan.runs[run_id]["spec"],
-                         "test_data": [asdict(plan.datasets[t]) for t in test_ids]}
+            eval_spec = {
+                "run": plan.runs[run_id]["spec"],
+                "test_data": [asdict(plan.datasets[t]) for t in test_ids],
+            }
             eval_id = spec_id(run_id.rsplit("-", 1)[0], eval_spec)
-            plan.evals[eval_id] = {"run_id": run_id, "test_data_ids": test_ids,
-                                   "sigma_train": float(sigma_train), "seed": seed,
-                                   "config": eval_spec}
+            plan.evals[eval_id] = {
+                "run_id": run_id,
+                "test_data_ids": test_ids,
+                "sigma_train": float(sigma_train),
+                "seed": seed,
+                "config": eval_spec,
+            }
     return plan
 
 
@@ -227,20 +317,26 @@ def config_problems(config):
         named = opts.get("runs", []) + [opts[k] for k in ("run", "reference") if k in opts]
         for name in named:
             if name not in runs:
-                problems.append(f"config key wtm.figures.{fig}: run {name!r} is not defined in "
-                                f"wtm.runs (defined: {', '.join(sorted(runs))})")
+                problems.append(
+                    f"config key wtm.figures.{fig}: run {name!r} is not defined in "
+                    f"wtm.runs (defined: {', '.join(sorted(runs))})"
+                )
     d = wtm["data"]
     if d["active_per_pattern"] > d["n_features"]:
-        problems.append(f"config keys wtm.data.active_per_pattern ({d['active_per_pattern']}) and "
-                        f"wtm.data.n_features ({d['n_features']}): more active entries than features")
+        problems.append(
+            f"config keys wtm.data.active_per_pattern ({d['active_per_pattern']}) and "
+            f"wtm.data.n_features ({d['n_features']}): more active entries than features"
+        )
     elif not d["overlapping_masks"] and d["n_patterns"] * d["active_per_pattern"] > d["n_features"]:
         problems.append(
             f"config keys wtm.data.n_patterns x active_per_pattern ({d['n_patterns']} x "
             f"{d['active_per_pattern']}) exceed wtm.data.n_features ({d['n_features']}) with "
-            "overlapping_masks: false (non-overlapping masks need that many features)")
+            "overlapping_masks: false (non-overlapping masks need that many features)"
+        )
     if wtm["extract"]["train_per_pattern"] > d["train_per_pattern"]:
         problems.append(
             f"config keys wtm.extract.train_per_pattern ({wtm['extract']['train_per_pattern']}) and "
             f"wtm.data.train_per_pattern ({d['train_per_pattern']}): the cube cannot record more "
-            "train samples per pattern than the data set has")
+            "train samples per pattern than the data set has"
+        )
     return problems

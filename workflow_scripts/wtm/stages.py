@@ -26,10 +26,17 @@ def train(smk, device):
     from .train import train_run
 
     arrays, _ = load(smk.input.data)
-    logging.getLogger(__name__).info("training %s on %s with %d thread(s)",
-                                     smk.output.checkpoints, device, smk.threads)
-    train_run(arrays["x"], arrays["y"], TrainSpec(**smk.params.spec), smk.output.checkpoints,
-              device, code=smk.params.code)
+    logging.getLogger(__name__).info(
+        "training %s on %s with %d thread(s)", smk.output.checkpoints, device, smk.threads
+    )
+    train_run(
+        arrays["x"],
+        arrays["y"],
+        TrainSpec(**smk.params.spec),
+        smk.output.checkpoints,
+        device,
+        code=smk.params.code,
+    )
 
 
 @stage
@@ -44,11 +51,22 @@ def extract(smk):
     train_arrays, _ = load(smk.input.train_data)
     test_arrays, _ = load(smk.input.test_data)
     with torch.no_grad():
-        extract(smk.input.checkpoints, train_arrays, test_arrays, p["activation"], p["neurons"],
-                smk.output.cube,
-                standard_attrs(f"WTM cube of run {p['run_id']}", "wtm", p["config"],
-                               run_id=p["run_id"], run_name=p["name"]),
-                train_per_pattern=p["train_per_pattern"])
+        extract(
+            smk.input.checkpoints,
+            train_arrays,
+            test_arrays,
+            p["activation"],
+            p["neurons"],
+            smk.output.cube,
+            standard_attrs(
+                f"WTM cube of run {p['run_id']}",
+                "wtm",
+                p["config"],
+                run_id=p["run_id"],
+                run_name=p["name"],
+            ),
+            train_per_pattern=p["train_per_pattern"],
+        )
 
 
 @stage
@@ -61,8 +79,14 @@ def noise_eval(smk):
 
     p = smk.params.spec
     test_sets = [(spec.sigma, arrays) for arrays, spec in map(load, smk.input.test_data)]
-    attrs = standard_attrs(f"WTM noise generalisation of run {p['run_id']}", "wtm", p["config"],
-                           run_id=p["run_id"], sigma_train=p["sigma_train"], seed=p["seed"])
+    attrs = standard_attrs(
+        f"WTM noise generalisation of run {p['run_id']}",
+        "wtm",
+        p["config"],
+        run_id=p["run_id"],
+        sigma_train=p["sigma_train"],
+        seed=p["seed"],
+    )
     with torch.no_grad():
         evaluate(smk.input.checkpoints, test_sets, p["activation"], smk.output.cube, attrs)
 
@@ -78,6 +102,8 @@ def figure(smk):
     if name == "noise_generalization":
         figures.noise_generalization([open_cube(p) for p in smk.input.evals], opts, smk.output[0])
     else:
-        cubes = {key: open_cube(path) if isinstance(path, str) else [open_cube(p) for p in path]
-                 for key, path in smk.input.items()}
+        cubes = {
+            key: open_cube(path) if isinstance(path, str) else [open_cube(p) for p in path]
+            for key, path in smk.input.items()
+        }
         figures.FIGURES[name](cubes, opts, smk.output[0])

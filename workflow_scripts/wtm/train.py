@@ -56,10 +56,18 @@ def train_run(x, y, spec, out_dir, device, code="", show_progress=True):
         history = [tuple(row) for row in state["history"].tolist()]
         start = epoch + 1
         log.info("resuming from epoch %d (%s)", start, partial.dir)
-    dump_at = set(checkpoint_epochs(spec.max_epochs, spec.checkpoint_dense_until, spec.checkpoint_every))
+    dump_at = set(
+        checkpoint_epochs(spec.max_epochs, spec.checkpoint_dense_until, spec.checkpoint_every)
+    )
     last_resume = time.monotonic()
-    bar = progress(range(start, spec.max_epochs + 1), desc="train", unit="epoch",
-                   enabled=show_progress, initial=start, total=spec.max_epochs + 1)
+    bar = progress(
+        range(start, spec.max_epochs + 1),
+        desc="train",
+        unit="epoch",
+        enabled=show_progress,
+        initial=start,
+        total=spec.max_epochs + 1,
+    )
     for epoch in bar:
         # weights W_epoch: evaluate (full batch: this forward is also the training step)
         logits = model(xt)
@@ -85,10 +93,15 @@ def train_run(x, y, spec, out_dir, device, code="", show_progress=True):
         # not at each of the dense early dumps, which come seconds apart
         sparse_dump = epoch in dump_at and epoch > spec.checkpoint_dense_until
         if sparse_dump or now - last_resume > RESUME_EVERY_S:
-            partial.save_state(epoch, {
-                "model": {k: v.cpu() for k, v in model.state_dict().items()},
-                "optimizer": opt.state_dict(), "order_gen": order_gen.get_state(),
-                "history": torch.tensor(history, dtype=torch.float64)})
+            partial.save_state(
+                epoch,
+                {
+                    "model": {k: v.cpu() for k, v in model.state_dict().items()},
+                    "optimizer": opt.state_dict(),
+                    "order_gen": order_gen.get_state(),
+                    "history": torch.tensor(history, dtype=torch.float64),
+                },
+            )
             last_resume = now
     _write_history(partial.file("history.csv"), history)
     partial.file("spec.json").write_text(json.dumps(asdict(spec), indent=2, sort_keys=True))
@@ -99,18 +112,23 @@ def train_run(x, y, spec, out_dir, device, code="", show_progress=True):
 def _minibatch_epoch(model, opt, xt, yt, batch_size, order_gen):
     perm = torch.randperm(len(xt), generator=order_gen).to(xt.device)
     for i in range(0, len(xt), batch_size):
-        idx = perm[i:i + batch_size]
+        idx = perm[i : i + batch_size]
         opt.zero_grad(set_to_none=True)
         F.binary_cross_entropy_with_logits(model(xt[idx]), yt[idx]).backward()
         opt.step()
 
 
 def _dump(path, model, epoch, loss, acc):
-    save_checkpoint(path, {
-        "W1": model.linears[0].weight.detach().cpu().clone(),
-        "w2": model.linears[1].weight.detach().cpu()[0].clone(),
-        "epoch": epoch, "train_loss": loss, "train_accuracy": acc,
-    })
+    save_checkpoint(
+        path,
+        {
+            "W1": model.linears[0].weight.detach().cpu().clone(),
+            "w2": model.linears[1].weight.detach().cpu()[0].clone(),
+            "epoch": epoch,
+            "train_loss": loss,
+            "train_accuracy": acc,
+        },
+    )
 
 
 def _write_history(path, history):

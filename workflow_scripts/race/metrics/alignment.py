@@ -63,19 +63,20 @@ def residual_norms(W1, b1, W2, b2, X, y, sample_chunk=2048):
     y = np.asarray(y)
     out = np.empty(len(y), dtype=np.float64)
     for lo in range(0, len(y), sample_chunk):
-        xs = np.asarray(X[lo:lo + sample_chunk], dtype=np.float64)
+        xs = np.asarray(X[lo : lo + sample_chunk], dtype=np.float64)
         h = np.maximum(xs @ W1.T + b1, 0.0)
         z = h @ W2.T + b2
         z = z - z.max(axis=1, keepdims=True)
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
-        p_true = p[np.arange(len(xs)), y[lo:lo + sample_chunk]]
-        out[lo:lo + len(xs)] = np.sqrt(2.0) * (1.0 - p_true)
+        p_true = p[np.arange(len(xs)), y[lo : lo + sample_chunk]]
+        out[lo : lo + len(xs)] = np.sqrt(2.0) * (1.0 - p_true)
     return out
 
 
-def alignment_step(W1, b1, W2, b2, X, y, *, weighting="simplified",
-                   class_method="dataset", sample_chunk=2048):
+def alignment_step(
+    W1, b1, W2, b2, X, y, *, weighting="simplified", class_method="dataset", sample_chunk=2048
+):
     """All per-neuron alignment quantities at one time step.
 
     W1 [d, D], b1 [d], W2 [2, d], b2 [2], X [N, D], y [N] in {0, 1}.
@@ -102,12 +103,12 @@ def alignment_step(W1, b1, W2, b2, X, y, *, weighting="simplified",
     proj = np.zeros((2, d))
     cell = np.zeros(d, dtype=np.int64)
     for lo in range(0, len(y), sample_chunk):
-        xs = np.asarray(X[lo:lo + sample_chunk], dtype=np.float64)
-        ys = y[lo:lo + sample_chunk]
-        u = xs @ W1.T                      # [n, d] w1.x
-        g = (u + b1) > 0                   # gate of the trained network
+        xs = np.asarray(X[lo : lo + sample_chunk], dtype=np.float64)
+        ys = y[lo : lo + sample_chunk]
+        u = xs @ W1.T  # [n, d] w1.x
+        g = (u + b1) > 0  # gate of the trained network
         cell += g.sum(axis=0)
-        r = r_all[lo:lo + len(xs)] if weighting == "residual" else np.ones(len(xs))
+        r = r_all[lo : lo + len(xs)] if weighting == "residual" else np.ones(len(xs))
         gr = g * r[:, None]
         diff += (gr * np.where(ys == 0, 1.0, -1.0)[:, None]).T @ xs
         for c in (0, 1):
@@ -120,7 +121,7 @@ def alignment_step(W1, b1, W2, b2, X, y, *, weighting="simplified",
         c = np.where(c_data >= 0, c_data, c_w).astype(np.int8)
     else:
         c = c_w
-    sign = np.where(c == 0, 1.0, -1.0)[:, None]    # gamma = +xi_c - xi_other
+    sign = np.where(c == 0, 1.0, -1.0)[:, None]  # gamma = +xi_c - xi_other
     gamma = sign * diff
     gnorm = np.linalg.norm(gamma, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):

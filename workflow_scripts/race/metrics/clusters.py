@@ -66,7 +66,7 @@ def cluster_labels(S, tau, include=None):
 
 def _relabel_by_size(comp):
     uniq, first, counts = np.unique(comp, return_index=True, return_counts=True)
-    order = np.lexsort((first, -counts))          # size desc, then first occurrence
+    order = np.lexsort((first, -counts))  # size desc, then first occurrence
     new = np.empty_like(uniq)
     new[order] = np.arange(len(uniq))
     return new[np.searchsorted(uniq, comp)]
@@ -101,6 +101,9 @@ def cluster_order(labels, weight=None):
     within a cluster by decreasing ``weight`` (e.g. norm product); label -1 last."""
     labels = np.asarray(labels)
     key_label = np.where(labels < 0, np.iinfo(np.int64).max, labels)
-    w = np.zeros(len(labels)) if weight is None else -np.nan_to_num(
-        np.asarray(weight, dtype=np.float64), nan=-np.inf)
+    w = (
+        np.zeros(len(labels))
+        if weight is None
+        else -np.nan_to_num(np.asarray(weight, dtype=np.float64), nan=-np.inf)
+    )
     return np.lexsort((np.arange(len(labels)), w, key_label))

@@ -39,7 +39,7 @@ def merge_clusters(W1, b1, W2, b2, labels):
         dn = np.linalg.norm(direction)
         if dn > 0:
             Vm[j] = np.sqrt(r2[members].sum()) * direction / dn
-    return Vm[:, :D], Vm[:, D], Vm[:, D + 1:].T.copy(), np.asarray(b2, dtype=np.float64)
+    return Vm[:, :D], Vm[:, D], Vm[:, D + 1 :].T.copy(), np.asarray(b2, dtype=np.float64)
 
 
 def logits(W1, b1, W2, b2, X, chunk=4096):
@@ -47,8 +47,8 @@ def logits(W1, b1, W2, b2, X, chunk=4096):
     W1, b1, W2, b2 = (np.asarray(a, dtype=np.float64) for a in (W1, b1, W2, b2))
     out = np.empty((len(X), W2.shape[0]))
     for lo in range(0, len(X), chunk):
-        xs = np.asarray(X[lo:lo + chunk], dtype=np.float64)
-        out[lo:lo + len(xs)] = np.maximum(xs @ W1.T + b1, 0.0) @ W2.T + b2
+        xs = np.asarray(X[lo : lo + chunk], dtype=np.float64)
+        out[lo : lo + len(xs)] = np.maximum(xs @ W1.T + b1, 0.0) @ W2.T + b2
     return out
 
 

@@ -43,9 +43,21 @@ def _unique_packed(rows_packed):
     return np.unique(rows_packed, axis=0)
 
 
-def stable_cell_count(X, y, *, n_probes, t_max=200, patience=5, seed=0, alignment=1,
-                      augment_bias=False, chunk=4096, device="cpu", dtype=torch.float64,
-                      return_history=False):
+def stable_cell_count(
+    X,
+    y,
+    *,
+    n_probes,
+    t_max=200,
+    patience=5,
+    seed=0,
+    alignment=1,
+    augment_bias=False,
+    chunk=4096,
+    device="cpu",
+    dtype=torch.float64,
+    return_history=False,
+):
     """Estimated number of stable cells (Algorithm 1) for one probe seed and alignment.
 
     Returns the count, or (count, history) with history = [n_1, n_2, ...] when
@@ -76,8 +88,9 @@ def stable_cell_count(X, y, *, n_probes, t_max=200, patience=5, seed=0, alignmen
         W0 /= np.linalg.norm(W0, axis=1, keepdims=True)
         G0 = (torch.as_tensor(W0, dtype=dtype, device=dev) @ Xt.T) > 0
         packed.append(_unique_packed(step(G0)))
-    pop = _unique_packed(np.concatenate(packed)) if packed else np.zeros((0, (N + 7) // 8),
-                                                                          np.uint8)
+    pop = (
+        _unique_packed(np.concatenate(packed)) if packed else np.zeros((0, (N + 7) // 8), np.uint8)
+    )
     history = [len(pop)]
     n_prev, plateau = len(pop), 0
     for _ in range(1, t_max):
@@ -85,7 +98,7 @@ def stable_cell_count(X, y, *, n_probes, t_max=200, patience=5, seed=0, alignmen
             break
         parts = []
         for lo in range(0, len(pop), chunk):
-            G = np.unpackbits(pop[lo:lo + chunk], axis=1, count=N).astype(bool)
+            G = np.unpackbits(pop[lo : lo + chunk], axis=1, count=N).astype(bool)
             parts.append(step(torch.as_tensor(G, device=dev)))
         pop = _unique_packed(np.concatenate(parts))
         n_t = len(pop)
