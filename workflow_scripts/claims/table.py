@@ -1,20 +1,32 @@
-"""The claims table on disk (CSV) and its rendering into README.md.
+"""The claims table on disk (CSV) and its rendering into the docs and README.md.
 
-``python -m workflow_scripts.claims.table readme [--results results] [--readme README.md]``
-replaces, for every ``results/claims/<study>.csv``, the block between
-``<!-- claims:<study> -->`` and ``<!-- /claims:<study> -->`` in the README by a Markdown
-table of that file: the README's "which claims reproduce" tables are copied from what
-the workflow built, never typed by hand.
+``python -m workflow_scripts.claims.table readme [--results results] [--readme README.md]
+[--docs docs]`` copies what the workflow built into marked Markdown blocks, so that no
+claims table and no count of reproduced claims is ever typed by hand:
 
-A build of another configuration (an overlay, in its own working directory) fills the
-blocks ``<!-- claims:<study>:<variant> -->`` instead: ``readme --results <dir>/results
---variant hard --built-with "--configfile configs/race_hard.yaml"``.
+- in every page under ``docs/`` (the study pages ``docs/studies/<study>.md``) and in the
+  README, the block between ``<!-- claims:<study> -->`` and ``<!-- /claims:<study> -->``
+  becomes a Markdown table of ``results/claims/<study>.csv``;
+- the block ``<!-- claims:<study>:<variant> -->`` takes the table of a variant's build,
+  ``results/variants/<variant>/claims/<study>.csv`` (every variant found is filled);
+- the block ``<!-- status -->`` ... ``<!-- /status -->`` (README.md, docs/index.md)
+  becomes one row per study: the paper (from the study page's front matter ``paper:``),
+  the figures built, the size, the reproduced / not reproduced / inconclusive counts of
+  its default claims table and a link to its page.
+
+``--variant V`` fills only the ``claims:<study>:V`` blocks; a variant built in its own
+working directory (the older way) is read with ``--results <dir>/results --variant V
+--built-with "--configfile configs/....yaml"`` when ``<dir>/results/variants/V`` is absent.
 """
 
 import argparse
 import csv
+import os
 import re
+from collections import Counter
 from pathlib import Path
+
+import yaml
 
 from ..store.atomic import atomic_path
 
@@ -29,6 +41,11 @@ FIELDS = (
     "verdict",
     "note",
 )
+# how the table's columns are headed in Markdown; columns not named here (added to the
+# CSV later) are shown under their own name, before the verdict
+HEADINGS = {"statement": "paper", "measured": "measured here"}
+NOT_SHOWN = {"study", "size", "note", "verdict"}  # size: above the table; note: with the verdict
+VERDICTS = ("reproduced", "not reproduced", "inconclusive")
 
 
 def write_table(rows, path):
@@ -44,63 +61,185 @@ def read_table(path):
         return list(csv.DictReader(fh))
 
 
-def markdown(rows, built_with=None):
-    def cell(text):
-        return str(text).replace("|", "\\|").replace("\n", " ")
+def read_tables(claims_dir):
+    """{study: rows} of every ``<study>.csv`` in a claims folder (empty if it is absent)."""
+    return {p.stem: read_table(p) for p in sorted(Path(claims_dir).glob("*.csv"))}
 
-    size = ", ".join(sorted({r["size"] for r in rows}))
-    source = f"`results/claims/{rows[0]['study']}.csv`"
+
+def _cell(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(rows, built_with=None, source=None):
+    """The rows as a Markdown table: every column of the CSV but study / size / note
+    (the size heads the table, the note follows the verdict)."""
+    study = rows[0]["study"]
+    size = ", ".join(sorted({r.get("size", "") for r in rows}))
+    source = f"`{source or f'results/claims/{study}.csv'}`"
     if built_with:
         source += f" of a build with `{built_with}`"
+    columns = [c for c in rows[0] if c not in NOT_SHOWN] + ["verdict"]
     lines = [
         f"Built by the workflow at size **{size}** ({source}):",
         "",
-        "| claim | figure | paper | measured here | threshold | verdict |",
-        "|---|---|---|---|---|---|",
+        "| " + " | ".join(HEADINGS.get(c, c) for c in columns) + " |",
+        "|" + "---|" * len(columns),
     ]
     for r in rows:
-        verdict = f"**{r['verdict']}**" + (f" ({cell(r['note'])})" if r.get("note") else "")
-        lines.append(
-            f"| {cell(r['claim'])} | {cell(r['figure'])} | {cell(r['statement'])} | "
-            f"{cell(r['measured'])} | {cell(r['threshold'])} | {verdict} |"
-        )
+        cells = [_cell(r.get(c, "")) for c in columns[:-1]]
+        verdict = f"**{r['verdict']}**" + (f" ({_cell(r['note'])})" if r.get("note") else "")
+        lines.append("| " + " | ".join([*cells, verdict]) + " |")
     return "\n".join(lines)
 
 
-def update_readme(readme, tables, variant=None, built_with=None):
+def _replace_block(text, name, content):
+    """``text`` with the block ``<!-- name -->`` ... ``<!-- /name -->`` holding ``content``,
+    and whether the block was there."""
+    pattern = re.compile(rf"(<!-- {re.escape(name)} -->\n).*?(<!-- /{re.escape(name)} -->)", re.S)
+    if not pattern.search(text):
+        return text, False
+    return pattern.sub(lambda m: m.group(1) + content + "\n" + m.group(2), text), True
+
+
+def _write(path, text):
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text)
+
+
+def update_readme(readme, tables, variant=None, built_with=None, sources=None):
     """Replace each study's marked block (``claims:<study>``, or ``claims:<study>:<variant>``
-    for a variant); return the blocks found."""
+    for a variant) in one Markdown file; return the blocks found. ``sources``: the CSV
+    path shown above each study's table."""
     text = Path(readme).read_text()
     done = []
     for study, rows in tables.items():
         name = f"{study}:{variant}" if variant else study
-        pattern = re.compile(
-            rf"(<!-- claims:{re.escape(name)} -->\n).*?"
-            rf"(<!-- /claims:{re.escape(name)} -->)",
-            re.S,
-        )
-        if pattern.search(text):
-            table = markdown(rows, built_with)
-            text = pattern.sub(lambda m, table=table: m.group(1) + table + "\n" + m.group(2), text)
+        table = markdown(rows, built_with, (sources or {}).get(study))
+        text, found = _replace_block(text, f"claims:{name}", table)
+        if found:
             done.append(name)
-    with atomic_path(readme) as tmp:
-        Path(tmp).write_text(text)
+    if done:
+        _write(readme, text)
     return done
 
 
+# ---------------------------------------------------------------------------------
+# the status table
+
+
+def front_matter(page):
+    """The YAML front matter of a Markdown page (``---`` ... ``---`` at its top), or {}."""
+    text = Path(page).read_text()
+    match = re.match(r"---\n(.*?)\n---\n", text, re.S)
+    return (yaml.safe_load(match.group(1)) or {}) if match else {}
+
+
+def verdict_counts(rows):
+    counts = Counter(r["verdict"] for r in rows)
+    return {v: counts.get(v, 0) for v in (*VERDICTS, *sorted(set(counts) - set(VERDICTS)))}
+
+
+def status_markdown(tables, results, docs, page_dir):
+    """One row per study (those with a page under ``docs/studies`` or a claims table):
+    paper, figures built, size, claims counts by verdict, link to the study page
+    (relative to ``page_dir``, the folder of the file that holds the block)."""
+    pages = {p.stem: p for p in sorted(Path(docs, "studies").glob("*.md"))}
+    studies = sorted(set(pages) | set(tables))
+    extra = sorted({v for rows in tables.values() for v in verdict_counts(rows)} - set(VERDICTS))
+    verdicts = [*VERDICTS, *extra]
+    lines = [
+        "| study | paper | figures | size | " + " | ".join(verdicts) + " | docs |",
+        "|" + "---|" * (5 + len(verdicts)),
+    ]
+    for study in studies:
+        paper = front_matter(pages[study]).get("paper", "") if study in pages else ""
+        figs = sorted(p.stem for p in Path(results, "figs", study).glob("*.pdf"))
+        rows = tables.get(study)
+        counts = verdict_counts(rows) if rows else {}
+        size = ", ".join(sorted({r.get("size", "") for r in rows})) if rows else "not built"
+        link = ""
+        if study in pages:
+            link = f"[{study}]({Path(os.path.relpath(pages[study], page_dir)).as_posix()})"
+        cells = [f"`{study}`", _cell(paper), ", ".join(figs) or "-", size]
+        cells += [str(counts[v]) if rows and v in counts else "-" for v in verdicts]
+        lines.append("| " + " | ".join([*cells, link]) + " |")
+    return "\n".join(lines)
+
+
+def update_status(path, tables, results, docs):
+    """Fill the ``<!-- status -->`` block of one Markdown file; True if it has one."""
+    text = Path(path).read_text()
+    table = status_markdown(tables, results, docs, Path(path).parent)
+    text, found = _replace_block(text, "status", table)
+    if found:
+        _write(path, text)
+    return found
+
+
+# ---------------------------------------------------------------------------------
+# the command
+
+
+def pages(readme, docs):
+    found = sorted(Path(docs).rglob("*.md")) if Path(docs).is_dir() else []
+    return ([Path(readme)] if Path(readme).is_file() else []) + found
+
+
+def variant_sources(results, variant=None):
+    """{variant: (claims folder, shown path prefix)}: the variants built in ``results``
+    (``results/variants/<v>/claims``), or the one asked for."""
+    root = Path(results, "variants")
+    if variant:
+        own = root / variant / "claims"
+        if own.is_dir():
+            return {variant: (own, f"results/variants/{variant}/claims")}
+        return {variant: (Path(results, "claims"), "results/claims")}  # its own working dir
+    return {
+        d.parent.name: (d, f"results/variants/{d.parent.name}/claims")
+        for d in sorted(root.glob("*/claims"))
+        if d.is_dir()
+    }
+
+
+def refresh(results="results", readme="README.md", docs="docs", variant=None, built_with=None):
+    """Fill every marked block; return {file: [blocks filled]}."""
+    done = {}
+
+    def fill(path, tables, name=None, shown="results/claims"):
+        sources = {s: f"{shown}/{s}.csv" for s in tables}
+        found = update_readme(path, tables, name, built_with, sources)
+        done.setdefault(str(path), []).extend(found)
+
+    default = read_tables(Path(results, "claims"))
+    for path in pages(readme, docs):
+        if variant is None:
+            fill(path, default)
+            if update_status(path, default, results, docs):
+                done.setdefault(str(path), []).append("status")
+        for name, (folder, shown) in variant_sources(results, variant).items():
+            fill(path, read_tables(folder), name, shown)
+    return {path: blocks for path, blocks in done.items() if blocks}
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="copy the built claims tables into README.md")
+    parser = argparse.ArgumentParser(
+        description="copy the built claims tables into the docs' and README.md's marked blocks"
+    )
     sub = parser.add_subparsers(dest="cmd", required=True)
-    cmd = sub.add_parser("readme")
+    cmd = sub.add_parser("readme", help="fill the claims and status blocks")
     cmd.add_argument("--results", default="results")
     cmd.add_argument("--readme", default="README.md")
-    cmd.add_argument("--variant", help="fill the <!-- claims:<study>:<variant> --> blocks")
+    cmd.add_argument("--docs", default="docs", help="the docs folder (every page is filled)")
+    cmd.add_argument("--variant", help="fill only the <!-- claims:<study>:<variant> --> blocks")
     cmd.add_argument("--built-with", help="how that build was configured (shown above the table)")
     args = parser.parse_args(argv)
-    tables = {p.stem: read_table(p) for p in sorted(Path(args.results, "claims").glob("*.csv"))}
-    done = update_readme(args.readme, tables, args.variant, args.built_with)
-    print(f"updated {args.readme}: {', '.join(done) or 'no marked blocks found'}")
+    done = refresh(args.results, args.readme, args.docs, args.variant, args.built_with)
+    for path, blocks in done.items():
+        print(f"updated {path}: {', '.join(blocks)}")
+    if not done:
+        print("no marked blocks found")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
