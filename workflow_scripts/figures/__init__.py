@@ -1,1 +1,0 @@
-"""Figures: read cubes, never train. ``style`` holds the shared look."""
