@@ -7,7 +7,8 @@ from snakemake.exceptions import WorkflowError
 
 from workflow_scripts.config_check import ConfigError, validate_config
 from workflow_scripts.entry import stage_code
-from workflow_scripts.study import all_targets, claims_table
+from workflow_scripts.store import paths
+from workflow_scripts.study import all_targets, variant
 
 try:
     validate_config(config)
@@ -15,6 +16,7 @@ except ConfigError as err:
     raise WorkflowError(str(err)) from None
 
 CONDA_ENV = "../envs/trainscope.yaml"
+VARIANT = variant(config)
 RUN_SCRIPT = "../workflow_scripts/run.py"
 # study name -> its plan; rules/<study>.smk registers it, `rule all` builds its targets,
 # the shared rules (rules/shared.smk) give it a claims table and a catalog entry
@@ -60,7 +62,7 @@ def refresh_catalog():
 
 
 def default_study_figure(wildcards):
-    return f"results/figs/{config['default_study']}/fig{wildcards.n}.pdf"
+    return STUDIES[config["default_study"]].paths.figure(f"fig{wildcards.n}")
 
 
 def claims_inputs(wildcards):

@@ -1,5 +1,6 @@
 # Rules every registered study gets (included after the studies' rules files):
-# results/figs/fig<N>.pdf (figure N of default_study), results/claims/<study>.csv, and
+# results/figs/fig<N>.pdf (figure N of default_study), results/claims/<study>.csv (both
+# under results/variants/<variant>/ for a variant other than the default), and
 # the explicit Fashion-MNIST install step. Names no study.
 
 
@@ -7,9 +8,9 @@ rule default_study_figure:
     input:
         default_study_figure,
     output:
-        "results/figs/fig{n}.pdf",
+        paths.default_figure("{n}", VARIANT),
     log:
-        "results/logs/figs/fig{n}.log",
+        f"{paths.variant_root(VARIANT)}/logs/figs/fig{{n}}.log",
     wildcard_constraints:
         n=r"\d+",
     localrule: True
@@ -24,12 +25,12 @@ rule claims_table:
         unpack(claims_inputs),
     output:
         report(
-            "results/claims/{study}.csv",
+            paths.claims_table("{study}", VARIANT),
             caption="../report/claims.rst",
             category="claims: which paper claims reproduce",
         ),
     log:
-        "results/logs/claims/{study}.log",
+        f"{paths.variant_root(VARIANT)}/logs/claims/{{study}}.log",
     wildcard_constraints:
         study=one_of(STUDIES),
     localrule: True

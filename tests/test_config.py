@@ -2,19 +2,28 @@ import copy
 
 import pytest
 
-from workflow_scripts import config_check
 from workflow_scripts.config_check import ConfigError, validate_config
-from workflow_scripts.study import REPO, load_config, study_names
+from workflow_scripts.study import REPO, study_names
 from workflow_scripts.wtm.plan import build_plan
+
+from .configs import study_config
 
 
 def load(*overlays):
-    return load_config(*(REPO / o for o in overlays), validate=False)
+    return study_config(*overlays, validate=False)
 
 
-@pytest.mark.parametrize("overlays", [(), ("configs/smoke.yaml",), ("configs/paper.yaml",)])
-def test_default_and_overlays_are_valid(overlays):
-    validate_config(load(*overlays))
+OVERLAYS = sorted(f"configs/{p.name}" for p in (REPO / "configs").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("overlay", [None, *OVERLAYS])
+def test_default_and_every_overlay_are_valid(overlay):
+    validate_config(load(*([overlay] if overlay else [])))
+
+
+def test_every_overlay_that_changes_results_names_its_own_variant():
+    variants = [load(o)["variant"] for o in OVERLAYS]
+    assert "default" not in variants and len(set(variants)) == len(variants)
 
 
 BAD = [
@@ -25,6 +34,8 @@ BAD = [
     (lambda c: c["wtm"]["data"].update(n_features="500"), "wtm.data.n_features"),
     (lambda c: c.update(default_study="lottery"), "default_study"),
     (lambda c: c.update(size="huge"), "config key size"),
+    (lambda c: c.update(variant="my variant"), "config key variant"),
+    (lambda c: c.update(resume_every_s=-1), "config key resume_every_s"),
     (lambda c: c["wtm"]["train"].update(optimizer="adam"), "wtm.train.optimizer"),
     (lambda c: c["wtm"]["train"].pop("lr"), "missing config key wtm.train.lr"),
     (lambda c: c.pop("race"), "missing config key race"),
@@ -49,11 +60,13 @@ def test_bad_values_are_rejected_naming_the_key(mutate, message):
 
 
 def test_default_study_accepts_exactly_the_studies_that_exist():
-    enum = config_check.load_schema()[0]["properties"]["default_study"]["enum"]
-    assert enum == study_names()
-    for name in enum:
+    for name in study_names():
         config = load()
         config["default_study"] = name
+        validate_config(config)
+    config = load()
+    config["default_study"] = "lottery"
+    with pytest.raises(ConfigError, match="default_study: 'lottery' is not one of"):
         validate_config(config)
 
 

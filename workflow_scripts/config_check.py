@@ -4,8 +4,12 @@ The JSON schema (``schemas/config.schema.yaml``, the shared definitions in
 ``schemas/common.schema.yaml`` and one ``schemas/<study>.schema.yaml`` per study,
 found by name) catches unknown keys, wrong types and out-of-range values. Values that
 are valid one by one but contradict each other are each study's to check:
-``workflow_scripts.<study>.plan.config_problems(config)``, called here for every
+``workflow_scripts.<study>.checks.config_problems(config)``, called here for every
 study once the schema passes.
+
+``load_config(*overlays)`` is config.yaml with overlays merged the way Snakemake merges
+``--configfile`` files (``snakemake.utils.update_config``), validated: what the
+``trainscope index`` command and the tests plan from.
 """
 
 import functools
@@ -16,7 +20,7 @@ import jsonschema
 import yaml
 from referencing import Registry, Resource
 
-from .study import SCHEMA_DIR, plan_module, study_names
+from .study import REPO, SCHEMA_DIR, study_module, study_names
 
 
 class ConfigError(ValueError):
@@ -44,12 +48,6 @@ def _schemas(schema_dir):
     top["properties"]["default_study"]["enum"] = studies
     top["required"] = sorted(set(top.get("required", [])) | set(studies))
     return top, Registry().with_resources(resources), tuple(studies)
-
-
-def load_schema(schema_dir=SCHEMA_DIR):
-    """(top-level schema with every study inserted, registry of the sub-schemas)."""
-    top, registry, _ = _schemas(str(schema_dir))
-    return top, registry
 
 
 def key_path(error):
@@ -87,7 +85,7 @@ def validate_config(config, schema_dir=SCHEMA_DIR):
     problems = [describe(leaf) for e in errors for leaf in _leaves(e)]
     if not problems:
         for study in studies:
-            problems += plan_module(study).config_problems(config)
+            problems += study_module(study, "checks").config_problems(config)
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(dict.fromkeys(problems)))
 
@@ -99,3 +97,15 @@ def _leaves(error):
             yield from _leaves(sub)
     else:
         yield error
+
+
+def load_config(*overlays, validate=True):
+    """config.yaml with the overlay files applied in order, as Snakemake merges them."""
+    from snakemake.utils import update_config
+
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    for overlay in overlays:
+        update_config(config, yaml.safe_load(Path(overlay).read_text()) or {})
+    if validate:
+        validate_config(config)
+    return config

@@ -1,4 +1,5 @@
-"""The shared look of every figure (seaborn paper context, class colours, PDF output)."""
+"""The shared look of every figure: seaborn paper context, class colours, axes helpers,
+atomic PDF output. A study's figures live in its own package (``<study>/figures.py``)."""
 
 import matplotlib
 
@@ -7,7 +8,7 @@ matplotlib.use("Agg")  # figures are files; no display on cluster nodes or in CI
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from ..store.atomic import atomic_path  # noqa: E402
+from .store.atomic import atomic_path  # noqa: E402
 
 CLASS_PALETTES = ("Blues", "Reds")  # class 0 / class 1: one shade per pattern
 CLASS_COLOURS = ("tab:blue", "tab:red")

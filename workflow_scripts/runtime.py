@@ -26,6 +26,31 @@ def configure_torch(threads):
 
 
 _CLAIMED_GPU = []  # open lock files, held for the life of the job's process
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def plan_device(preference="auto"):
+    """The device a build's jobs run on, resolved once when the workflow is parsed.
+
+    ``auto`` becomes ``cuda`` when this machine shows an NVIDIA GPU to its processes (a
+    device node or the driver's GPU list, and ``CUDA_VISIBLE_DEVICES`` not hiding every
+    device), else ``cpu``. The plans resolve the settings that only take effect on one
+    device from it (mixed precision, the race trainer's method), so ids hash what the
+    jobs compute; the jobs then get the resolved device (``pick_device``), and a job
+    planned for ``cuda`` that sees none fails instead of computing something else.
+    Read without importing torch (parsing the workflow stays light). On a cluster whose
+    submit node has no GPU, set ``device: cuda`` for GPU jobs (docs: cluster).
+    """
+    if preference not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {preference!r}")
+    if preference != "auto":
+        return preference
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None and visible.strip() in ("", "-1"):
+        return "cpu"
+    nodes = list(Path("/dev").glob("nvidia[0-9]*"))
+    driver = Path("/proc/driver/nvidia/gpus")
+    return "cuda" if nodes or (driver.is_dir() and any(driver.iterdir())) else "cpu"
 
 
 def pick_device(preference="auto"):
@@ -38,8 +63,8 @@ def pick_device(preference="auto"):
     """
     import torch
 
-    if preference not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"device must be auto, cpu or cuda, got {preference!r}")
+    if preference not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {preference!r}")
     if preference == "cpu":
         return torch.device("cpu")
     if torch.cuda.is_available():

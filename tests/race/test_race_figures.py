@@ -7,9 +7,9 @@ import pytest
 import torch
 import xarray as xr
 
-from workflow_scripts.figures import race as figs
 from workflow_scripts.race import claims as rc
 from workflow_scripts.race import extract as ex
+from workflow_scripts.race import figures as figs
 from workflow_scripts.race import imp
 from workflow_scripts.race import records as rec
 from workflow_scripts.race.specs import ExtractOptions, StableCellOptions

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from workflow_scripts.config_check import load_schema, schema_id
+from workflow_scripts.samplesets import checks
 from workflow_scripts.samplesets import plan as sp
 from workflow_scripts.study import merge
 
@@ -39,7 +40,7 @@ def schema_errors(cfg):
 )
 def test_configs_are_valid_and_plan_every_figure_net(overlays):
     cfg = config(*overlays)
-    assert schema_errors(cfg) == [] and sp.config_problems(cfg) == []
+    assert schema_errors(cfg) == [] and checks.config_problems(cfg) == []
     plan = sp.build_plan(cfg)
     assert len(plan.runs) == len(plan.nets) * len(cfg["samplesets"]["seeds"])
     for fig in sp.FIGURES:
@@ -117,7 +118,7 @@ def test_artifacts_carry_the_labels_a_reader_asks_by():
 def test_contradictions_name_the_keys(mutate, message):
     cfg = config()
     mutate(cfg["samplesets"])
-    assert any(message in p for p in sp.config_problems(cfg)), sp.config_problems(cfg)
+    assert any(message in p for p in checks.config_problems(cfg)), checks.config_problems(cfg)
 
 
 @pytest.mark.parametrize(

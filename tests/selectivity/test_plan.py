@@ -7,7 +7,8 @@ import pytest
 
 from workflow_scripts.config_check import ConfigError, validate_config
 from workflow_scripts.selectivity import plan as plan_module
-from workflow_scripts.selectivity.plan import build_plan, config_problems
+from workflow_scripts.selectivity.checks import config_problems
+from workflow_scripts.selectivity.plan import build_plan
 from workflow_scripts.study import REPO, load_config, merge
 
 PAPER = REPO / "configs" / "paper.yaml"

@@ -3,7 +3,7 @@
 * a tiny workflow proves a `gpu` resource reaches SLURM as a GPU request, the job runs
   under it (CUDA_VISIBLE_DEVICES set by SLURM), a localrule runs on the submit host,
   and a rerun does nothing;
-* the smoke wtm pipeline is built through the profile up to results/figs/fig4.pdf,
+* the smoke wtm pipeline is built through the profile up to results/variants/smoke/figs/fig4.pdf,
   with the training job submitted with a GPU request;
 * a request the cluster cannot satisfy fails at submission with SLURM's message, fast.
 
@@ -128,10 +128,10 @@ def test_unsatisfiable_request_fails_at_submission(slurm_cluster, tmp_path, case
 
 
 def test_smoke_fig4_through_slurm(slurm_cluster, tmp_path):
-    """The smoke wtm chain to results/figs/fig4.pdf with training on SLURM, on a GPU."""
+    """The smoke wtm chain to results/variants/smoke/figs/fig4.pdf with training on SLURM, on a GPU."""
     for needed in ("Snakefile", "rules/wtm.smk", "configs/smoke.yaml"):
         assert (REPO / needed).exists(), f"the wtm pipeline lacks {needed}"
-    target = "results/figs/fig4.pdf"
+    target = "results/variants/smoke/figs/fig4.pdf"
     workdir = tmp_path / "work"
     args = [
         target,
@@ -176,9 +176,9 @@ def _cube_and_weights(workdir: Path):
     assert len(cubes) == 1, cubes
     with xr.open_dataset(cubes[0]) as ds:
         cube = ds.load()
-    ckpts = sorted((workdir / "results" / "wtm" / "runs").glob("*/checkpoints/epoch_*.pt"))
+    ckpts = sorted((workdir / "results" / "wtm" / "runs").glob("*/checkpoints/step_*.pt"))
     assert ckpts, "no checkpoints"
-    last = torch.load(ckpts[-1], map_location="cpu", weights_only=False)
+    last = torch.load(ckpts[-1], map_location="cpu", weights_only=True)
     return cube, [c.name for c in ckpts], last
 
 
@@ -210,7 +210,7 @@ def test_killed_training_job_resumes_bit_identical(slurm_cluster, tmp_path):
     profile submits with --requeue, SLURM restarts the same job and Snakemake waits;
     but SLURM holds a requeued job ~2 minutes before restarting it, too slow for CI.)
     """
-    target = "results/figs/fig4.pdf"
+    target = "results/variants/smoke/figs/fig4.pdf"
     configs = ["--configfile", REPO / "configs" / "smoke.yaml", HERE / "resume_overlay.yaml"]
     env = snakemake_env(slurm_cluster)
     # the uninterrupted reference, run locally beside the SLURM run (output to files:

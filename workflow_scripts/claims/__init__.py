@@ -10,7 +10,8 @@ A study declares its claims once, in ``workflow_scripts/<study>/claims.py``::
         return Result({"growth": 9.1, "other class": 1.1}, holds=growth > 3)
 
 ``load(inputs, options)`` turns the claims rule's named input files (and the study's
-claims options, ``plan.claims_options()``) into whatever the claims read. The rule ``claims_table`` writes ``results/claims/<study>.csv`` (one row
+claims options, ``plan.claims_options()``) into whatever the claims read. The rule
+``claims_table`` writes ``results/claims/<study>.csv`` (one row
 per claim: the paper's statement, the measured figures, the threshold, the verdict and
 the size it was measured at); the claims tests call the same functions.
 """
@@ -21,6 +22,10 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 REPRODUCED, NOT_REPRODUCED, NOT_MEASURED = "reproduced", "not reproduced", "not measured"
+
+
+class NotMeasured(Exception):
+    """Raised by a claim whose inputs cannot measure it (declared, with the reason)."""
 
 
 @dataclass(frozen=True)
@@ -78,18 +83,19 @@ class Claims:
         return self._claims[key]
 
     def evaluate(self, inputs, options, size):
-        """One row per claim (see ``table.FIELDS``); a claim that cannot be measured on
-        these inputs (e.g. a size with one seed where it needs several) is reported as
-        'not measured' with the reason, not dropped."""
+        """One row per claim (see ``table.FIELDS``). A claim that cannot be measured on
+        these inputs by design (e.g. a size with one seed where it needs several) raises
+        ``NotMeasured`` with the reason and is reported so; any other exception is a
+        defect and fails the build."""
         ctx = self.load(inputs, options)
         rows = []
         for c in self:
             try:
                 result = c.measure(ctx)
                 measured, verdict, note = format_values(result.values), result.verdict, result.note
-            except Exception as exc:  # noqa: BLE001 - the table records why
-                log.exception("claim %s.%s could not be measured", self.study, c.key)
-                measured, verdict, note = "", NOT_MEASURED, f"{type(exc).__name__}: {exc}"
+            except NotMeasured as exc:
+                log.warning("claim %s.%s not measured: %s", self.study, c.key, exc)
+                measured, verdict, note = "", NOT_MEASURED, str(exc)
             rows.append(
                 {
                     "study": self.study,

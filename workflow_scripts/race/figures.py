@@ -18,8 +18,9 @@ import seaborn as sns  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.ticker import NullFormatter, NullLocator  # noqa: E402
 
-from ..race.records import first as _first  # noqa: E402
-from ..race.records import (
+from ..plotting import save_figure  # noqa: E402
+from .records import first as _first  # noqa: E402
+from .records import (
     largest_cluster,
     rel_threshold,
     select,  # noqa: E402
@@ -27,7 +28,6 @@ from ..race.records import (
     stable_cell_table,
     time_index,
 )
-from .style import save_figure  # noqa: E402
 
 INIT_NAMES = {1e-5: "small init", 1e-3: "medium init"}
 CMAP_NORM = "rocket_r"  # darker = larger final norm, as in the paper

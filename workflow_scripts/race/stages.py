@@ -167,8 +167,8 @@ def stable_cells(smk, device):
 
 @stage
 def figure(smk):
-    from ..figures import race as figures
-    from ..figures.style import apply_style
+    from ..plotting import apply_style
+    from . import figures
     from .records import close, load_records
 
     records = load_records(**{k: list(v) for k, v in smk.input.items()})

@@ -11,8 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
-from ..samplesets import metrics
-from .style import save_figure
+from ..plotting import save_figure
+from . import metrics
 
 LABELS = {
     "activation_fraction": "activation fraction $f_l$",

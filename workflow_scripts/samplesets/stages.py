@@ -114,9 +114,9 @@ def table(smk):
 
 @stage(torch=False)
 def figure(smk):
-    from ..figures import samplesets as figures
-    from ..figures.style import apply_style
+    from ..plotting import apply_style
     from ..store.cube import open_cube
+    from . import figures
 
     apply_style()
     cubes = [open_cube(path) for path in smk.input.cubes]

@@ -13,8 +13,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import FuncFormatter, NullLocator
 
-from ..selectivity import metrics
-from .style import save_figure
+from ..plotting import save_figure
+from . import metrics
 
 MODULE_COLOURS = dict(zip((4, 5, 6, 7), sns.color_palette("colorblind", 4)))
 ORDER_COLOURS = {"selective": "tab:red", "random": "0.35"}

@@ -162,9 +162,9 @@ def merge(smk):
 
 @stage(torch=False)
 def figure(smk):
-    from ..figures import selectivity as figures
-    from ..figures.style import apply_style
+    from ..plotting import apply_style
     from ..store.cube import open_cube
+    from . import figures
 
     apply_style()
     cubes = {key: [open_cube(path) for path in _paths(smk.input[key])] for key in smk.input.keys()}

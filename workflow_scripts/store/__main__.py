@@ -39,7 +39,8 @@ def main(argv=None):
     ix.add_argument("--configfile", nargs="*", default=[])
     args = parser.parse_args(argv)
     if args.cmd == "index":
-        from ..study import build_plans, catalog_artifacts, load_config
+        from ..config_check import load_config
+        from ..study import build_plans, catalog_artifacts
 
         n = catalog.refresh(catalog_artifacts(build_plans(load_config(*args.configfile))))
         print(f"{catalog.INDEX}: {n} artifacts")

@@ -9,6 +9,12 @@ Every trainer uses this one mechanism:
 - ``save_state(step, state)`` writes ``state-<step>.pt`` atomically and then removes
   the older ones; ``latest_state()`` returns the newest readable one (``None`` when the
   job starts afresh).
+- ``due()``: whether a resume state is due. One setting for every trainer: the config
+  key ``resume_every_s`` (seconds between resume states; 0 = at every opportunity, which
+  the kill-and-resume tests use), read from the config a job runs under by
+  ``every_seconds(config)``, never hashed nor carried by params (a resumed run ends
+  bit-identical to an uninterrupted one, so it cannot change a result). Trainers ask
+  ``due()`` at the points where they can save (e.g. the end of a low-rank window).
 - Files the job produces on the way (checkpoints) go to ``file(name)``.
 - ``finalize_directory()`` turns the partial directory into the output directory (one
   rename, resume states removed); ``finalize(write)`` writes a file or directory output
@@ -23,6 +29,7 @@ import logging
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 from .atomic import atomic_path
@@ -33,6 +40,13 @@ from .ids import spec_hash
 log = logging.getLogger(__name__)
 FINGERPRINT_FILE = "FINGERPRINT"
 STATE = re.compile(r"state-(\d+)\.pt$")
+SETTING = "resume_every_s"
+DEFAULT_EVERY_S = 60.0
+
+
+def every_seconds(config):
+    """Seconds between resume states, from the config a job runs under."""
+    return float(config.get(SETTING, DEFAULT_EVERY_S))
 
 
 def fingerprint(spec, code=""):
@@ -41,8 +55,10 @@ def fingerprint(spec, code=""):
 
 
 class Partial:
-    def __init__(self, output, fingerprint):
+    def __init__(self, output, fingerprint, every_s=DEFAULT_EVERY_S):
         self.output = Path(output)
+        self.every_s = float(every_s)
+        self._last_save = time.monotonic()
         self.dir = self.output.with_name(self.output.name + ".partial")
         self.fingerprint = str(fingerprint)
         stamp = self.dir / FINGERPRINT_FILE
@@ -63,8 +79,13 @@ class Partial:
             int(m.group(1)) for f in self.dir.glob("state-*.pt") if (m := STATE.match(f.name))
         )
 
+    def due(self):
+        """Whether ``every_s`` seconds have passed since the last resume state (or the start)."""
+        return time.monotonic() - self._last_save >= self.every_s
+
     def save_state(self, step, state):
         save_checkpoint(self.dir / f"state-{int(step):09d}.pt", state)
+        self._last_save = time.monotonic()
         for old in self.state_steps():
             if old < int(step):
                 (self.dir / f"state-{old:09d}.pt").unlink(missing_ok=True)

@@ -5,9 +5,9 @@ import numpy as np
 import seaborn as sns
 from matplotlib.lines import Line2D
 
+from ..plotting import CLASS_COLOURS, class_shades, save_figure
 from ..store.cube import cube_config
-from ..wtm import metrics
-from .style import CLASS_COLOURS, class_shades, save_figure
+from . import metrics
 
 
 def _sigma_train(ds):

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 from ..store.catalog import Artifact
 from ..store.ids import spec_id
+from ..store.paths import StudyPaths
 from .specs import PatternSpec, TrainSpec
 
 STUDY = "wtm"
@@ -63,6 +64,9 @@ class WtmPlan:
     seed_runs: dict = field(default_factory=dict)  # run name -> [run_id per seed]
     seed_cubes: dict = field(default_factory=dict)  # run name -> [cube_id per seed]
     evals: dict = field(default_factory=dict)  # eval_id -> {"run_id", "test_data_ids", ...}
+
+    def __post_init__(self):
+        self.paths = StudyPaths.of(STUDY, self.config)
 
     # -- building ------------------------------------------------------------------
 
@@ -306,37 +310,3 @@ def build_plan(config):
                 "config": eval_spec,
             }
     return plan
-
-
-def config_problems(config):
-    """Values valid one by one that contradict each other (named by key)."""
-    wtm = config[STUDY]
-    problems = []
-    runs = set(wtm["runs"])
-    for fig, opts in wtm["figures"].items():
-        named = opts.get("runs", []) + [opts[k] for k in ("run", "reference") if k in opts]
-        for name in named:
-            if name not in runs:
-                problems.append(
-                    f"config key wtm.figures.{fig}: run {name!r} is not defined in "
-                    f"wtm.runs (defined: {', '.join(sorted(runs))})"
-                )
-    d = wtm["data"]
-    if d["active_per_pattern"] > d["n_features"]:
-        problems.append(
-            f"config keys wtm.data.active_per_pattern ({d['active_per_pattern']}) and "
-            f"wtm.data.n_features ({d['n_features']}): more active entries than features"
-        )
-    elif not d["overlapping_masks"] and d["n_patterns"] * d["active_per_pattern"] > d["n_features"]:
-        problems.append(
-            f"config keys wtm.data.n_patterns x active_per_pattern ({d['n_patterns']} x "
-            f"{d['active_per_pattern']}) exceed wtm.data.n_features ({d['n_features']}) with "
-            "overlapping_masks: false (non-overlapping masks need that many features)"
-        )
-    if wtm["extract"]["train_per_pattern"] > d["train_per_pattern"]:
-        problems.append(
-            f"config keys wtm.extract.train_per_pattern ({wtm['extract']['train_per_pattern']}) and "
-            f"wtm.data.train_per_pattern ({d['train_per_pattern']}): the cube cannot record more "
-            "train samples per pattern than the data set has"
-        )
-    return problems

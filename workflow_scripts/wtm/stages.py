@@ -93,9 +93,9 @@ def noise_eval(smk):
 
 @stage(torch=False)
 def figure(smk):
-    from ..figures import wtm as figures
-    from ..figures.style import apply_style
+    from ..plotting import apply_style
     from ..store.cube import open_cube
+    from . import figures
 
     apply_style()
     name, opts = smk.wildcards.fig, smk.params.options
