@@ -1,6 +1,5 @@
 """Fully connected networks: Linear layers with ReLU (or no non-linearity) between them."""
 
-import torch
 from torch import nn
 
 ACTIVATIONS = {"relu": nn.ReLU, "linear": nn.Identity}
@@ -39,12 +38,3 @@ class MLP(nn.Sequential):
     def forward(self, x):
         out = super().forward(x)
         return out.squeeze(-1) if self.squeeze else out
-
-    def hidden_preactivations(self, x):
-        """Pre-activations of every hidden layer (a list of [n, width] tensors)."""
-        out, h = [], x
-        for layer in self.linears[:-1]:
-            h = layer(h)
-            out.append(h)
-            h = torch.relu(h) if self.activation == "relu" else h
-        return out
