@@ -6,22 +6,39 @@ A study declares its claims once, in ``workflow_scripts/<study>/claims.py``::
 
     @CLAIMS.claim("spread", figure="fig2", statement="...", threshold="...")
     def spread(ctx):
-        ...
-        return Result({"growth": 9.1, "other class": 1.1}, holds=growth > 3)
+        growth = stats.mean_over_seeds(per_seed_growth)      # value, 95 % interval, n seeds
+        return Result({"growth by seed": per_seed_growth},
+                      checks=[Check("growth", growth, threshold=3.0, side="above")])
+
+A claim's measured figures come with their uncertainty (``claims.stats``: intervals over
+seeds from scipy.stats, binomial intervals over images). Each ``Check`` puts one interval
+against the threshold the paper's words set, on the side the paper claims: **reproduced**
+when the interval lies on the paper's side, **not reproduced** when it lies on the other,
+**inconclusive** when it straddles the threshold. A claim with several checks is
+reproduced when all are, not reproduced when any is not, inconclusive otherwise; its
+reason names the checks that decided it (and, for an inconclusive one, how many seeds the
+measured spread says would decide it, where the check knows its per-seed values).
 
 ``load(inputs, options)`` turns the claims rule's named input files (and the study's
 claims options, ``plan.claims_options()``) into whatever the claims read. The rule
-``claims_table`` writes ``results/claims/<study>.csv`` (one row
-per claim: the paper's statement, the measured figures, the threshold, the verdict and
-the size it was measured at); the claims tests call the same functions.
+``claims_table`` writes ``results/claims/<study>.csv`` (one row per claim: the paper's
+statement, the measured figures, the headline estimate with its interval and n, the
+threshold, the verdict and its reason, the size it was measured at); the claims tests call
+the same functions.
 """
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .stats import Estimate, seeds_needed
+
 log = logging.getLogger(__name__)
-REPRODUCED, NOT_REPRODUCED, NOT_MEASURED = "reproduced", "not reproduced", "not measured"
+REPRODUCED, NOT_REPRODUCED = "reproduced", "not reproduced"
+INCONCLUSIVE, NOT_MEASURED = "inconclusive", "not measured"
+VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, NOT_MEASURED)
+SIDES = ("above", "below")
 
 
 class NotMeasured(Exception):
@@ -29,14 +46,82 @@ class NotMeasured(Exception):
 
 
 @dataclass(frozen=True)
-class Result:
-    values: dict  # the measured figures, by name
-    holds: bool
-    note: str = ""
+class Check:
+    """One condition of a claim: an estimate whose interval must lie ``side`` of
+    ``threshold`` (the side the paper's words put it). ``per_seed``: the values the
+    estimate was made from, when it is a mean over seeds (for ``seeds_needed``)."""
+
+    name: str
+    estimate: Estimate
+    threshold: float
+    side: str = "above"
+    per_seed: tuple = ()
+
+    def __post_init__(self):
+        if self.side not in SIDES:
+            raise ValueError(f"check {self.name}: side must be one of {SIDES}, got {self.side!r}")
 
     @property
     def verdict(self):
-        return REPRODUCED if self.holds else NOT_REPRODUCED
+        low, high, t = self.estimate.low, self.estimate.high, self.threshold
+        if (low > t) if self.side == "above" else (high < t):
+            return REPRODUCED
+        if (high < t) if self.side == "above" else (low > t):
+            return NOT_REPRODUCED
+        return INCONCLUSIVE
+
+    @property
+    def reason(self):
+        e = self.estimate
+        where = {
+            REPRODUCED: f"lies {self.side}",
+            NOT_REPRODUCED: f"lies {'below' if self.side == 'above' else 'above'}",
+            INCONCLUSIVE: "straddles",
+        }[self.verdict]
+        text = f"{self.name} {e.describe()} ({e.n} {e.unit}, {e.method}) {where} {self.threshold:g}"
+        if self.verdict == INCONCLUSIVE and self.per_seed:
+            n = seeds_needed(self.per_seed, self.threshold)
+            if n is not None and n > len(self.per_seed):
+                text += f"; about {n} seeds at the measured spread would decide it"
+            elif math.isinf(e.high) or math.isinf(e.low):
+                text += "; one seed gives no interval: more seeds would decide it"
+        return text
+
+
+@dataclass(frozen=True)
+class Result:
+    values: dict  # the measured figures, by name
+    checks: tuple = ()  # Check: the conditions the verdict rests on
+    note: str = ""
+    holds: bool | None = None  # TRANSITIONAL: a claim not yet given its interval
+
+    def __post_init__(self):
+        if not self.checks and self.holds is None:
+            raise ValueError("a claim's result needs at least one Check (its measured interval)")
+        object.__setattr__(self, "checks", tuple(self.checks))
+
+    @property
+    def verdict(self):
+        if not self.checks:
+            return REPRODUCED if self.holds else NOT_REPRODUCED
+        verdicts = [c.verdict for c in self.checks]
+        if all(v == REPRODUCED for v in verdicts):
+            return REPRODUCED
+        if any(v == NOT_REPRODUCED for v in verdicts):
+            return NOT_REPRODUCED
+        return INCONCLUSIVE
+
+    @property
+    def reason(self):
+        if not self.checks:
+            return "no interval"
+        deciding = [c for c in self.checks if c.verdict == self.verdict] or list(self.checks)
+        return "; ".join(c.reason for c in deciding)
+
+    @property
+    def estimate(self):
+        """The headline figure: the first check's estimate."""
+        return self.checks[0].estimate if self.checks else None
 
 
 @dataclass(frozen=True)
@@ -91,11 +176,11 @@ class Claims:
         rows = []
         for c in self:
             try:
-                result = c.measure(ctx)
-                measured, verdict, note = format_values(result.values), result.verdict, result.note
+                result, reason = c.measure(ctx), None
             except NotMeasured as exc:
                 log.warning("claim %s.%s not measured: %s", self.study, c.key, exc)
-                measured, verdict, note = "", NOT_MEASURED, str(exc)
+                result, reason = None, str(exc)
+            e = result.estimate if result is not None else None
             rows.append(
                 {
                     "study": self.study,
@@ -103,10 +188,14 @@ class Claims:
                     "claim": c.key,
                     "figure": c.figure,
                     "statement": c.statement,
-                    "measured": measured,
+                    "measured": format_values(result.values) if result else "",
+                    "estimate": f"{e.value:.4g}" if e else "",
+                    "interval": f"[{e.low:.4g}, {e.high:.4g}]" if e else "",
+                    "n": f"{e.n} {e.unit}" if e else "",
                     "threshold": c.threshold,
-                    "verdict": verdict,
-                    "note": note,
+                    "verdict": result.verdict if result else NOT_MEASURED,
+                    "reason": result.reason if result else reason,
+                    "note": result.note if result else "",
                 }
             )
         return rows

@@ -37,14 +37,19 @@ FIELDS = (
     "figure",
     "statement",
     "measured",
+    "estimate",  # the claim's headline figure (claims.Result.estimate)
+    "interval",  # its 95 % interval
+    "n",  # the seeds / images behind it
     "threshold",
-    "verdict",
+    "verdict",  # reproduced / not reproduced / inconclusive / not measured
+    "reason",  # which checks decided the verdict, and how
     "note",
 )
 # how the table's columns are headed in Markdown; columns not named here (added to the
 # CSV later) are shown under their own name, before the verdict
-HEADINGS = {"statement": "paper", "measured": "measured here"}
-NOT_SHOWN = {"study", "size", "note", "verdict"}  # size: above the table; note: with the verdict
+HEADINGS = {"statement": "paper", "measured": "measured here", "interval": "95 % interval"}
+# size: above the table; reason and note: with the verdict
+NOT_SHOWN = {"study", "size", "note", "verdict", "reason"}
 VERDICTS = ("reproduced", "not reproduced", "inconclusive")
 
 
@@ -87,12 +92,13 @@ def markdown(rows, built_with=None, source=None):
     ]
     for r in rows:
         cells = [_cell(r.get(c, "")) for c in columns[:-1]]
-        verdict = f"**{r['verdict']}**" + (f" ({_cell(r['note'])})" if r.get("note") else "")
+        why = "; ".join(_cell(r[k]) for k in ("reason", "note") if r.get(k))
+        verdict = f"**{r['verdict']}**" + (f" ({why})" if why else "")
         lines.append("| " + " | ".join([*cells, verdict]) + " |")
     return "\n".join(lines)
 
 
-def _replace_block(text, name, content):
+def replace_block(text, name, content):
     """``text`` with the block ``<!-- name -->`` ... ``<!-- /name -->`` holding ``content``,
     and whether the block was there."""
     pattern = re.compile(rf"(<!-- {re.escape(name)} -->\n).*?(<!-- /{re.escape(name)} -->)", re.S)
@@ -101,7 +107,7 @@ def _replace_block(text, name, content):
     return pattern.sub(lambda m: m.group(1) + content + "\n" + m.group(2), text), True
 
 
-def _write(path, text):
+def write_text(path, text):
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text)
 
@@ -115,11 +121,11 @@ def update_readme(readme, tables, variant=None, built_with=None, sources=None):
     for study, rows in tables.items():
         name = f"{study}:{variant}" if variant else study
         table = markdown(rows, built_with, (sources or {}).get(study))
-        text, found = _replace_block(text, f"claims:{name}", table)
+        text, found = replace_block(text, f"claims:{name}", table)
         if found:
             done.append(name)
     if done:
-        _write(readme, text)
+        write_text(readme, text)
     return done
 
 
@@ -170,9 +176,9 @@ def update_status(path, tables, results, docs):
     """Fill the ``<!-- status -->`` block of one Markdown file; True if it has one."""
     text = Path(path).read_text()
     table = status_markdown(tables, results, docs, Path(path).parent)
-    text, found = _replace_block(text, "status", table)
+    text, found = replace_block(text, "status", table)
     if found:
-        _write(path, text)
+        write_text(path, text)
     return found
 
 
