@@ -1,0 +1,114 @@
+"""``trainscope docs-figures``: a build's figure PDFs as PNGs beside the paper's claims.
+
+Renders every ``<results>/figs/<study>/<fig>.pdf`` of the default variant (first page)
+to ``<out>/<study>/<fig>.png`` with PyMuPDF, reduced to a 256-colour palette with Pillow
+(figures are line art: the PNGs shrink ~3x and look the same), writes
+``<out>/manifest.json`` (code version, size from the claims table, build date of each
+figure) and fills the ``<!-- figures:<study> -->`` block of each study page
+``<docs>/studies/<study>.md`` with every figure beside the claims whose ``figure``
+column names it. The pages keep the placeholder until this runs, so the docs build
+with or without rendered figures.
+"""
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .output import OK, command, fail
+
+DPI = 110
+
+
+def render_png(pdf, png, dpi=DPI):
+    """The first page of ``pdf`` as a palette PNG at ``dpi``; returns its size in bytes."""
+    import pymupdf
+    from PIL import Image
+
+    from ..store.atomic import atomic_path
+
+    with pymupdf.open(pdf) as doc:
+        pix = doc[0].get_pixmap(dpi=dpi, alpha=False)
+    image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+    png.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(png) as tmp:
+        image.quantize(colors=256, dither=Image.Dither.NONE).save(tmp, "PNG", optimize=True)
+    return png.stat().st_size
+
+
+def _stamp(seconds):
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def render_all(results, out, dpi=DPI):
+    """Render every figure of the default build; return the manifest (also written)."""
+    from ..claims.table import read_tables
+    from ..runtime import code_version
+    from ..store.atomic import atomic_path
+
+    results, out = Path(results), Path(out)
+    claims = read_tables(results / "claims")
+    figures = []
+    for study_dir in sorted(p for p in (results / "figs").glob("*") if p.is_dir()):
+        study = study_dir.name
+        pdfs = sorted(study_dir.glob("*.pdf"))
+        rendered = {out / study / f"{pdf.stem}.png" for pdf in pdfs}
+        for stale in (out / study).glob("*.png"):
+            if stale not in rendered:
+                stale.unlink()
+        sizes = ", ".join(sorted({r.get("size", "") for r in claims.get(study, [])}))
+        for pdf in pdfs:
+            png = out / study / f"{pdf.stem}.png"
+            figures.append(
+                {
+                    "study": study,
+                    "figure": pdf.stem,
+                    "png": png.relative_to(out).as_posix(),
+                    "pdf": pdf.as_posix(),
+                    "size": sizes or "unknown (no claims table)",
+                    "built": _stamp(pdf.stat().st_mtime),
+                    "bytes": render_png(pdf, png, dpi),
+                }
+            )
+    manifest = {
+        "code_version": code_version(),
+        "rendered": _stamp(datetime.now(UTC).timestamp()),
+        "results": str(results),
+        "dpi": dpi,
+        "figures": figures,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / "manifest.json") as tmp:
+        Path(tmp).write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest, claims
+
+
+def run_docs_figures(args):
+    from .gallery import fill_pages
+
+    out = Path(args.out)
+    docs = Path(args.docs) if args.docs else out.parent
+    if not any(Path(args.results, "figs").glob("*/*.pdf")):
+        return fail(f"trainscope docs-figures: no figure PDFs under {args.results}/figs/<study>/")
+    manifest, claims = render_all(args.results, out, args.dpi)
+    filled = fill_pages(manifest, claims, out, docs)
+    total = sum(f["bytes"] for f in manifest["figures"])
+    print(f"{len(manifest['figures'])} figures, {total / 1e6:.1f} MB, in {out}")
+    print(f"study pages filled: {', '.join(filled) or 'none (no <!-- figures:<study> --> block)'}")
+    return OK
+
+
+def add(sub):
+    parser = command(
+        sub,
+        "docs-figures",
+        run_docs_figures,
+        "render a build's figures to PNG for the docs, beside the paper's claims",
+        "Render every figure PDF of a build (default variant: <results>/figs/<study>/*.pdf) "
+        "to <out>/<study>/<fig>.png, write <out>/manifest.json (code version, size, dates) "
+        "and fill each study page's <!-- figures:<study> --> block with the figures beside "
+        "the claims their rows name.",
+    )
+    parser.add_argument("--results", default="results", help="the build's results folder")
+    parser.add_argument("--out", default="docs/figures", help="where the PNGs go")
+    parser.add_argument("--docs", help="the docs folder (default: the parent of --out)")
+    parser.add_argument("--dpi", type=int, default=DPI, help=f"resolution (default {DPI})")
