@@ -100,13 +100,10 @@ def test_a_study_without_a_table_is_listed_as_not_built(tree):
     assert "not built" in row and "| - | - | - |" in row
 
 
-def test_new_csv_columns_are_shown_before_the_verdict():
-    extra = [{**r, "interval": "[0.1, 0.2]", "n_seeds": "5"} for r in rows()]
+def test_new_csv_columns_are_shown_before_the_verdict_and_empty_ones_left_out():
+    extra = [{**r, "spread": "[0.1, 0.2]", "n_seeds": "5", "unused": ""} for r in rows()]
     table = markdown(extra)
-    assert (
-        "| claim | figure | paper | measured here | threshold | interval | n_seeds | verdict |"
-        in table
-    )
+    assert "| threshold | spread | n_seeds | verdict |" in table and "unused" not in table
     assert "| x > 0 | [0.1, 0.2] | 5 | **inconclusive** |" in table
 
 

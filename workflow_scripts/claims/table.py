@@ -83,7 +83,9 @@ def markdown(rows, built_with=None, source=None):
     source = f"`{source or f'results/claims/{study}.csv'}`"
     if built_with:
         source += f" of a build with `{built_with}`"
-    columns = [c for c in rows[0] if c not in NOT_SHOWN] + ["verdict"]
+    # a column empty in every row (e.g. no interval for any claim) says nothing: left out
+    columns = [c for c in rows[0] if c not in NOT_SHOWN and any(r.get(c) for r in rows)]
+    columns.append("verdict")
     lines = [
         f"Built by the workflow at size **{size}** ({source}):",
         "",
@@ -140,6 +142,11 @@ def front_matter(page):
     return (yaml.safe_load(match.group(1)) or {}) if match else {}
 
 
+def _natural(name):
+    """fig2 before fig10."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
 def verdict_counts(rows):
     counts = Counter(r["verdict"] for r in rows)
     return {v: counts.get(v, 0) for v in (*VERDICTS, *sorted(set(counts) - set(VERDICTS)))}
@@ -159,7 +166,7 @@ def status_markdown(tables, results, docs, page_dir):
     ]
     for study in studies:
         paper = front_matter(pages[study]).get("paper", "") if study in pages else ""
-        figs = sorted(p.stem for p in Path(results, "figs", study).glob("*.pdf"))
+        figs = sorted((p.stem for p in Path(results, "figs", study).glob("*.pdf")), key=_natural)
         rows = tables.get(study)
         counts = verdict_counts(rows) if rows else {}
         size = ", ".join(sorted({r.get("size", "") for r in rows})) if rows else "not built"

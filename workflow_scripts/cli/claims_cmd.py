@@ -8,7 +8,7 @@ from .output import OK, add_format_options, command, fail, print_frame
 
 # long text columns: shown by --verbose, one per line; every other column (the claim, its
 # figure, the verdict and whatever columns the table gains) goes in the compact table
-LONG = ("statement", "measured", "threshold", "note")
+LONG = ("statement", "measured", "threshold", "reason", "note")
 HIDDEN = ("study", "size")
 
 

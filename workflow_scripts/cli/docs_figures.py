@@ -1,6 +1,7 @@
 """``trainscope docs-figures``: a build's figure PDFs as PNGs beside the paper's claims.
 
-Renders every ``<results>/figs/<study>/<fig>.pdf`` of the default variant (first page)
+Renders every ``<results>/figs/<study>/<fig>.pdf`` of the default variant (first page;
+``--variant V``: ``<results>/variants/V/figs/...``, e.g. a smoke build's)
 to ``<out>/<study>/<fig>.png`` with PyMuPDF, reduced to a 256-colour palette with Pillow
 (figures are line art: the PNGs shrink ~3x and look the same), writes
 ``<out>/manifest.json`` (code version, size from the claims table, build date of each
@@ -39,16 +40,22 @@ def _stamp(seconds):
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def render_all(results, out, dpi=DPI):
-    """Render every figure of the default build; return the manifest (also written)."""
+def variant_root(results, variant):
+    """Where a variant's figures, tables and claims tables are (docs: configuration)."""
+    return Path(results) if variant == "default" else Path(results, "variants", variant)
+
+
+def render_all(results, out, dpi=DPI, variant="default"):
+    """Render every figure of one variant of a build; return the manifest (also written)
+    and the claims tables."""
     from ..claims.table import read_tables
     from ..runtime import code_version
     from ..store.atomic import atomic_path
 
-    results, out = Path(results), Path(out)
-    claims = read_tables(results / "claims")
+    root, out = variant_root(results, variant), Path(out)
+    claims = read_tables(root / "claims")
     figures = []
-    for study_dir in sorted(p for p in (results / "figs").glob("*") if p.is_dir()):
+    for study_dir in sorted(p for p in (root / "figs").glob("*") if p.is_dir()):
         study = study_dir.name
         pdfs = sorted(study_dir.glob("*.pdf"))
         rendered = {out / study / f"{pdf.stem}.png" for pdf in pdfs}
@@ -73,6 +80,7 @@ def render_all(results, out, dpi=DPI):
         "code_version": code_version(),
         "rendered": _stamp(datetime.now(UTC).timestamp()),
         "results": str(results),
+        "variant": variant,
         "dpi": dpi,
         "figures": figures,
     }
@@ -87,9 +95,10 @@ def run_docs_figures(args):
 
     out = Path(args.out)
     docs = Path(args.docs) if args.docs else out.parent
-    if not any(Path(args.results, "figs").glob("*/*.pdf")):
-        return fail(f"trainscope docs-figures: no figure PDFs under {args.results}/figs/<study>/")
-    manifest, claims = render_all(args.results, out, args.dpi)
+    figs = variant_root(args.results, args.variant) / "figs"
+    if not any(figs.glob("*/*.pdf")):
+        return fail(f"trainscope docs-figures: no figure PDFs under {figs}/<study>/")
+    manifest, claims = render_all(args.results, out, args.dpi, args.variant)
     filled = fill_pages(manifest, claims, out, docs)
     total = sum(f["bytes"] for f in manifest["figures"])
     print(f"{len(manifest['figures'])} figures, {total / 1e6:.1f} MB, in {out}")
@@ -112,3 +121,8 @@ def add(sub):
     parser.add_argument("--out", default="docs/figures", help="where the PNGs go")
     parser.add_argument("--docs", help="the docs folder (default: the parent of --out)")
     parser.add_argument("--dpi", type=int, default=DPI, help=f"resolution (default {DPI})")
+    parser.add_argument(
+        "--variant",
+        default="default",
+        help="the variant whose figures to render (default: default; the docs show it)",
+    )

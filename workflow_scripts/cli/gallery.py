@@ -21,9 +21,11 @@ def gallery(study, figures, rows, page_dir, manifest):
     """Markdown of one study's figures (manifest entries) beside their claims."""
     shown = {f["figure"] for f in figures}
     first = figures[0]
+    variant = manifest.get("variant", "default")
     lines = [
-        f"Rendered by `trainscope docs-figures` from a build at size **{first['size']}** "
-        f"(code {manifest['code_version']}; figures built {first['built']}).",
+        f"Rendered by `trainscope docs-figures` from a build at size **{first['size']}**"
+        + (f", variant `{variant}`" if variant != "default" else "")
+        + f" (code {manifest['code_version']}; figures built {first['built']}).",
         "",
     ]
     for fig in figures:

@@ -1,0 +1,60 @@
+"""The one smoke build every reader test reads: every study's targets and claims tables at
+smoke size (``configs/smoke.yaml``, variant ``smoke``) on a small learnable fake
+Fashion-MNIST, built once per session, plus its Snakemake report.
+
+``TRAINSCOPE_READER_WORKDIR=<dir>`` keeps the build in ``<dir>`` and reuses it in later
+sessions (Snakemake then runs only what changed), for working on these tests.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ..fake_data import write_learnable_fashion_mnist
+from ..snakemake_runner import SMOKE, run_snakemake, write_overlay
+
+
+class SmokeBuild:
+    """A working directory with every study built at smoke size."""
+
+    def __init__(self, workdir, configfiles):
+        self.workdir = Path(workdir)
+        self.configfiles = tuple(configfiles)
+
+    def snakemake(self, *args, **kwargs):
+        return run_snakemake(self.workdir, *args, configfiles=self.configfiles, **kwargs)
+
+    def artifacts(self, kind=None, study=None):
+        """The catalog's rows of this build (``workflow_scripts.store.catalog``)."""
+        from workflow_scripts.store import catalog
+
+        return catalog.matching(study, kind, root=self.workdir)
+
+    def studies(self):
+        return sorted({a.study for a in self.artifacts("claims")})
+
+
+@pytest.fixture(scope="session")
+def smoke_build(tmp_path_factory):
+    kept = os.environ.get("TRAINSCOPE_READER_WORKDIR")
+    root = Path(kept) if kept else tmp_path_factory.mktemp("reader_smoke")
+    data = root / "data"
+    if not (data / "FashionMNIST" / "raw" / "train-images-idx3-ubyte").is_file():
+        # 400 train / 250 test images: samplesets holds out 100 of 300 train images,
+        # selectivity probes and ablates on 100 test images each
+        write_learnable_fashion_mnist(data, per_class_train=40, per_class_test=25)
+    overlay = write_overlay(root / "overlay.yaml", f"data_dir: {data}\n")
+    workdir = root / "work"
+    workdir.mkdir(exist_ok=True)
+    build = SmokeBuild(workdir, (SMOKE, overlay))
+    build.snakemake()  # rule all: every study's targets and claims table
+    return build
+
+
+@pytest.fixture(scope="session")
+def smoke_report(smoke_build):
+    """report.html of the smoke build (`snakemake --report`)."""
+    report = smoke_build.workdir / "report.html"
+    smoke_build.snakemake(f"--report={report}")
+    return report
