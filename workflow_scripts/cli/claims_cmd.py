@@ -69,7 +69,8 @@ def run_claims(args):
         if args.verbose:
             print_verbose(rows)
             continue
-        columns = [c for c in rows[0] if c not in LONG + HIDDEN + ("verdict",)] + ["verdict"]
+        short = [c for c in rows[0] if c not in LONG + HIDDEN + ("verdict",)]
+        columns = [c for c in short if any(r.get(c) for r in rows)] + ["verdict"]  # not all-empty
         frame = pd.DataFrame(rows)[columns]
         print(textwrap.indent(frame.to_string(index=False), "  "))
     return OK
