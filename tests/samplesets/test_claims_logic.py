@@ -4,6 +4,7 @@ its opposite (so a wrong implementation cannot pass them by construction)."""
 import numpy as np
 import pytest
 
+from workflow_scripts.claims import NotMeasured
 from workflow_scripts.samplesets.claims import CLAIMS
 
 from .synthetic import ERROR, FALL, RISE_FALL, cube
@@ -108,6 +109,12 @@ def test_predictability_deeper_higher_or_not():
         "predictability_rises_deeper_higher",
         ctx(ce=[cube(f, p_by_layer=shallow_high, seed=s) for s in (0, 1)]),
     )
+
+
+def test_predictability_needs_three_layers_and_says_so():
+    two = [cube({1: RISE_FALL, 2: RISE_FALL}, seed=s) for s in (0, 1)]
+    with pytest.raises(NotMeasured, match="3 or more hidden layers; the CE net has 2"):
+        CLAIMS["predictability_rises_deeper_higher"].measure(ctx(ce=two))
 
 
 def test_most_nodes_see_most_samples_early_or_not():

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from workflow_scripts.claims.table import read_table
 from workflow_scripts.samplesets import plan as sp
 from workflow_scripts.samplesets.activations import read_activations
 from workflow_scripts.samplesets.claims import CLAIMS
@@ -57,10 +58,17 @@ def test_every_target_is_built(build):
         assert pdf.read_bytes()[:5] == b"%PDF-", fig
         assert plan.paths.figure(fig).startswith("results/variants/smoke/figs/samplesets/")
     grid = (workdir / plan.paths.table("grid")).read_text().splitlines()
-    assert [row.split(",")[0] for row in grid] == ["net", *plan.nets]
-    claims = (workdir / plan.paths.claims()).read_text()
-    assert all(f",{c.key}," in claims for c in CLAIMS) and ",smoke," in claims
-    assert "not measured" not in claims  # every claim could be measured on the cubes
+    names = [row.split(",")[0] for row in grid]
+    assert names[0] == "net" and sorted(names[1:]) == sorted(plan.nets)
+    rows = {r["claim"]: r for r in read_table(workdir / plan.paths.claims())}
+    assert list(rows) == [c.key for c in CLAIMS]
+    assert {r["size"] for r in rows.values()} == {"smoke"}
+    # every claim is measured, but the one that needs 3+ hidden layers (smoke: 2), which
+    # says why
+    unmeasured = {k: r["note"] for k, r in rows.items() if r["verdict"] == "not measured"}
+    assert unmeasured == {
+        "predictability_rises_deeper_higher": "needs 3 or more hidden layers; the CE net has 2"
+    }
 
 
 def test_cubes_are_self_describing(build):
