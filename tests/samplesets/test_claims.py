@@ -7,7 +7,7 @@ Fashion-MNIST in <repo>/data (``make data``).
 
 import pytest
 
-from workflow_scripts.claims import format_values
+from workflow_scripts.claims import NotMeasured, format_values
 from workflow_scripts.samplesets.claims import CLAIMS
 
 pytestmark = [pytest.mark.claims]
@@ -37,10 +37,15 @@ def ctx(build):
 def test_the_table_is_built_from_these_functions(build, ctx):
     assert list(build.rows) == [c.key for c in CLAIMS] and set(VERDICTS) == set(build.rows)
     for claim in CLAIMS:
-        result, row = claim.measure(ctx), build.rows[claim.key]
+        row = build.rows[claim.key]
+        assert row["size"] == build.config["size"] and row["figure"] == claim.figure
+        try:
+            result = claim.measure(ctx)
+        except NotMeasured as reason:
+            assert (row["verdict"], row["note"]) == ("not measured", str(reason)), claim.key
+            continue
         assert row["verdict"] == result.verdict, claim.key
         assert row["measured"] == format_values(result.values), claim.key
-        assert row["size"] == "default" and row["figure"] == claim.figure
 
 
 @pytest.mark.parametrize("claim", list(VERDICTS))
