@@ -7,7 +7,6 @@ About 1.5-2 minutes on 2 cores (mostly job start-up: each job imports torch).
 """
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -161,11 +160,11 @@ def test_missing_data_names_folder_files_and_command(tmp_path):
     empty = tmp_path / "nodata"
     empty.mkdir()
     overlay = write_overlay(tmp_path / "overlay.yaml", f"data_dir: {empty}\n")
-    target = smoke_plan(overlay).data_file()
+    plan = smoke_plan(overlay)
+    target = plan.data_file()
     proc = run_snakemake(tmp_path, target, configfiles=(SMOKE, overlay), check=False)
     assert proc.returncode != 0
-    log = Path(tmp_path, "results/logs/samplesets/data").glob("*.log")
-    text = "".join(p.read_text() for p in log)
+    text = (tmp_path / plan.paths.log("data", plan.data_id)).read_text()
     assert str(empty / "FashionMNIST" / "raw") in text and "t10k-labels-idx1-ubyte" in text
     assert "datasets_install_fashion_mnist" in text
     assert not (tmp_path / target).exists()

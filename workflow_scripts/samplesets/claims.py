@@ -1,6 +1,6 @@
 """The samplesets paper's claims, measured on the study's cubes (seed means).
 
-``results/claims/samplesets.csv`` and the claims tests call these. Inputs
+The claims table (``plan.paths.claims()``) and the claims tests call these. Inputs
 (``SamplesetsPlan.claims_inputs``): the cubes of every seed of the nets of Fig. 5
 (``ce``, the paper's 9x320 CE), Fig. 9 (``mse``, 9x320 MSE), Fig. 10 (``shallow_mse``,
 2x320 MSE) and of every planned net (``all``); options: the data source. Thresholds
