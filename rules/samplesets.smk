@@ -2,8 +2,8 @@
 # (checkpoints) -> cubes (counts and metrics; binary activations of named runs) ->
 # figures and the grid table. Ids, paths and the input/params functions are methods of
 # the plan (workflow_scripts/samplesets/plan.py).
-from workflow_scripts.samplesets.plan import FIGURES as SAMPLESETS_FIGURES
 from workflow_scripts.samplesets.plan import build_plan as build_samplesets_plan
+from workflow_scripts.samplesets.specs import FIGURES as SAMPLESETS_FIGURES
 
 SAMPLESETS = register_study("samplesets", build_samplesets_plan(config))
 SAMPLESETS_RESOURCES = config["samplesets"]["resources"]
@@ -11,18 +11,18 @@ SAMPLESETS_RESOURCES = config["samplesets"]["resources"]
 
 rule samplesets_data:
     output:
-        "results/samplesets/data/{data_id}.npz",
+        SAMPLESETS.paths.data("{data_id}", "npz"),
     log:
-        "results/logs/samplesets/data/{data_id}.log",
+        SAMPLESETS.paths.log("data", "{data_id}"),
     benchmark:
-        "results/benchmarks/samplesets/data/{data_id}.tsv"
+        SAMPLESETS.paths.benchmark("data", "{data_id}")
     wildcard_constraints:
-        data_id=one_of([SAMPLESETS.data_id]),
+        data_id=one_of(SAMPLESETS.datasets),
     localrule: True
     conda:
         CONDA_ENV
     params:
-        spec=SAMPLESETS.data_spec,
+        spec=SAMPLESETS.data_params,
         code=stage_code("samplesets_data"),
     script:
         RUN_SCRIPT
@@ -30,13 +30,13 @@ rule samplesets_data:
 
 rule samplesets_train:
     input:
-        data=SAMPLESETS.train_data,
+        unpack(SAMPLESETS.train_inputs),
     output:
-        directory("results/samplesets/runs/{run_id}"),
+        directory(SAMPLESETS.paths.checkpoints("{run_id}")),
     log:
-        "results/logs/samplesets/train/{run_id}.log",
+        SAMPLESETS.paths.log("train", "{run_id}"),
     benchmark:
-        "results/benchmarks/samplesets/train/{run_id}.tsv"
+        SAMPLESETS.paths.benchmark("train", "{run_id}")
     wildcard_constraints:
         run_id=one_of(SAMPLESETS.runs),
     conda:
@@ -45,8 +45,8 @@ rule samplesets_train:
     resources:
         **job_resources(SAMPLESETS_RESOURCES["train"]),
     params:
-        spec=SAMPLESETS.train_spec,
-        device=config["device"],
+        spec=SAMPLESETS.train_params,
+        device=SAMPLESETS.device,
         code=stage_code("samplesets_train"),
     script:
         RUN_SCRIPT
@@ -56,11 +56,11 @@ rule samplesets_extract:
     input:
         unpack(SAMPLESETS.extract_inputs),
     output:
-        "results/samplesets/cubes/{cube_id}.nc",
+        SAMPLESETS.paths.cube("{cube_id}"),
     log:
-        "results/logs/samplesets/extract/{cube_id}.log",
+        SAMPLESETS.paths.log("extract", "{cube_id}"),
     benchmark:
-        "results/benchmarks/samplesets/extract/{cube_id}.tsv"
+        SAMPLESETS.paths.benchmark("extract", "{cube_id}")
     wildcard_constraints:
         cube_id=one_of(SAMPLESETS.cubes),
     conda:
@@ -69,8 +69,8 @@ rule samplesets_extract:
     resources:
         **job_resources(SAMPLESETS_RESOURCES["extract"]),
     params:
-        spec=SAMPLESETS.extract_spec,
-        device=config["device"],
+        spec=SAMPLESETS.extract_params,
+        device=SAMPLESETS.device,
         code=stage_code("samplesets_extract"),
     script:
         RUN_SCRIPT
@@ -80,11 +80,11 @@ rule samplesets_activations:
     input:
         unpack(SAMPLESETS.activations_inputs),
     output:
-        "results/samplesets/activations/{act_id}.nc",
+        SAMPLESETS.activations_file("{act_id}"),
     log:
-        "results/logs/samplesets/activations/{act_id}.log",
+        SAMPLESETS.paths.log("activations", "{act_id}"),
     benchmark:
-        "results/benchmarks/samplesets/activations/{act_id}.tsv"
+        SAMPLESETS.paths.benchmark("activations", "{act_id}")
     wildcard_constraints:
         act_id=one_of(SAMPLESETS.activations),
     conda:
@@ -93,8 +93,8 @@ rule samplesets_activations:
     resources:
         **job_resources(SAMPLESETS_RESOURCES["activations"]),
     params:
-        spec=SAMPLESETS.activations_spec,
-        device=config["device"],
+        spec=SAMPLESETS.activations_params,
+        device=SAMPLESETS.device,
         code=stage_code("samplesets_activations"),
     script:
         RUN_SCRIPT
@@ -105,16 +105,19 @@ rule samplesets_table:
         unpack(SAMPLESETS.table_inputs),
     output:
         report(
-            "results/tables/samplesets/grid.csv",
+            SAMPLESETS.paths.table("{table}"),
             caption="../report/samplesets/grid_table.rst",
             category="samplesets: sample-set clusters",
         ),
     log:
-        "results/logs/samplesets/table/grid.log",
+        SAMPLESETS.paths.log("table", "{table}"),
+    wildcard_constraints:
+        table=one_of(SAMPLESETS.tables),
     localrule: True
     conda:
         CONDA_ENV
     params:
+        options=SAMPLESETS.table_options,
         code=stage_code("samplesets_table"),
     script:
         RUN_SCRIPT
@@ -125,12 +128,12 @@ rule samplesets_figure:
         unpack(SAMPLESETS.figure_inputs),
     output:
         report(
-            "results/figs/samplesets/{fig}.pdf",
+            SAMPLESETS.paths.figure("{fig}"),
             caption="../report/samplesets/figure.rst",
             category="samplesets: sample-set clusters",
         ),
     log:
-        "results/logs/samplesets/figures/{fig}.log",
+        SAMPLESETS.paths.log("figures", "{fig}"),
     wildcard_constraints:
         fig=one_of(SAMPLESETS_FIGURES),
     localrule: True

@@ -1,7 +1,6 @@
 """Small specs and data shared by the samplesets unit tests."""
 
 import numpy as np
-import pytest
 
 from workflow_scripts.samplesets.specs import TrainSpec, checkpoint_steps, steps_per_epoch
 
@@ -62,13 +61,3 @@ def fake_split(n_train=90, n_val=64, seed=0):
         "train_index": np.arange(n_train),
         "val_index": np.arange(n_train, n_train + n_val),
     }
-
-
-@pytest.fixture
-def one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)

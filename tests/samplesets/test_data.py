@@ -39,6 +39,7 @@ def test_split_file_from_real_idx_files(tmp_path):
     arrays, meta = load_split(out)
     assert arrays["x_train"].dtype == np.uint8 and arrays["x_train"].shape == (200, 784)
     assert meta["split_seed"] == 0 and meta["classes"][0] == "T-shirt/top"
+    assert "data_dir" not in meta and "download" not in meta  # run settings: not what it is
 
 
 def test_missing_data_names_folder_files_and_command(tmp_path):

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from workflow_scripts.samplesets.model import build_net
-from workflow_scripts.samplesets.runs import checkpoints, list_checkpoints
+from workflow_scripts.samplesets.network import build_net
 from workflow_scripts.samplesets.specs import checkpoint_steps
 from workflow_scripts.samplesets.train import epoch_order, loss_function, train_run
+from workflow_scripts.store.checkpoints import list_checkpoints, load_steps
+from workflow_scripts.store.resume import Partial
 
 from .conftest import fake_split, small_spec
 
@@ -99,68 +100,83 @@ def test_training_matches_a_plain_adam_loop(tmp_path, one_thread):
         data["x_train"], data["y_train"], spec, tmp_path / "run", show_progress=False
     )
     assert [int(h[0]) for h in history] == list(spec.checkpoint_steps)
-    last = list(checkpoints(tmp_path / "run"))[-1][1]
+    saved = list(load_steps(tmp_path / "run"))
+    assert [step for step, _ in saved] == list(spec.checkpoint_steps)
+    for step, ckpt in saved:  # each checkpoint knows its place in time
+        assert ckpt["step"] == step and ckpt["epoch"] == step / spec.steps_per_epoch
+    assert 0 < saved[1][1]["epoch"] < 1  # sub-epoch checkpoints: fractional epochs
+    last = saved[-1][1]["model"]
     expected = _reference_adam(data, spec)
     for i, w in enumerate(expected):
         assert torch.equal(last[f"{2 * i}.weight"], w), i  # same ops, same order: bit-equal
     assert history[-1][2] < history[1][2]  # it learns
 
 
-def test_resume_after_a_kill_is_bit_identical(tmp_path, one_thread):
-    data = fake_split()
-    spec = small_spec(epochs=4)
-    train_run(data["x_train"], data["y_train"], spec, tmp_path / "full", show_progress=False)
+class Killed(Exception):
+    pass
 
-    class Killed(Exception):
-        pass
 
-    def kill(step):
-        if step == 11:
+def kill_at(at):
+    def on_step(step):
+        if step == at:
             raise Killed
 
+    return on_step
+
+
+def assert_same_run(a, b):
+    assert [p.name for _, p in list_checkpoints(a)] == [p.name for _, p in list_checkpoints(b)]
+    for (step_a, x), (step_b, y) in zip(load_steps(a), load_steps(b)):
+        assert step_a == step_b and x["epoch"] == y["epoch"]
+        np.testing.assert_equal(x["train_loss"], y["train_loss"])  # NaN at step 0
+        assert all(torch.equal(x["model"][k], y["model"][k]) for k in x["model"])
+    assert (a / "history.csv").read_text() == (b / "history.csv").read_text()
+
+
+@pytest.fixture
+def full_run(tmp_path):
+    data, spec = fake_split(), small_spec(epochs=4)
+    train_run(data["x_train"], data["y_train"], spec, tmp_path / "full", show_progress=False)
+    return data, spec, tmp_path / "full"
+
+
+def test_resume_after_a_kill_is_bit_identical(tmp_path, one_thread, full_run):
+    data, spec, full = full_run
     out = tmp_path / "killed"
-    with pytest.raises(Killed):
-        train_run(
-            data["x_train"],
-            data["y_train"],
-            spec,
-            out,
-            resume_every=4,
-            on_step=kill,
-            show_progress=False,
-        )
-    assert not out.exists() and (tmp_path / "killed.partial" / "state-000000008.pt").is_file()
-    train_run(data["x_train"], data["y_train"], spec, out, resume_every=4, show_progress=False)
+    x, y = data["x_train"], data["y_train"]
+    with pytest.raises(Killed):  # every_s=0: a resume state after every step
+        train_run(x, y, spec, out, every_s=0, on_step=kill_at(11), show_progress=False)
+    assert not out.exists() and (tmp_path / "killed.partial" / "state-000000011.pt").is_file()
+    train_run(x, y, spec, out, every_s=0, show_progress=False)
     assert not (tmp_path / "killed.partial").exists()
-    full, resumed = list_checkpoints(tmp_path / "full"), list_checkpoints(out)
-    assert [f.name for f in full] == [f.name for f in resumed]
-    for (step_a, a), (step_b, b) in zip(checkpoints(tmp_path / "full"), checkpoints(out)):
-        assert step_a == step_b
-        assert all(torch.equal(a[k], b[k]) for k in a)
-    assert (out / "history.csv").read_text() == (tmp_path / "full" / "history.csv").read_text()
+    assert_same_run(full, out)
+
+
+def test_resume_from_an_older_state_redoes_the_steps_since(
+    tmp_path, one_thread, full_run, monkeypatch
+):
+    """A state saved at step 8, killed at step 11: steps 9-11 are trained again."""
+    data, spec, full = full_run
+    calls = iter(range(1, 10**6))  # due() is asked once after each step
+    monkeypatch.setattr(Partial, "due", lambda self: next(calls) % 4 == 0)
+    out = tmp_path / "killed"
+    x, y = data["x_train"], data["y_train"]
+    with pytest.raises(Killed):
+        train_run(x, y, spec, out, on_step=kill_at(11), show_progress=False)
+    assert [p.name for p in (tmp_path / "killed.partial").glob("state-*")] == ["state-000000008.pt"]
+    calls = iter(range(1, 10**6))
+    train_run(x, y, spec, out, show_progress=False)
+    assert_same_run(full, out)
 
 
 def test_a_partial_run_of_other_settings_is_discarded(tmp_path, one_thread):
     data = fake_split()
     out = tmp_path / "run"
-
-    def kill(step):
-        if step == 6:
-            raise RuntimeError("killed")
-
-    with pytest.raises(RuntimeError):
-        train_run(
-            data["x_train"],
-            data["y_train"],
-            small_spec(),
-            out,
-            resume_every=4,
-            on_step=kill,
-            show_progress=False,
-        )
+    x, y = data["x_train"], data["y_train"]
+    with pytest.raises(Killed):
+        train_run(x, y, small_spec(), out, every_s=0, on_step=kill_at(6), show_progress=False)
     other = small_spec(seed=1)
-    train_run(data["x_train"], data["y_train"], other, out, resume_every=4, show_progress=False)
+    train_run(x, y, other, out, every_s=0, show_progress=False)
     fresh = tmp_path / "fresh"
-    train_run(data["x_train"], data["y_train"], other, fresh, show_progress=False)
-    for (_, a), (_, b) in zip(checkpoints(out), checkpoints(fresh)):
-        assert all(torch.equal(a[k], b[k]) for k in a)
+    train_run(x, y, other, fresh, show_progress=False)
+    assert_same_run(fresh, out)

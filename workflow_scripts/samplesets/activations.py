@@ -4,8 +4,8 @@ netCDF has no bit type and xarray cannot decode packed bits, so the file stores
 ``active_bits`` (time, node, sample_byte) uint8: bit j % 8 of byte j // 8 (bitorder
 "little") is "sample j activates the node (pre-activation > 0)". One byte holds 8
 samples: 12000 samples x 2560 nodes take 3.84 MB per time point, 8x less than int8.
-Chunks hold one time point and 64 nodes, so one node's (time x sample) slice reads
-1/40 of the file. Coordinates of the unpacked cube are in the file too: ``sample`` with
+Chunks hold one time point and ``node_chunk`` nodes (``ActivationOptions``: 64), so one
+node's (time x sample) slice of a 2560-node cube reads 1/40 of the file. Coordinates of the unpacked cube are in the file too: ``sample`` with
 ``class`` and ``source_index``, ``node`` with ``layer`` and ``unit``.
 
     from workflow_scripts.samplesets.activations import read_activations
@@ -81,11 +81,12 @@ def _text(value):
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def write_activations(out, slices, *, n_times, spec, labels, source_index, attrs, node_chunk=64):
+def write_activations(out, slices, *, n_times, spec, labels, source_index, attrs, node_chunk):
     """Write the cube from ``slices``: (step, packed bits [node, sample_byte]) per time point.
 
     ``spec``: the run's TrainSpec (node coordinates); ``labels`` / ``source_index``: the
-    class and the source image of every sample.
+    class and the source image of every sample; ``node_chunk``: nodes per HDF5 chunk
+    (``ActivationOptions.node_chunk``).
     """
     from ..store.cube import CubeWriter
     from .extract import STEP, node_coords
@@ -142,28 +143,29 @@ def write_activations(out, slices, *, n_times, spec, labels, source_index, attrs
 
 
 def extract_activations(
-    run_dir, data, spec, out, attrs, *, node_chunk=64, device="cpu", show_progress=True
+    checkpoints, data, spec, out, attrs, *, node_chunk, device="cpu", show_progress=True
 ):
-    """The cube of a run's checkpoints (``extract`` makes the forward passes)."""
+    """The cube of the run whose checkpoint directory is ``checkpoints`` (``extract``
+    makes the forward passes)."""
     import torch
 
     from ..progress import progress
+    from ..store.checkpoints import list_checkpoints, load_steps
     from .extract import _setup, validation_passes
-    from .runs import checkpoints, list_checkpoints
 
     net, x, _, _ = _setup(spec, data, device)
     n_samples, n_nodes = len(data["y_val"]), (spec.depth - 1) * spec.width
-    files = list_checkpoints(run_dir)
+    files = list_checkpoints(checkpoints)
 
     def slices():
-        for step, state in progress(
-            checkpoints(run_dir),
+        for step, ckpt in progress(
+            load_steps(checkpoints),
             total=len(files),
             desc="activations",
             unit="checkpoint",
             enabled=show_progress,
         ):
-            net.load_state_dict(state)
+            net.load_state_dict(ckpt["model"])
             bits = np.empty((n_nodes, -(-n_samples // 8)), dtype=np.uint8)
             with torch.no_grad():
                 for sl, pre, _ in validation_passes(net, x):

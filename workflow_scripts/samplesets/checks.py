@@ -2,7 +2,7 @@
 each other, named by key, reported before any job runs (``config_check``)."""
 
 from .. import datasets
-from .plan import STUDY, planned_nets
+from .resolve import STUDY, planned_nets
 
 
 def config_problems(config):

@@ -12,6 +12,7 @@ import json
 import numpy as np
 
 from .. import datasets
+from ..specs import identity
 from ..store.atomic import atomic_path
 
 
@@ -48,7 +49,7 @@ def write_split(spec, out):
     )
     arrays = make_split(spec, images, labels)
     meta = {
-        **spec.identity(),
+        **identity(spec),
         "classes": list(datasets.source(spec.source).classes),
         "image_shape": list(images.shape[1:]),
     }

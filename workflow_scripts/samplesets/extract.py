@@ -14,11 +14,11 @@ import torch
 import torch.nn.functional as F
 
 from ..progress import progress
+from ..store.checkpoints import list_checkpoints, load_steps
 from ..store.cube import CubeWriter
 from .data import scaled
-from .model import build_net, forward_all
+from .network import build_net, forward_all
 from .nodes import max_informativeness, node_metrics
-from .runs import checkpoints, list_checkpoints
 
 log = logging.getLogger(__name__)
 CHUNK = 4000  # validation samples per forward pass (a multiple of 8: packed bits)
@@ -79,7 +79,10 @@ def _setup(spec, data, device):
     return build_net(spec, device), x, y, onehot
 
 
-def extract_cube(run_dir, data, spec, out, attrs, *, class_names, device="cpu", show_progress=True):
+def extract_cube(
+    checkpoints, data, spec, out, attrs, *, class_names, device="cpu", show_progress=True
+):
+    """The cube of the run whose checkpoint directory is ``checkpoints``."""
     net, x, y, onehot = _setup(spec, data, device)
     sizes = np.bincount(data["y_val"], minlength=spec.n_classes)
     u_max = max_informativeness(sizes)
@@ -165,7 +168,7 @@ def extract_cube(run_dir, data, spec, out, attrs, *, class_names, device="cpu", 
         "max_informativeness": u_max,
         "max_informativeness_balanced": float(np.log(2) / np.log(spec.n_classes)),
     }
-    files = list_checkpoints(run_dir)
+    files = list_checkpoints(checkpoints)
     with (
         CubeWriter(
             out,
@@ -180,14 +183,14 @@ def extract_cube(run_dir, data, spec, out, attrs, *, class_names, device="cpu", 
         ) as cube,
         torch.no_grad(),
     ):
-        for step, state in progress(
-            checkpoints(run_dir),
+        for step, ckpt in progress(
+            load_steps(checkpoints),
             total=len(files),
             desc="extract",
             unit="checkpoint",
             enabled=show_progress,
         ):
-            net.load_state_dict(state)
+            net.load_state_dict(ckpt["model"])
             counts, error, loss = evaluate(net, x, y, onehot, spec.loss)
             m = node_metrics(counts, sizes)
             cube.append(

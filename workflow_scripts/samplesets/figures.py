@@ -1,4 +1,6 @@
-"""Figures of the samplesets paper, one function per figure, from cubes only.
+"""Figures of the samplesets paper: one function per name of ``specs.FIGURES``,
+``(inputs, options, out)``: ``inputs["cubes"]`` the opened cubes the plan's
+``figure_inputs`` names, ``options`` the figure's options dataclass.
 
 The numbers come from ``workflow_scripts.samplesets.metrics``; this module only draws.
 Time axes are logarithmic in epochs like the paper's (1e-3 .. end), with the optimizer
@@ -99,36 +101,44 @@ def _seeds(cubes):
     return f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''}"
 
 
-def layer_figure(quantity):
-    def draw(cubes, opts, out):
-        fig, ax = plt.subplots(figsize=(6.4, 3.4))
-        mean = plot_layers(ax, cubes, quantity)
-        ax.set_ylabel(LABELS[quantity])
-        if quantity == "predictability":  # p starts near 0.5: show the detail above it
-            ax.set_ylim(max(0.0, min(0.5, float(mean.min()) - 0.05)), 1)
-        if quantity == "informativeness":
-            u_max = float(cubes[0].attrs["max_informativeness"])
-            ax.axhline(u_max, color="0.3", ls="--", lw=1)
-            ax.text(
-                ax.get_xlim()[0] * 1.15,
-                u_max + 0.015,
-                f"max {u_max:.3f}",
-                fontsize="small",
-                color="0.3",
-            )
-            ax.set_ylim(0, max(0.35, u_max + 0.05))
-        ax.set_title(
-            f"{LABELS[quantity].split(' $')[0].capitalize()}, {net_title(cubes[0])} "
-            f"(validation set, mean of {_seeds(cubes)} ± SE)",
-            fontsize="medium",
+def cubes_of(inputs, net):
+    """The input cubes, which must all be of ``net`` (the figure's options name it)."""
+    cubes = inputs["cubes"]
+    other = sorted({str(ds.attrs["net"]) for ds in cubes} - {net})
+    if other or not cubes:
+        raise ValueError(f"the figure's options name net {net}, its input cubes hold {other}")
+    return cubes
+
+
+def layer_figure(cubes, quantity, out):
+    """A per-layer quantity of a net's runs (seed mean ± SE) over log time."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    mean = plot_layers(ax, cubes, quantity)
+    ax.set_ylabel(LABELS[quantity])
+    if quantity == "predictability":  # p starts near 0.5: show the detail above it
+        ax.set_ylim(max(0.0, min(0.5, float(mean.min()) - 0.05)), 1)
+    if quantity == "informativeness":
+        u_max = float(cubes[0].attrs["max_informativeness"])
+        ax.axhline(u_max, color="0.3", ls="--", lw=1)
+        ax.text(
+            ax.get_xlim()[0] * 1.15,
+            u_max + 0.015,
+            f"max {u_max:.3f}",
+            fontsize="small",
+            color="0.3",
         )
-        save_figure(fig, out)
+        ax.set_ylim(0, max(0.35, u_max + 0.05))
+    ax.set_title(
+        f"{LABELS[quantity].split(' $')[0].capitalize()}, {net_title(cubes[0])} "
+        f"(validation set, mean of {_seeds(cubes)} ± SE)",
+        fontsize="medium",
+    )
+    save_figure(fig, out)
 
-    return draw
 
-
-def fig3(cubes, opts, out):
+def fig3(inputs, options, out):
     """Validation error and loss over training, seed mean with standard-error band."""
+    cubes = cubes_of(inputs, options.net)
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.2))
     for ax, var, label in (
         (axes[0], "val_error", "validation error"),
@@ -138,7 +148,7 @@ def fig3(cubes, opts, out):
         x = log_time_axis(ax, cubes[0])
         band(ax, x, mean.values, se.values, "tab:blue", label)
         ax.set_ylabel(label)
-    onset = metrics.error_onset(metrics.seed_mean_error(cubes))
+    onset = metrics.error_onset(metrics.seed_mean_error(cubes), options.onset_fraction)
     if onset is not None:
         pos = max(onset, 0.5) / float(cubes[0].attrs["steps_per_epoch"])
         for ax in axes:
@@ -163,9 +173,9 @@ def fig3(cubes, opts, out):
     save_figure(fig, out)
 
 
-def fig4(cubes, opts, out):
+def fig4(inputs, options, out):
     """Activation fraction of every hidden node (heat map node x log time), one seed."""
-    ds = cubes[0]
+    (ds,) = cubes_of(inputs, options.net)
     x = epochs_of(ds)
     logx = np.log(x)
     mids = np.exp((logx[1:] + logx[:-1]) / 2)
@@ -208,10 +218,37 @@ def fig4(cubes, opts, out):
     save_figure(fig, out)
 
 
-def grid(cubes, opts, out):
+def fig5(inputs, options, out):
+    """Per-layer activation fraction (the paper: 9x320 CE)."""
+    layer_figure(cubes_of(inputs, options.net), "activation_fraction", out)
+
+
+def fig6(inputs, options, out):
+    """Per-layer predictability."""
+    layer_figure(cubes_of(inputs, options.net), "predictability", out)
+
+
+def fig7(inputs, options, out):
+    """Per-layer informativeness, with the bound for the validation set's class counts."""
+    layer_figure(cubes_of(inputs, options.net), "informativeness", out)
+
+
+def fig9(inputs, options, out):
+    """Per-layer activation fraction (the paper: 9x320 MSE)."""
+    layer_figure(cubes_of(inputs, options.net), "activation_fraction", out)
+
+
+def fig10(inputs, options, out):
+    """Per-layer activation fraction (the paper: 2x320 MSE)."""
+    layer_figure(cubes_of(inputs, options.net), "activation_fraction", out)
+
+
+def grid(inputs, options, out):
     """Beyond the paper: the per-layer curves of every planned net, one panel each."""
-    quantity = opts.get("quantity", "activation_fraction")
-    groups = metrics.group_by_net(cubes)
+    quantity = options.quantity
+    groups = metrics.group_by_net(inputs["cubes"])
+    if set(groups) != set(options.nets):
+        raise ValueError(f"the grid lists nets {options.nets}, its cubes hold {sorted(groups)}")
     max_layers = max(int(g[0].attrs["depth"]) - 1 for g in groups.values())
     depths = sorted({int(g[0].attrs["depth"]) for g in groups.values()})
     columns = sorted(
@@ -258,15 +295,3 @@ def grid(cubes, opts, out):
         bbox_to_anchor=(1.0, 0.5),
     )
     save_figure(fig, out)
-
-
-FIGURES = {
-    "fig3": fig3,
-    "fig4": fig4,
-    "fig5": layer_figure("activation_fraction"),
-    "fig6": layer_figure("predictability"),
-    "fig7": layer_figure("informativeness"),
-    "fig9": layer_figure("activation_fraction"),
-    "fig10": layer_figure("activation_fraction"),
-    "grid": grid,
-}

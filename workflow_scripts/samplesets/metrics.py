@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import xarray as xr
 
-from .nodes import max_informativeness, node_metrics  # noqa: F401 - the formulas, re-exported
+from .specs import ERROR_ONSET_FRACTION
 
 QUANTITIES = ("activation_fraction", "predictability", "informativeness")
 
@@ -28,11 +28,6 @@ def layer_means(ds, quantity):
     with warnings.catch_warnings():  # a layer with no defined node gives NaN, on purpose
         warnings.simplefilter("ignore", RuntimeWarning)
         return ds[quantity].where(keep).groupby("layer").mean("node")
-
-
-def dead_fraction(ds):
-    """(time, layer) share of dead nodes."""
-    return ds["dead"].astype(float).groupby("layer").mean("node")
 
 
 def seed_stats(arrays):
@@ -69,7 +64,7 @@ def at_step(curve, step):
     return float(curve.isel(time=i))
 
 
-def error_onset(val_error, fraction=0.05):
+def error_onset(val_error, fraction=ERROR_ONSET_FRACTION):
     """First step from which the validation error stays at least ``fraction`` of its
     total drop (initial value minus minimum) below its initial value: where learning
     visibly starts. "Stays": in the first steps the error jumps between ~0.7 and 0.9 as
@@ -103,11 +98,11 @@ def group_by_net(cubes):
     return {n: sorted(groups[n], key=lambda ds: int(ds.attrs["seed"])) for n in order}
 
 
-def grid_row(net, cubes, max_layers):
-    """One row of the grid summary: a net's seed-mean numbers (see ``GRID_COLUMNS``)."""
+def grid_row(net, cubes, max_layers, onset_fraction=ERROR_ONSET_FRACTION):
+    """One row of the grid summary: a net's seed-mean numbers (see ``grid_columns``)."""
     depth, width, loss = (cubes[0].attrs[k] for k in ("depth", "width", "loss"))
     err = seed_mean_error(cubes)
-    onset = error_onset(err)
+    onset = error_onset(err, onset_fraction)
     row = {
         "net": net,
         "depth": int(depth),

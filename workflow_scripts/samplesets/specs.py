@@ -1,18 +1,21 @@
 """The resolved parameters of the samplesets artifacts, as frozen dataclasses (no torch).
 
-The plan builds them from the config with every default filled in here, so artifact
-ids hash fully resolved values; jobs get ``asdict`` of them through ``params:`` and
-rebuild them with ``resolved(Spec, params)``.
+The plan builds them from the config with every value resolved (the defaults are here),
+so artifact ids hash resolved values (``workflow_scripts.specs.identity``); jobs get
+``specs.params`` of them through ``params:`` and rebuild them with ``specs.from_params``.
+Fields declared with ``run_setting`` cannot change a result: they are in neither ids nor
+params. ``FIGURES``: each figure's options (``TABLES``: the grid table's).
 """
 
-import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
-LOSSES = ("ce", "mse")
-INITS = ("default", "he", "glorot")
-NET_NAME = re.compile(r"^(\d+)x(\d+)_(ce|mse)$")
+from ..specs import run_setting
+
+# the validation error's onset: the first step from which the error stays at least this
+# share of its total drop below its initial value (``metrics.error_onset``)
+ERROR_ONSET_FRACTION = 0.05
 
 
 @dataclass(frozen=True)
@@ -24,11 +27,8 @@ class DataSpec:
     n_validation: int
     split_seed: int
     scale: str = "unit"  # pixels / 255, flattened to 784 features
-    data_dir: str = "data"  # where the source lives and whether it may be downloaded do
-    download: bool = False  # not change the data: ``identity`` leaves them out
-
-    def identity(self):
-        return {k: v for k, v in asdict(self).items() if k not in ("data_dir", "download")}
+    data_dir: str = run_setting("data", why="where the source lives, not what it holds")
+    download: bool = run_setting(False, why="whether a missing source may be fetched")
 
 
 @dataclass(frozen=True)
@@ -43,17 +43,6 @@ class Net:
     def name(self):
         return f"{self.depth}x{self.width}_{self.loss}"
 
-    @property
-    def hidden_layers(self):
-        return self.depth - 1
-
-
-def parse_net(name):
-    match = NET_NAME.match(str(name))
-    if not match:
-        raise ValueError(f"net name {name!r} is not '<depth>x<width>_<ce|mse>'")
-    return Net(int(match.group(1)), int(match.group(2)), match.group(3))
-
 
 @dataclass(frozen=True)
 class TrainSpec:
@@ -62,20 +51,143 @@ class TrainSpec:
     loss: str  # ce: softmax cross-entropy; mse: identity outputs vs one-hot targets
     n_in: int
     n_classes: int
-    bias: tuple  # one flag per linear layer: the paper's nets have a bias in layer 1 only
+    bias: tuple[bool, ...]  # one flag per linear layer: the paper's nets: layer 1 only
     init: str  # default (PyTorch's Linear init) | he | glorot
     lr: float
-    betas: tuple
+    betas: tuple[float, ...]
     eps: float
-    adam_impl: str  # fused | foreach | for-loop: same algorithm, different kernels
+    # fused | foreach | for_loop: the same Adam, different kernels (rounding differs);
+    # torch runs the one asked for on the CPU and on CUDA alike, so it needs no device
+    # resolution (torch.optim.Adam: explicit fused / foreach flags are respected)
+    adam_impl: str
     batch_size: int
     n_train: int
     steps_per_epoch: int
     total_steps: int
-    checkpoint_steps: tuple
+    checkpoint_steps: tuple[int, ...]
     seed: int
     dtype: str = "float32"
     optimizer: str = "adam"
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """How a run's count / metric cube is computed from its checkpoints."""
+
+    split: str = "validation"
+    active: str = "pre-activation > 0"
+    counts: str = "exact int32"
+
+
+@dataclass(frozen=True)
+class ActivationOptions:
+    """How a run's binary activation cube (time, node, sample) is computed and stored."""
+
+    split: str = "validation"
+    active: str = "pre-activation > 0"
+    packing: str = "np.packbits along samples, bitorder little"
+    node_chunk: int = run_setting(
+        64, why="HDF5 chunk shape (nodes per chunk): how fast a node reads, not what is stored"
+    )
+
+
+# -- figures and the grid table: what each draws, resolved by the plan ------------------
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What the captions state about the runs (from the resolved data and train specs)."""
+
+    source: str
+    n_validation: int
+    split_seed: int
+    lr: float
+    batch_size: int
+    epochs: float
+    init: str
+    seeds: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Fig3Options:
+    """Validation error and loss of a net's runs over training."""
+
+    net: str
+    setup: Setup
+    onset_fraction: float = ERROR_ONSET_FRACTION
+
+
+@dataclass(frozen=True)
+class Fig4Options:
+    """Activation fraction of every hidden node of one run."""
+
+    net: str
+    seed: int
+    setup: Setup
+
+
+@dataclass(frozen=True)
+class LayerCurveOptions:
+    """A per-layer quantity of a net's runs over training (seed mean)."""
+
+    net: str
+    setup: Setup
+
+
+@dataclass(frozen=True)
+class Fig5Options(LayerCurveOptions):
+    """Per-layer activation fraction (the paper's CE net)."""
+
+
+@dataclass(frozen=True)
+class Fig6Options(LayerCurveOptions):
+    """Per-layer predictability."""
+
+
+@dataclass(frozen=True)
+class Fig7Options(LayerCurveOptions):
+    """Per-layer informativeness, with its bound."""
+
+
+@dataclass(frozen=True)
+class Fig9Options(LayerCurveOptions):
+    """Per-layer activation fraction (the paper's deep MSE net)."""
+
+
+@dataclass(frozen=True)
+class Fig10Options(LayerCurveOptions):
+    """Per-layer activation fraction (the paper's 2-layer MSE net)."""
+
+
+@dataclass(frozen=True)
+class GridOptions:
+    """Beyond the paper: a per-layer quantity of every planned net, one panel each."""
+
+    nets: tuple[str, ...]
+    setup: Setup
+    quantity: str = "activation_fraction"
+
+
+@dataclass(frozen=True)
+class GridTableOptions:
+    """Beyond the paper: the grid summary table, one row per planned net."""
+
+    nets: tuple[str, ...]
+    setup: Setup
+    onset_fraction: float = ERROR_ONSET_FRACTION
+
+
+FIGURES = {
+    "fig3": Fig3Options,
+    "fig4": Fig4Options,
+    "fig5": Fig5Options,
+    "fig6": Fig6Options,
+    "fig7": Fig7Options,
+    "fig9": Fig9Options,
+    "fig10": Fig10Options,
+    "grid": GridOptions,
+}
+TABLES = {"grid": GridTableOptions}
 
 
 def steps_per_epoch(n_train, batch_size):
@@ -92,8 +204,3 @@ def checkpoint_steps(total_steps, n_log, dense_until):
         steps.update(int(s) for s in np.rint(np.geomspace(1, total, int(n_log))))
     steps.add(total)
     return tuple(sorted(s for s in steps if 0 <= s <= total))
-
-
-def resolved(cls, options):
-    """``cls(**options)`` with tuples for lists (hashable, frozen-looking specs)."""
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in options.items()})

@@ -2,13 +2,15 @@
 
 Set-up (logging, threads, device) happens in ``workflow_scripts/run.py``. Library
 modules are imported inside each adapter, so that each stage's code digest covers its
-own code only (``workflow_scripts.entry``).
+own code only (``workflow_scripts.entry``). Specs are rebuilt from params with
+``specs.from_params``; run settings (where the data live, resume interval) come from
+the config the job runs under.
 """
 
 import logging
 
-from .. import datasets
 from ..entry import stage
+from ..specs import from_params
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +20,11 @@ def data(smk):
     from .data import write_split
     from .specs import DataSpec
 
-    spec = DataSpec(**datasets.with_location(smk.params.spec, smk.config))
+    location = {
+        "data_dir": str(smk.config["data_dir"]),
+        "download": bool(smk.config["samplesets"]["data"]["download"]),
+    }
+    spec = from_params(DataSpec, smk.params.spec, **location)
     arrays, meta = write_split(spec, smk.output[0])
     log.info(
         "wrote %s: %d train, %d validation images of %s",
@@ -31,8 +37,9 @@ def data(smk):
 
 @stage
 def train(smk, device):
+    from ..store import resume
     from .data import load_split
-    from .specs import TrainSpec, resolved
+    from .specs import TrainSpec
     from .train import train_run
 
     p = smk.params.spec
@@ -41,37 +48,37 @@ def train(smk, device):
     train_run(
         arrays["x_train"],
         arrays["y_train"],
-        resolved(TrainSpec, p["train"]),
+        from_params(TrainSpec, p["train"]),
         smk.output[0],
         device=device,
         code=smk.params.code,
         identity=p["data"],
-        resume_every=p["resume_every"],
+        every_s=resume.every_seconds(smk.config),
     )
+
+
+def _attrs(smk, title):
+    """The cube's standard attributes; ``title`` names the run as ``{run}``."""
+    from ..store.cube import standard_attrs
+
+    p = smk.params.spec
+    title = title.format(run=p["run_id"])
+    return standard_attrs(title, "samplesets", p["config"], run_id=p["run_id"], **p["labels"])
 
 
 @stage
 def extract(smk, device):
-    from ..store.cube import standard_attrs
     from .data import load_split
     from .extract import extract_cube
-    from .specs import TrainSpec, resolved
+    from .specs import TrainSpec
 
-    p = smk.params.spec
     arrays, meta = load_split(smk.input.data)
-    attrs = standard_attrs(
-        f"sample-set counts and metrics of run {p['run_id']}",
-        "samplesets",
-        p["config"],
-        run_id=p["run_id"],
-        **p["labels"],
-    )
     extract_cube(
-        smk.input.run,
+        smk.input.checkpoints,
         arrays,
-        resolved(TrainSpec, p["train"]),
+        from_params(TrainSpec, smk.params.spec["train"]),
         smk.output[0],
-        attrs,
+        _attrs(smk, "sample-set counts and metrics of run {run}"),
         class_names=meta["classes"],
         device=device,
     )
@@ -79,27 +86,19 @@ def extract(smk, device):
 
 @stage
 def activations(smk, device):
-    from ..store.cube import standard_attrs
     from .activations import extract_activations
     from .data import load_split
-    from .specs import TrainSpec, resolved
+    from .specs import ActivationOptions, TrainSpec
 
     p = smk.params.spec
     arrays, _ = load_split(smk.input.data)
-    attrs = standard_attrs(
-        f"binary activations of run {p['run_id']} on the validation set",
-        "samplesets",
-        p["config"],
-        run_id=p["run_id"],
-        **p["labels"],
-    )
     extract_activations(
-        smk.input.run,
+        smk.input.checkpoints,
         arrays,
-        resolved(TrainSpec, p["train"]),
+        from_params(TrainSpec, p["train"]),
         smk.output[0],
-        attrs,
-        node_chunk=p["node_chunk"],
+        _attrs(smk, "binary activations of run {run} on the validation set"),
+        node_chunk=from_params(ActivationOptions, p["options"]).node_chunk,
         device=device,
     )
 
@@ -107,9 +106,11 @@ def activations(smk, device):
 @stage(torch=False)
 def table(smk):
     from ..store.cube import open_cube
+    from .specs import TABLES
     from .table import write_grid_table
 
-    write_grid_table([open_cube(path) for path in smk.input.cubes], smk.output[0])
+    options = from_params(TABLES[smk.wildcards.table], smk.params.options)
+    write_grid_table([open_cube(path) for path in smk.input.cubes], options, smk.output[0])
 
 
 @stage(torch=False)
@@ -117,7 +118,9 @@ def figure(smk):
     from ..plotting import apply_style
     from ..store.cube import open_cube
     from . import figures
+    from .specs import FIGURES
 
     apply_style()
-    cubes = [open_cube(path) for path in smk.input.cubes]
-    figures.FIGURES[smk.wildcards.fig](cubes, smk.params.options, smk.output[0])
+    fig = smk.wildcards.fig
+    inputs = {"cubes": [open_cube(path) for path in smk.input.cubes]}
+    getattr(figures, fig)(inputs, from_params(FIGURES[fig], smk.params.options), smk.output[0])

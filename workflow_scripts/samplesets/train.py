@@ -1,11 +1,11 @@
 """Training of one samplesets run: Adam, minibatches, weight checkpoints, resume.
 
-Checkpoints (``step_000000022.pt``: the state dict, step, epoch, mean train loss since
-the previous checkpoint) go into ``<output>.partial/`` as training goes, beside a resume
-state (weights, Adam state, loss accumulators) every ``resume_every`` steps
-(``store.resume.Partial``). The directory becomes the output when training is done, so a
-killed job leaves nothing under the output's name and its rerun continues from the last
-resume state.
+Checkpoints (``store.checkpoints.save_step``: the state dict, step, fractional epoch,
+mean train loss since the previous checkpoint) go into ``<output>.partial/`` as training
+goes, beside a resume state (weights, Adam state, loss accumulators) whenever one is due
+(``store.resume.Partial``: every ``every_s`` seconds, checked after each step). The
+directory becomes the output when training is done, so a killed job leaves nothing
+under the output's name and its rerun continues from the last resume state.
 
 Bit-identical resume on the CPU: the minibatch order of epoch e is a permutation drawn
 from a generator seeded by (seed, e) alone, so a resumed run draws the same batches
@@ -22,11 +22,10 @@ import torch
 import torch.nn.functional as F
 
 from ..progress import progress
-from ..store.checkpoints import save_checkpoint
-from ..store.resume import Partial, fingerprint
+from ..store.checkpoints import checkpoint_path, save_step
+from ..store.resume import DEFAULT_EVERY_S, Partial, fingerprint
 from .data import scaled
-from .model import build_net
-from .runs import checkpoint_name
+from .network import build_net
 
 log = logging.getLogger(__name__)
 
@@ -63,17 +62,19 @@ def train_run(
     device="cpu",
     code="",
     identity=None,
-    resume_every=1000,
+    every_s=DEFAULT_EVERY_S,
     show_progress=True,
     on_step=None,
 ):
-    """Train one run into the directory ``out``; return its history rows.
+    """Train one run into the checkpoint directory ``out``; return its history rows.
 
     ``identity``: what else the run depends on (the data split), part of the resume
-    fingerprint. ``on_step(step)`` runs after every step (tests inject kills there).
+    fingerprint; ``every_s``: seconds between resume states (``resume.every_seconds``).
+    ``on_step(step)`` runs after every step (tests inject kills there).
     """
     device = torch.device(device)
-    partial = Partial(out, fingerprint({"spec": asdict(spec), "data": identity}, code))
+    key = fingerprint({"spec": asdict(spec), "data": identity}, code)
+    partial = Partial(out, key, every_s=every_s)
     torch.manual_seed(spec.seed)
     net = build_net(spec, device)
     opt = make_optimizer(spec, net.parameters())
@@ -97,15 +98,8 @@ def train_run(
     def dump(at):
         mean = float(loss_sum / loss_n) if loss_n else float("nan")
         row = (at, at / spec.steps_per_epoch, mean)
-        save_checkpoint(
-            partial.file(checkpoint_name(at)),
-            {
-                "model": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
-                "step": int(at),
-                "epoch": row[1],
-                "train_loss": mean,
-            },
-        )
+        state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+        save_step(partial.dir, at, state, epoch=row[1], train_loss=mean)
         history.append(row)
 
     if step == 0 and 0 in ckpts:
@@ -131,7 +125,7 @@ def train_run(
             dump(step)
             loss_sum.zero_()
             loss_n = 0
-        if step % resume_every == 0 and step < spec.total_steps:
+        if step < spec.total_steps and partial.due():
             partial.save_state(
                 step,
                 {
@@ -160,7 +154,7 @@ def _resume(partial, spec):
     missing = [
         s
         for s in spec.checkpoint_steps
-        if s <= step and not (partial.dir / checkpoint_name(s)).is_file()
+        if s <= step and not checkpoint_path(partial.dir, s).is_file()
     ]
     if missing:
         log.warning(
