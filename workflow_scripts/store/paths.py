@@ -75,8 +75,10 @@ class StudyPaths:
     def claims(self):
         return claims_table(self.study, self.variant)
 
+    # logs and timings of a configuration's jobs sit with its variant (two variants may
+    # build the same figure name at the same time)
     def log(self, stage, name):
-        return f"{RESULTS}/logs/{self.study}/{stage}/{name}.log"
+        return f"{variant_root(self.variant)}/logs/{self.study}/{stage}/{name}.log"
 
     def benchmark(self, stage, name):
-        return f"{RESULTS}/benchmarks/{self.study}/{stage}/{name}.tsv"
+        return f"{variant_root(self.variant)}/benchmarks/{self.study}/{stage}/{name}.tsv"
