@@ -9,7 +9,7 @@ from .network import forward_parts, weights
 
 
 def accuracy(W1, w2, x, y, activation):
-    _, _, logits = forward_parts(W1, w2, torch.from_numpy(x), activation)
+    _, logits = forward_parts(W1, w2, torch.from_numpy(x), activation)
     return float(((logits > 0).numpy() == y.astype(bool)).mean())
 
 

@@ -150,7 +150,7 @@ def extract(
             checkpoints, desc="extract", unit="checkpoint", enabled=show_progress, total=len(found)
         ):
             W1, w2 = weights(ckpt["model"])
-            z, _, logits = forward_parts(W1, w2, xt, activation)
+            z, logits = forward_parts(W1, w2, xt, activation)
             losses = F.binary_cross_entropy_with_logits(logits, yt, reduction="none")
             residual = torch.sigmoid(logits) - yt  # dl_j/do_j
             correct = ((logits > 0).float() == yt).numpy()

@@ -19,7 +19,7 @@ def weights(model_state):
 
 
 def forward_parts(W1, w2, x, activation):
-    """Pre-activations z [S, H], activations a and logits o [S] from raw weight tensors."""
+    """Pre-activations z [S, H] and logits o [S] from raw weight tensors."""
     z = x @ W1.T
     a = torch.relu(z) if activation == "relu" else z
-    return z, a, a @ w2
+    return z, a @ w2
