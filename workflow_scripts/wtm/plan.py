@@ -203,8 +203,9 @@ def build_plan(config):
         plan_device(config["device"]),
         options.resolve(wtm),
     )
+    # wtm.extract.sigma_test names the cubes' test set (a DataSpec); the rest is ExtractOptions
     extract = from_params(
-        ExtractOptions, {k: wtm["extract"][k] for k in ("neurons", "train_per_pattern")}
+        ExtractOptions, {f.name: wtm["extract"][f.name] for f in fields(ExtractOptions)}
     )
     for name, run in wtm["runs"].items():
         overrides = {k: v for k, v in run.items() if k != "sigma_train"}
