@@ -1,8 +1,8 @@
 # The winner-take-most study: data -> train -> extract (cubes) / noise eval -> figures.
 # Ids, paths and the input/params functions are methods of the plan
 # (workflow_scripts/wtm/plan.py).
-from workflow_scripts.wtm.plan import FIGURES as WTM_FIGURES
 from workflow_scripts.wtm.plan import build_plan as build_wtm_plan
+from workflow_scripts.wtm.specs import FIGURES as WTM_FIGURES
 
 WTM = register_study("wtm", build_wtm_plan(config))
 WTM_RESOURCES = config["wtm"]["resources"]
@@ -10,11 +10,11 @@ WTM_RESOURCES = config["wtm"]["resources"]
 
 rule wtm_data:
     output:
-        "results/wtm/data/{data_id}/{split}.npz",
+        WTM.paths.data("{data_id}", "npz", split="{split}"),
     log:
-        "results/logs/wtm/data/{data_id}/{split}.log",
+        WTM.paths.log("data", "{data_id}/{split}"),
     benchmark:
-        "results/benchmarks/wtm/data/{data_id}/{split}.tsv"
+        WTM.paths.benchmark("data", "{data_id}/{split}")
     wildcard_constraints:
         data_id=one_of(WTM.datasets),
         split="train|test",
@@ -22,7 +22,7 @@ rule wtm_data:
     conda:
         CONDA_ENV
     params:
-        spec=WTM.data_spec,
+        spec=WTM.data_params,
         code=stage_code("wtm_data"),
     script:
         RUN_SCRIPT
@@ -30,13 +30,13 @@ rule wtm_data:
 
 rule wtm_train:
     input:
-        data=WTM.train_data,
+        unpack(WTM.train_inputs),
     output:
-        checkpoints=directory("results/wtm/runs/{run_id}/checkpoints"),
+        checkpoints=directory(WTM.paths.checkpoints("{run_id}")),
     log:
-        "results/logs/wtm/train/{run_id}.log",
+        WTM.paths.log("train", "{run_id}"),
     benchmark:
-        "results/benchmarks/wtm/train/{run_id}.tsv"
+        WTM.paths.benchmark("train", "{run_id}")
     wildcard_constraints:
         run_id=one_of(WTM.runs),
     conda:
@@ -45,8 +45,8 @@ rule wtm_train:
     resources:
         **job_resources(WTM_RESOURCES["train"]),
     params:
-        spec=WTM.train_spec,
-        device=config["device"],
+        spec=WTM.train_params,
+        device=WTM.device,
         code=stage_code("wtm_train"),
     script:
         RUN_SCRIPT
@@ -56,11 +56,11 @@ rule wtm_extract:
     input:
         unpack(WTM.extract_inputs),
     output:
-        cube="results/wtm/cubes/{cube_id}.nc",
+        cube=WTM.paths.cube("{cube_id}"),
     log:
-        "results/logs/wtm/extract/{cube_id}.log",
+        WTM.paths.log("extract", "{cube_id}"),
     benchmark:
-        "results/benchmarks/wtm/extract/{cube_id}.tsv"
+        WTM.paths.benchmark("extract", "{cube_id}")
     wildcard_constraints:
         cube_id=one_of(WTM.cubes),
     conda:
@@ -69,7 +69,7 @@ rule wtm_extract:
     resources:
         **job_resources(WTM_RESOURCES["extract"]),
     params:
-        spec=WTM.extract_spec,
+        spec=WTM.extract_params,
         code=stage_code("wtm_extract"),
     script:
         RUN_SCRIPT
@@ -79,11 +79,11 @@ rule wtm_noise_eval:
     input:
         unpack(WTM.noise_eval_inputs),
     output:
-        cube="results/wtm/evals/{eval_id}.nc",
+        cube=WTM.eval_file("{eval_id}"),
     log:
-        "results/logs/wtm/noise_eval/{eval_id}.log",
+        WTM.paths.log("noise_eval", "{eval_id}"),
     benchmark:
-        "results/benchmarks/wtm/noise_eval/{eval_id}.tsv"
+        WTM.paths.benchmark("noise_eval", "{eval_id}")
     wildcard_constraints:
         eval_id=one_of(WTM.evals),
     conda:
@@ -92,7 +92,7 @@ rule wtm_noise_eval:
     resources:
         **job_resources(WTM_RESOURCES["extract"]),
     params:
-        spec=WTM.noise_eval_spec,
+        spec=WTM.noise_eval_params,
         code=stage_code("wtm_noise_eval"),
     script:
         RUN_SCRIPT
@@ -103,12 +103,12 @@ rule wtm_figure:
         unpack(WTM.figure_inputs),
     output:
         report(
-            "results/figs/wtm/{fig}.pdf",
+            WTM.paths.figure("{fig}"),
             caption="../report/wtm/figure.rst",
             category="wtm: winner-take-most",
         ),
     log:
-        "results/logs/wtm/figures/{fig}.log",
+        WTM.paths.log("figures", "{fig}"),
     wildcard_constraints:
         fig=one_of(WTM_FIGURES),
     localrule: True

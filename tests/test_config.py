@@ -1,10 +1,7 @@
-import copy
-
 import pytest
 
 from workflow_scripts.config_check import ConfigError, validate_config
 from workflow_scripts.study import REPO, study_names
-from workflow_scripts.wtm.plan import build_plan
 
 from .configs import study_config
 
@@ -68,55 +65,3 @@ def test_default_study_accepts_exactly_the_studies_that_exist():
     config["default_study"] = "lottery"
     with pytest.raises(ConfigError, match="default_study: 'lottery' is not one of"):
         validate_config(config)
-
-
-@pytest.mark.parametrize(
-    "mutate, keys",
-    [
-        (
-            lambda w: w["data"].update(n_patterns=40, active_per_pattern=20),
-            ["wtm.data.n_patterns", "wtm.data.n_features", "overlapping_masks"],
-        ),
-        (
-            lambda w: w["data"].update(active_per_pattern=600, overlapping_masks=True),
-            ["wtm.data.active_per_pattern", "wtm.data.n_features"],
-        ),
-        (
-            lambda w: w["extract"].update(train_per_pattern=400),
-            ["wtm.extract.train_per_pattern", "wtm.data.train_per_pattern"],
-        ),
-    ],
-)
-def test_contradicting_wtm_values_are_rejected_naming_both_keys(mutate, keys):
-    config = load()
-    mutate(config["wtm"])
-    with pytest.raises(ConfigError) as err:
-        validate_config(config)
-    for key in keys:
-        assert key in str(err.value)
-
-
-def test_plan_ids_follow_parameters():
-    base = build_plan(load())
-    # the 'good' run and the sigma_train 0.4 run of the noise sweep are one run
-    good = base.named_runs["good"]
-    assert any(e["run_id"] == good for e in base.evals.values())
-    changed_config = load()
-    changed_config["wtm"]["runs"]["bad"]["sigma_train"] = 1.1
-    changed = build_plan(changed_config)
-    assert changed.named_runs["bad"] != base.named_runs["bad"]
-    for name in ("good", "linear", "one_neuron", "low_noise"):
-        assert changed.named_runs[name] == base.named_runs[name]
-        assert changed.run_cube[name] == base.run_cube[name]
-    # different parameters never share an id
-    specs = {}
-    for plan in (base, changed, build_plan(load("configs/smoke.yaml"))):
-        for run_id, run in plan.runs.items():
-            assert specs.setdefault(run_id, run["spec"]) == run["spec"]
-
-
-def test_a_default_written_out_is_the_same_run():
-    implicit = load()
-    explicit = copy.deepcopy(implicit)
-    explicit["wtm"]["runs"]["linear"]["hidden"] = implicit["wtm"]["train"]["hidden"]
-    assert build_plan(implicit).named_runs == build_plan(explicit).named_runs

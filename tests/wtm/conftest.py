@@ -1,11 +1,16 @@
-"""The wtm smoke build shared by the workflow tests."""
+"""The wtm smoke build shared by the workflow tests, and small trained runs and cubes
+shared by the figure and claims tests."""
 
 import pytest
 
+from workflow_scripts.wtm.plan import build_plan
+
+from ..configs import SMOKE, study_config
 from ..snakemake_runner import run_snakemake
 
-FIGURES = ["fig1", "fig2", "fig3", "fig4", "noise_generalization"]
-TARGETS = [f"results/figs/wtm/{fig}.pdf" for fig in FIGURES] + ["results/claims/wtm.csv"]
+SMOKE_PLAN = build_plan(study_config(SMOKE))
+# every wtm figure and the claims table, at smoke size
+TARGETS = [*SMOKE_PLAN.targets(), SMOKE_PLAN.paths.claims()]
 
 
 @pytest.fixture(scope="session")

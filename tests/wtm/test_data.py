@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from workflow_scripts.wtm import data
+from workflow_scripts.wtm.specs import DataSpec
 
 
 def spec(**kw):
@@ -16,7 +17,7 @@ def spec(**kw):
         sigma=0.4,
     )
     base.update(kw)
-    return data.PatternSpec(**base)
+    return DataSpec(**base)
 
 
 def test_patterns_masks_and_classes():

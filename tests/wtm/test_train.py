@@ -1,107 +1,103 @@
+import math
+
 import pytest
 import torch
 
-from workflow_scripts.store.checkpoints import load_checkpoint
-from workflow_scripts.wtm import data, train
-from workflow_scripts.wtm.checkpoints import list_checkpoints
-from workflow_scripts.wtm.specs import PatternSpec, TrainSpec, checkpoint_epochs
-from workflow_scripts.wtm.train import train_run
+from workflow_scripts.store.checkpoints import list_checkpoints, load_checkpoint, load_steps
+from workflow_scripts.wtm import train
+from workflow_scripts.wtm.network import pattern_mlp, weights
 
-
-def small_data(sigma=0.3):
-    spec = PatternSpec(
-        n_features=60,
-        n_patterns=6,
-        active_per_pattern=5,
-        overlapping_masks=False,
-        train_per_pattern=10,
-        test_per_pattern=5,
-        pattern_seed=1,
-        sigma=sigma,
-    )
-    arrays = data.generate(spec, "train")
-    return arrays["x"], arrays["y"]
-
-
-def spec(**kw):
-    base = dict(
-        hidden=16,
-        activation="relu",
-        optimizer="layca",
-        lr=0.05,
-        momentum=0.0,
-        batch_size=0,
-        max_epochs=30,
-        target_train_accuracy=1.1,
-        seed=3,
-        checkpoint_dense_until=4,
-        checkpoint_every=10,
-    )
-    base.update(kw)
-    return TrainSpec(**base)
+from .runs import train as train_small
+from .runs import train_spec
 
 
 def test_checkpoint_schedule_dense_then_sparse():
-    assert checkpoint_epochs(35, 4, 10) == [0, 1, 2, 3, 4, 14, 24, 34, 35]
-    assert checkpoint_epochs(3, 10, 5) == [0, 1, 2, 3]
+    spec = train_spec(max_epochs=35, checkpoint_dense_until=4, checkpoint_every=10)
+    assert spec.checkpoint_epochs() == [0, 1, 2, 3, 4, 14, 24, 34, 35]
+    short = train_spec(max_epochs=3, checkpoint_dense_until=10, checkpoint_every=5)
+    assert short.checkpoint_epochs() == [0, 1, 2, 3]
 
 
-def test_training_stops_at_target_accuracy_and_dumps_schedule(tmp_path):
-    x, y = small_data(sigma=0.1)
-    out = tmp_path / "ckpt"
-    history = train_run(
-        x,
-        y,
-        spec(target_train_accuracy=1.0, max_epochs=200),
-        out,
-        torch.device("cpu"),
-        show_progress=False,
-    )
+def test_training_stops_at_target_accuracy_and_saves_the_schedule(tmp_path, one_thread):
+    spec = train_spec(target_train_accuracy=1.0, max_epochs=200)
+    out, history = train_small(tmp_path, spec, sigma=0.1)
     last_epoch, _, last_acc = history[-1]
     assert last_acc == 1.0 and last_epoch < 200
-    epochs = [int(load_checkpoint(f)["epoch"]) for f in list_checkpoints(out)]
-    assert epochs[-1] == last_epoch and epochs[:3] == [0, 1, 2]
-    assert not (tmp_path / "ckpt.partial").exists()
+    found = list_checkpoints(out)
+    # full batch: one optimizer step per epoch, so a checkpoint's step is its epoch
+    epochs = [ckpt["epoch"] for _, ckpt in load_steps(out)]
+    assert [step for step, _ in found] == epochs
+    assert epochs[:5] == [0, 1, 2, 3, 4] and epochs[-1] == last_epoch
+    assert [p.name for _, p in found[:2]] == ["step_000000000.pt", "step_000000001.pt"]
+    final = load_checkpoint(found[-1][1])
+    assert final["train_accuracy"] == 1.0 and final["train_loss"] == pytest.approx(history[-1][1])
+    assert not (tmp_path / f"{out.name}.partial").exists()
     assert (out / "history.csv").read_text().count("\n") == len(history) + 1
 
 
+def test_a_checkpoint_holds_the_network_it_names(tmp_path, one_thread):
+    spec = train_spec(max_epochs=5)
+    out, _ = train_small(tmp_path, spec)
+    torch.manual_seed(spec.seed)
+    init = pattern_mlp(60, spec.hidden, spec.activation)
+    W1, w2 = weights(load_checkpoint(list_checkpoints(out)[0][1])["model"])
+    assert torch.equal(W1, init[0].weight.detach()) and torch.equal(w2, init[2].weight[0].detach())
+    assert W1.shape == (spec.hidden, 60) and w2.shape == (spec.hidden,)
+
+
+def test_minibatch_steps_are_epochs_times_batches(tmp_path, one_thread):
+    spec = train_spec(batch_size=32, optimizer="sgd", max_epochs=12)
+    out, _ = train_small(tmp_path, spec)
+    per_epoch = math.ceil(6 * 20 / 32)  # 120 train samples
+    for step, ckpt in load_steps(out):
+        assert step == ckpt["epoch"] * per_epoch
+    assert [s for s, _ in list_checkpoints(out)][-2:] == [4 * per_epoch, 12 * per_epoch]
+
+
 @pytest.mark.parametrize("batch_size,optimizer", [(0, "layca"), (8, "sgd")])
-def test_resume_after_crash_is_bit_identical(tmp_path, monkeypatch, batch_size, optimizer):
-    x, y = small_data()
-    s = spec(
-        batch_size=batch_size, optimizer=optimizer, momentum=0.5 if optimizer == "sgd" else 0.0
-    )
-    ref_dir = tmp_path / "ref"
-    train_run(x, y, s, ref_dir, torch.device("cpu"), show_progress=False)
+def test_resume_after_crash_is_bit_identical(
+    tmp_path, monkeypatch, one_thread, batch_size, optimizer
+):
+    momentum = 0.5 if optimizer == "sgd" else 0.0
+    s = train_spec(batch_size=batch_size, optimizer=optimizer, momentum=momentum)
+    ref_dir, _ = train_small(tmp_path / "ref", s)
 
-    # crash in the middle of epoch 17 (after resume states were saved at 4 and 14)
-    calls = {"n": 0}
-    real_dump = train._dump
+    real_save = train.save_weights
 
-    def crashing_dump(path, model, epoch, loss, acc):
+    def crashing_save(directory, model, epoch, *args):
         if epoch == 24:
             raise KeyboardInterrupt("simulated kill")
-        real_dump(path, model, epoch, loss, acc)
-        calls["n"] += 1
+        real_save(directory, model, epoch, *args)
 
-    out = tmp_path / "run"
-    monkeypatch.setattr(train, "_dump", crashing_dump)
+    monkeypatch.setattr(train, "save_weights", crashing_save)
     with pytest.raises(KeyboardInterrupt):
-        train_run(x, y, s, out, torch.device("cpu"), show_progress=False)
-    # resume states at the sparse dumps 14 (and 4 < dense_until: none), the newest kept
-    assert not out.exists()
-    assert [p.name for p in (tmp_path / "run.partial").glob("state-*.pt")] == ["state-000000014.pt"]
-    monkeypatch.setattr(train, "_dump", real_dump)
-    history = train_run(x, y, s, out, torch.device("cpu"), show_progress=False)
+        train_small(tmp_path / "run", s, every_s=0)
+    (out,) = (tmp_path / "run").iterdir()
+    assert out.name.endswith(".partial")  # nothing under the output's own name
+    # every_s 0: a resume state after every epoch, the newest kept (after epoch 23)
+    per_epoch = train.steps_per_epoch(120, batch_size)
+    assert [p.name for p in out.glob("state-*.pt")] == [f"state-{24 * per_epoch:09d}.pt"]
+    monkeypatch.setattr(train, "save_weights", real_save)
+    run_dir, history = train_small(tmp_path / "run", s, every_s=0)
     assert history[0][0] == 0 and len(history) == 31  # history survives the resume
-    for ref, got in zip(list_checkpoints(ref_dir), list_checkpoints(out), strict=True):
-        a, b = load_checkpoint(ref), load_checkpoint(got)
-        assert torch.equal(a["W1"], b["W1"]) and torch.equal(a["w2"], b["w2"])
+    for (a_step, a), (b_step, b) in zip(load_steps(ref_dir), load_steps(run_dir), strict=True):
+        assert a_step == b_step and a["epoch"] == b["epoch"]
+        for key in a["model"]:
+            assert torch.equal(a["model"][key], b["model"][key])
 
 
-def test_stale_resume_state_from_other_code_is_discarded(tmp_path, monkeypatch, caplog):
-    x, y = small_data()
-    out = tmp_path / "run"
+def test_no_resume_state_before_it_is_due(tmp_path, monkeypatch, one_thread):
+    def crash(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "_minibatch_epoch", crash)
+    with pytest.raises(KeyboardInterrupt):
+        train_small(tmp_path, train_spec(batch_size=4), every_s=3600)
+    (partial,) = tmp_path.iterdir()
+    assert not list(partial.glob("state-*.pt"))
+
+
+def test_stale_resume_state_from_other_code_is_discarded(tmp_path, monkeypatch, caplog, one_thread):
     real_epoch = train._minibatch_epoch
     seen = {"n": 0}
 
@@ -113,20 +109,17 @@ def test_stale_resume_state_from_other_code_is_discarded(tmp_path, monkeypatch, 
 
     monkeypatch.setattr(train, "_minibatch_epoch", crash_at_epoch_16)
     with pytest.raises(KeyboardInterrupt):
-        train_run(
-            x, y, spec(batch_size=4), out, torch.device("cpu"), code="old", show_progress=False
-        )
+        train_small(tmp_path, train_spec(batch_size=4), code="old", every_s=0)
     monkeypatch.undo()
-    assert list((tmp_path / "run.partial").glob("state-*.pt"))
+    (partial,) = tmp_path.iterdir()
+    assert list(partial.glob("state-*.pt"))
     # same directory, different code version: must start from scratch, not resume
-    with caplog.at_level("WARNING"):
-        history = train_run(
-            x, y, spec(batch_size=4), out, torch.device("cpu"), code="new", show_progress=False
-        )
+    with caplog.at_level("INFO"):
+        _, history = train_small(tmp_path, train_spec(batch_size=4), code="new", every_s=0)
     assert "discarding" in caplog.text and "other parameters or code" in caplog.text
-    assert len(history) == 31
+    assert len(history) == 31 and "resuming" not in caplog.text
 
 
 def test_unknown_optimizer_rejected():
     with pytest.raises(ValueError, match="optimizer"):
-        train.make_optimizer(spec(optimizer="adam"), [torch.nn.Parameter(torch.ones(2, 2))])
+        train.make_optimizer(train_spec(optimizer="adam"), [torch.nn.Parameter(torch.ones(2, 2))])

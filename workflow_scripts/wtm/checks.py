@@ -1,6 +1,8 @@
 """Cross-field checks of the wtm config: values valid one by one that contradict each
 other, named by key, reported before any job runs (``config_check``)."""
 
+from .options import given
+
 STUDY = "wtm"
 
 
@@ -9,14 +11,20 @@ def config_problems(config):
     wtm = config[STUDY]
     problems = []
     runs = set(wtm["runs"])
-    for fig, opts in wtm["figures"].items():
-        named = opts.get("runs", []) + [opts[k] for k in ("run", "reference") if k in opts]
-        for name in named:
+    for fig, options in given(wtm).items():
+        named = [*getattr(options, "runs", ())]
+        named += [getattr(options, k) for k in ("run", "reference") if hasattr(options, k)]
+        for name in dict.fromkeys(named):
             if name not in runs:
                 problems.append(
                     f"config key wtm.figures.{fig}: run {name!r} is not defined in "
                     f"wtm.runs (defined: {', '.join(sorted(runs))})"
                 )
+    if "seed" in wtm["train"]:
+        problems.append(
+            "config key wtm.train.seed: every named run is trained once per seed of "
+            "wtm.seeds, so a base seed would be ignored; set wtm.seeds, or a run's own seed"
+        )
     d = wtm["data"]
     if d["active_per_pattern"] > d["n_features"]:
         problems.append(

@@ -10,12 +10,13 @@ class for every test sample is *degenerate* (``metrics.single_class_prediction``
 one hidden neuron, Layca cannot rotate the 1x1 output weight, so a seed that draws it
 negative can never output a positive logit and lands at exactly 0.50 whatever it
 learned. Such seeds are counted and named in the table, and left out of the means
-(README, wtm results, explains why the paper's setting avoids them).
+(README, wtm results, explains why the paper's setting avoids them); a run whose every
+seed is degenerate leaves the ablation claims not measured (``NotMeasured``).
 """
 
 import numpy as np
 
-from ..claims import Claims, Result
+from ..claims import Claims, NotMeasured, Result
 from ..store.cube import open_cube
 from . import metrics
 
@@ -107,7 +108,10 @@ def accuracy_by_run(cubes):
             row["acc"].append(metrics.final_test_accuracy(ds))
     for name, row in out.items():
         if not row["acc"]:
-            raise ValueError(f"every seed of run {name!r} is degenerate (one class predicted)")
+            raise NotMeasured(
+                f"every seed of run {name!r} is degenerate (one class predicted for every "
+                "test sample): no accuracy to average; add seeds (wtm.seeds)"
+            )
     return out
 
 

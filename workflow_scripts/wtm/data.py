@@ -12,12 +12,12 @@ split).
 """
 
 import json
-from dataclasses import asdict
 
 import numpy as np
 
+from ..specs import from_params, params
 from ..store.atomic import atomic_path
-from .specs import PatternSpec
+from .specs import DataSpec
 
 
 def make_patterns(spec):
@@ -70,9 +70,6 @@ def difficulty(x, y, masks, pattern_class):
     return other - own
 
 
-SPLITS = ("train", "test")
-
-
 def generate(spec, split):
     """One split at spec.sigma: x, y, pattern, difficulty, plus the masks and classes."""
     masks, pattern_class = make_patterns(spec)
@@ -91,12 +88,12 @@ def generate(spec, split):
 def save(path, arrays, spec):
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:  # np.savez would append .npz to a bare tmp name
-            np.savez(fh, spec=json.dumps(asdict(spec)), **arrays)
+            np.savez(fh, spec=json.dumps(params(spec)), **arrays)
 
 
 def load(path):
-    """The arrays of a data file plus its spec (as a PatternSpec)."""
+    """The arrays of a data file plus its spec (a DataSpec)."""
     with np.load(path) as f:
         arrays = {k: f[k] for k in f.files if k != "spec"}
-        spec = PatternSpec(**json.loads(str(f["spec"])))
+        spec = from_params(DataSpec, json.loads(str(f["spec"])))
     return arrays, spec

@@ -3,24 +3,20 @@
 import numpy as np
 import torch
 
-from ..store.checkpoints import load_checkpoint
+from ..store.checkpoints import list_checkpoints, load_checkpoint
 from ..store.cube import CubeWriter
-from .checkpoints import list_checkpoints
-from .model import forward_parts
+from .network import forward_parts, weights
 
 
 def accuracy(W1, w2, x, y, activation):
-    _, _, logits = forward_parts(W1, w2, torch.from_numpy(x), activation)
+    _, logits = forward_parts(W1, w2, torch.from_numpy(x), activation)
     return float(((logits > 0).numpy() == y.astype(bool)).mean())
 
 
 def evaluate(ckpt_dir, test_sets, activation, out_path, attrs):
     """test_sets: list of (sigma_test, arrays); writes accuracy over dim sigma_test."""
-    final = load_checkpoint(list_checkpoints(ckpt_dir)[-1])
-    rows = sorted(
-        (sigma, accuracy(final["W1"], final["w2"], a["x"], a["y"], activation))
-        for sigma, a in test_sets
-    )
+    W1, w2 = weights(load_checkpoint(list_checkpoints(ckpt_dir)[-1][1])["model"])
+    rows = sorted((sigma, accuracy(W1, w2, a["x"], a["y"], activation)) for sigma, a in test_sets)
     sigmas = np.array([s for s, _ in rows], dtype=np.float64)
     with CubeWriter(
         out_path,

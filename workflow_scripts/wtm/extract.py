@@ -1,4 +1,4 @@
-"""Checkpoints + data -> the WTM cube (epoch x neuron x sample), one epoch at a time.
+"""Checkpoints + data -> the WTM cube (epoch x neuron x sample), one checkpoint at a time.
 
 Per recorded epoch k, neuron i, sample j:
   preactivation[k, i, j]      z = (W1_k)_i . x_j
@@ -14,10 +14,9 @@ import torch
 import torch.nn.functional as F
 
 from ..progress import progress
-from ..store.checkpoints import load_checkpoint
+from ..store.checkpoints import list_checkpoints, load_checkpoint, load_steps
 from ..store.cube import CubeWriter
-from .checkpoints import list_checkpoints
-from .model import forward_parts
+from .network import forward_parts, weights
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +74,8 @@ def extract(
     train_per_pattern=0,
     show_progress=True,
 ):
-    files = list_checkpoints(ckpt_dir)
-    final = load_checkpoint(files[-1])
-    w2_final = final["w2"].numpy()
+    found = list_checkpoints(ckpt_dir)
+    w2_final = weights(load_checkpoint(found[-1][1])["model"])[1].numpy()
     keep = influence_order(w2_final, n_neurons)
     x, coords = sample_table(subsample_per_pattern(train_arrays, train_per_pattern), test_arrays)
     xt = torch.from_numpy(x)
@@ -145,17 +143,19 @@ def extract(
         coords=cube_coords,
         variables=variables,
         attrs=attrs,
-        expected_length=len(files),
+        expected_length=len(found),
     ) as cube:
-        for file in progress(files, desc="extract", unit="checkpoint", enabled=show_progress):
-            ckpt = load_checkpoint(file)
-            W1, w2 = ckpt["W1"], ckpt["w2"]
-            z, _, logits = forward_parts(W1, w2, xt, activation)
+        checkpoints = load_steps(ckpt_dir)
+        for _, ckpt in progress(
+            checkpoints, desc="extract", unit="checkpoint", enabled=show_progress, total=len(found)
+        ):
+            W1, w2 = weights(ckpt["model"])
+            z, logits = forward_parts(W1, w2, xt, activation)
             losses = F.binary_cross_entropy_with_logits(logits, yt, reduction="none")
             residual = torch.sigmoid(logits) - yt  # dl_j/do_j
             correct = ((logits > 0).float() == yt).numpy()
             cube.append(
-                int(ckpt["epoch"]),
+                round(ckpt["epoch"]),  # whole epochs: the cube's coordinate
                 preactivation=z[:, keep].T.numpy(),
                 dloss_dactivation=(w2[keep][:, None] * residual[None, :]).numpy(),
                 logit=logits.numpy(),
@@ -164,4 +164,4 @@ def extract(
                 train_accuracy=correct[is_train].mean(),
                 test_accuracy=correct[~is_train].mean(),
             )
-    log.info("wrote %s: %d epochs x %d neurons x %d samples", out_path, len(files), K, S)
+    log.info("wrote %s: %d epochs x %d neurons x %d samples", out_path, len(found), K, S)

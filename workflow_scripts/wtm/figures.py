@@ -1,4 +1,6 @@
-"""Figures of the WTM paper, one function per figure, from cubes only."""
+"""Figures of the WTM paper: one function per name of ``specs.FIGURES``, each
+``(inputs, options, out)``: the cubes by role (``options.input_roles``), the figure's
+resolved options (its dataclass), the PDF to write. Plotting only."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -8,6 +10,8 @@ from matplotlib.lines import Line2D
 from ..plotting import CLASS_COLOURS, class_shades, save_figure
 from ..store.cube import cube_config
 from . import metrics
+
+PAPER_ABLATION_ACCURACY = 0.8  # the paper's "about 80 %" of the ablations (Fig 3)
 
 
 def _sigma_train(ds):
@@ -39,14 +43,13 @@ def class_legend(target, **kw):
     target.legend(handles=handles, frameon=False, fontsize="small", **kw)
 
 
-def fig1(cubes, opts, out):
-    names = opts["runs"]
+def fig1(inputs, options, out):
+    names = options.runs
     fig, axes = plt.subplots(
         1, len(names), figsize=(4 * len(names), 3.2), sharey=False, squeeze=False
     )
-    for ax, name in zip(axes[0], names):
-        ds = cubes[name]
-        plot_pattern_evolution(ax, ds, opts["neuron_rank"], opts["split"])
+    for ax, name, ds in zip(axes[0], names, inputs["runs"], strict=True):
+        plot_pattern_evolution(ax, ds, options.neuron_rank, options.split)
         ax.set_title(
             f"{name}: $\\sigma_{{train}}$ = {_sigma_train(ds):g}, "
             f"test acc {metrics.final_test_accuracy(ds):.2f}"
@@ -54,18 +57,18 @@ def fig1(cubes, opts, out):
         ax.set_ylabel("average pattern pre-activation")
     class_legend(axes[0, 0], loc="upper left")
     fig.suptitle(
-        f"Average pattern pre-activation ({opts['split']} samples, "
-        f"neuron of influence rank {opts['neuron_rank']})",
+        f"Average pattern pre-activation ({options.split} samples, "
+        f"neuron of influence rank {options.neuron_rank})",
         y=1.0,
     )
     fig.tight_layout()
     save_figure(fig, out)
 
 
-def fig2(cubes, opts, out):
-    ds = cubes[opts["run"]]
-    n = min(opts["neurons"], ds.sizes["neuron"])
-    split = opts["split"]
+def fig2(inputs, options, out):
+    ds = inputs["run"]
+    n = min(options.neurons, ds.sizes["neuron"])
+    split = options.split
     sub = metrics.select_split(ds, split)
     neg = metrics.negative_class(ds, split)
     signs = metrics.mean_sign_dloss(ds, split)
@@ -120,20 +123,18 @@ def fig2(cubes, opts, out):
     save_figure(fig, out)
 
 
-def fig3(cubes, opts, out):
+def fig3(inputs, options, out):
     """Rows: the ablations (first seed), pattern evolution per class. Right: final test
     accuracy of every seed of the full model and the ablations, mean +- std over the
     non-degenerate seeds (hollow markers: seeds that predict one class, left out)."""
-    names = opts["runs"]
-    reference = opts.get("reference", "good")
+    names = options.runs
     fig = plt.figure(figsize=(10.5, 2.6 * len(names)))
     grid = fig.add_gridspec(len(names), 3, width_ratios=[1, 1, 0.9])
-    for i, name in enumerate(names):
-        ds = cubes[name]
-        rank = min(opts["neuron_rank"], ds.sizes["neuron"] - 1)
+    for i, (name, ds) in enumerate(zip(names, inputs["runs"], strict=True)):
+        rank = min(options.neuron_rank, ds.sizes["neuron"] - 1)
         for cls in (0, 1):
             ax = fig.add_subplot(grid[i, cls])
-            plot_pattern_evolution(ax, ds, rank, opts["split"], classes=(cls,))
+            plot_pattern_evolution(ax, ds, rank, options.split, classes=(cls,))
             ax.set_title(
                 f"{name} (seed {metrics.run_seed(ds)}), class {cls} (test acc "
                 f"{metrics.final_test_accuracy(ds):.2f})",
@@ -141,9 +142,10 @@ def fig3(cubes, opts, out):
             )
             if cls == 0:
                 ax.set_ylabel("avg. pattern pre-activation")
-    seeds = {n: cubes[f"seeds_{n}"] for n in [reference, *names] if f"seeds_{n}" in cubes}
-    if seeds:
-        plot_seed_accuracy(fig.add_subplot(grid[:, 2]), seeds)
+    seeds = {n: [] for n in [options.reference, *names]}
+    for ds in inputs["seeds"]:  # every seed's cube names its run
+        seeds[ds.attrs["run_name"]].append(ds)
+    plot_seed_accuracy(fig.add_subplot(grid[:, 2]), seeds)
     fig.tight_layout()
     class_legend(fig)
     save_figure(fig, out)
@@ -185,7 +187,7 @@ def plot_seed_accuracy(ax, seeds):
             fontsize="x-small",
             color="0.4",
         )
-    ax.axhline(0.8, color="0.6", lw=0.6, ls=":")
+    ax.axhline(PAPER_ABLATION_ACCURACY, color="0.6", lw=0.6, ls=":")
     ax.set_xticks(range(len(seeds)), list(seeds), rotation=20, fontsize="small")
     ax.set_ylabel("final test accuracy")
     ax.set_title("seeds (dots) and mean $\\pm$ std", fontsize="small")
@@ -194,9 +196,9 @@ def plot_seed_accuracy(ax, seeds):
         ax.legend(handles[:1], labels[:1], frameon=False, fontsize="x-small", loc="lower right")
 
 
-def fig4(cubes, opts, out):
-    ds = cubes[opts["run"]]
-    frac = opts["difficult_fraction"]
+def fig4(inputs, options, out):
+    ds = inputs["run"]
+    frac = options.difficult_fraction
     train = metrics.select_split(ds, "train")
     d = train["difficulty"].values
     share, threshold = metrics.loss_share(ds, frac)
@@ -221,9 +223,9 @@ def fig4(cubes, opts, out):
     save_figure(fig, out)
 
 
-def noise_generalization(evals, opts, out):
+def noise_generalization(inputs, options, out):
     rows = []
-    for ds in evals:
+    for ds in inputs["evals"]:
         for sigma, acc in zip(ds["sigma_test"].values, ds["test_accuracy"].values):
             rows.append(
                 {
@@ -254,6 +256,3 @@ def _frame(rows):
     import pandas as pd  # seaborn's dependency; only this figure needs a table
 
     return pd.DataFrame(rows)
-
-
-FIGURES = {"fig1": fig1, "fig2": fig2, "fig3": fig3, "fig4": fig4}

@@ -1,8 +1,8 @@
 """From the validated config to the artifacts of the wtm study, their ids and paths.
 
 Every artifact id is a readable label plus a hash of the resolved parameters that
-produce it (``store.ids.spec_id``), so two configurations never share a path and
-equal runs asked for twice (e.g. by a figure and by the noise sweep) are built once.
+produce it (``specs.identity``), so two configurations never share a path and equal
+runs asked for twice (e.g. by a figure and by the noise sweep) are built once.
 
 Seeds: every named run is planned once per seed of ``wtm.seeds`` (a run that sets its
 own ``seed`` keeps that one). Figures of a single run read its first seed; Fig 3 and
@@ -12,80 +12,56 @@ named run no figure or claim reads over seeds (``bad``) trains its first seed on
 job's wildcards); nothing here imports torch or matplotlib.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
-from ..store.catalog import Artifact
+from ..runtime import plan_device
+from ..specs import from_params, identity, params
 from ..store.ids import spec_id
 from ..store.paths import StudyPaths
-from .specs import PatternSpec, TrainSpec
+from . import options
+from .artifacts import artifacts
+from .specs import FIGURES, DataSpec, ExtractOptions, TrainSpec
 
 STUDY = "wtm"
-FIGURES = ("fig1", "fig2", "fig3", "fig4", "noise_generalization")
-SPLITS = ("train", "test")
-DATA_KEYS = (
-    "n_features",
-    "n_patterns",
-    "active_per_pattern",
-    "overlapping_masks",
-    "train_per_pattern",
-    "test_per_pattern",
-    "pattern_seed",
-)
-
-
-def data_file(data_id, split):
-    return f"results/wtm/data/{data_id}/{split}.npz"
-
-
-def checkpoints_dir(run_id):
-    return f"results/wtm/runs/{run_id}/checkpoints"
-
-
-def cube_file(cube_id):
-    return f"results/wtm/cubes/{cube_id}.nc"
-
-
-def eval_file(eval_id):
-    return f"results/wtm/evals/{eval_id}.nc"
-
-
-def figure_file(fig):
-    return f"results/figs/wtm/{fig}.pdf"
+DATA_KEYS = tuple(f.name for f in fields(DataSpec) if f.name != "sigma")
 
 
 @dataclass
 class WtmPlan:
     config: dict
-    datasets: dict = field(default_factory=dict)  # data_id -> PatternSpec
+    paths: StudyPaths
+    device: str
+    figures: dict  # figure name -> its resolved options (specs.FIGURES)
+    datasets: dict = field(default_factory=dict)  # data_id -> DataSpec
     runs: dict = field(default_factory=dict)  # run_id -> {"data_id", "train": TrainSpec, "spec"}
-    named_runs: dict = field(default_factory=dict)  # config run name -> run_id (first seed)
     cubes: dict = field(default_factory=dict)  # cube_id -> {"name", "run_id", "test_data_id", ...}
-    run_cube: dict = field(default_factory=dict)  # run name -> cube_id (first seed)
+    cube_of: dict = field(default_factory=dict)  # run_id -> cube_id (its first named cube)
     seed_runs: dict = field(default_factory=dict)  # run name -> [run_id per seed]
     seed_cubes: dict = field(default_factory=dict)  # run name -> [cube_id per seed]
     evals: dict = field(default_factory=dict)  # eval_id -> {"run_id", "test_data_ids", ...}
 
-    def __post_init__(self):
-        self.paths = StudyPaths.of(STUDY, self.config)
-
     # -- building ------------------------------------------------------------------
 
     def dataset(self, sigma):
-        wtm = self.config[STUDY]
-        spec = PatternSpec(**{k: wtm["data"][k] for k in DATA_KEYS}, sigma=float(sigma))
-        data_id = spec_id(f"sigma{spec.sigma:g}-patterns{spec.pattern_seed}", asdict(spec))
+        data = self.config[STUDY]["data"]
+        spec = DataSpec(**{k: data[k] for k in DATA_KEYS}, sigma=float(sigma))
+        data_id = spec_id(f"sigma{spec.sigma:g}-patterns{spec.pattern_seed}", identity(spec))
         self.datasets[data_id] = spec
         return data_id
 
     def run(self, sigma_train, overrides):
         wtm = self.config[STUDY]
-        train = TrainSpec(
-            **{**wtm["train"], **overrides},
-            checkpoint_dense_until=wtm["checkpoints"]["dense_until"],
-            checkpoint_every=wtm["checkpoints"]["every"],
+        train = from_params(
+            TrainSpec,
+            {
+                **wtm["train"],
+                **overrides,
+                "checkpoint_dense_until": wtm["checkpoints"]["dense_until"],
+                "checkpoint_every": wtm["checkpoints"]["every"],
+            },
         )
         data_id = self.dataset(sigma_train)
-        spec = {"data": asdict(self.datasets[data_id]), "train": asdict(train)}
+        spec = {"data": identity(self.datasets[data_id]), "train": identity(train)}
         label = (
             f"{train.optimizer}-{train.activation}-h{train.hidden}"
             f"-sigma{float(sigma_train):g}-seed{train.seed}"
@@ -94,219 +70,153 @@ class WtmPlan:
         self.runs[run_id] = {"data_id": data_id, "train": train, "spec": spec}
         return run_id
 
+    def cube(self, name, run_id, extract):
+        """The cube of a named run: its checkpoints on its own train data and the test set
+        at ``wtm.extract.sigma_test``."""
+        test_data_id = self.dataset(self.config[STUDY]["extract"]["sigma_test"])
+        spec = {
+            "run": self.runs[run_id]["spec"],
+            "test_data": identity(self.datasets[test_data_id]),
+            **identity(extract),
+        }
+        cube_id = spec_id(f"{name}-{run_id.rsplit('-', 1)[0]}", spec)
+        self.cubes[cube_id] = {
+            "name": name,
+            "run_id": run_id,
+            "test_data_id": test_data_id,
+            "extract": extract,
+            "spec": spec,
+        }
+        self.cube_of.setdefault(run_id, cube_id)
+        return cube_id
+
+    def noise_eval(self, run_id, test_ids):
+        """Final-checkpoint accuracy of a run at every test noise level of the sweep."""
+        spec = {
+            "run": self.runs[run_id]["spec"],
+            "test_data": [identity(self.datasets[t]) for t in test_ids],
+        }
+        eval_id = spec_id(run_id.rsplit("-", 1)[0], spec)
+        train = self.runs[run_id]["train"]
+        self.evals[eval_id] = {
+            "run_id": run_id,
+            "test_data_ids": test_ids,
+            "sigma_train": self.datasets[self.runs[run_id]["data_id"]].sigma,
+            "seed": train.seed,
+            "spec": spec,
+        }
+        return eval_id
+
+    # -- paths -----------------------------------------------------------------------
+
+    def data_file(self, data_id, split):
+        return self.paths.data(data_id, "npz", split=split)
+
+    def cube_file(self, cube_id):
+        return self.paths.cube(cube_id)
+
+    def eval_file(self, eval_id):
+        return self.paths.artifact("evals", f"{eval_id}.nc")
+
+    def first_seed_cube(self, name):
+        """The cube of a named run's first seed (what single-run figures show)."""
+        return self.cube_file(self.seed_cubes[name][0])
+
+    def seed_cube_files(self, name):
+        return [self.cube_file(c) for c in self.seed_cubes[name]]
+
     # -- what the rules ask (wildcards -> files / params) ----------------------------
 
-    def data_spec(self, wildcards):
-        return asdict(self.datasets[wildcards.data_id])
+    def data_params(self, wildcards):
+        return params(self.datasets[wildcards.data_id])
 
-    def train_data(self, wildcards):
-        return data_file(self.runs[wildcards.run_id]["data_id"], "train")
+    def train_inputs(self, wildcards):
+        return {"data": self.data_file(self.runs[wildcards.run_id]["data_id"], "train")}
 
-    def train_spec(self, wildcards):
-        return asdict(self.runs[wildcards.run_id]["train"])
+    def train_params(self, wildcards):
+        return params(self.runs[wildcards.run_id]["train"])
 
     def extract_inputs(self, wildcards):
         cube = self.cubes[wildcards.cube_id]
-        run = self.runs[cube["run_id"]]
         return {
-            "checkpoints": checkpoints_dir(cube["run_id"]),
-            "train_data": data_file(run["data_id"], "train"),
-            "test_data": data_file(cube["test_data_id"], "test"),
+            "checkpoints": self.paths.checkpoints(cube["run_id"]),
+            "train_data": self.data_file(self.runs[cube["run_id"]]["data_id"], "train"),
+            "test_data": self.data_file(cube["test_data_id"], "test"),
         }
 
-    def extract_spec(self, wildcards):
+    def extract_params(self, wildcards):
         cube = self.cubes[wildcards.cube_id]
         return {
             "name": cube["name"],
             "run_id": cube["run_id"],
-            "activation": self.runs[cube["run_id"]]["train"].activation,
-            "neurons": cube["neurons"],
-            "train_per_pattern": cube["train_per_pattern"],
-            "config": cube["config"],
+            "options": params(cube["extract"]),
+            "spec": cube["spec"],
         }
 
     def noise_eval_inputs(self, wildcards):
         ev = self.evals[wildcards.eval_id]
         return {
-            "checkpoints": checkpoints_dir(ev["run_id"]),
-            "test_data": [data_file(t, "test") for t in ev["test_data_ids"]],
+            "checkpoints": self.paths.checkpoints(ev["run_id"]),
+            "test_data": [self.data_file(t, "test") for t in ev["test_data_ids"]],
         }
 
-    def noise_eval_spec(self, wildcards):
+    def noise_eval_params(self, wildcards):
         ev = self.evals[wildcards.eval_id]
-        return {
-            "run_id": ev["run_id"],
-            "activation": self.runs[ev["run_id"]]["train"].activation,
-            "sigma_train": ev["sigma_train"],
-            "seed": ev["seed"],
-            "config": ev["config"],
-        }
+        return {k: ev[k] for k in ("run_id", "sigma_train", "seed", "spec")}
 
     def figure_inputs(self, wildcards):
-        """Cubes a figure reads, keyed so the figure code finds each run by name."""
-        if wildcards.fig == "noise_generalization":
-            return {"evals": [eval_file(e) for e in sorted(self.evals)]}
-        opts = self.config[STUDY]["figures"][wildcards.fig]
-        names = opts["runs"] if "runs" in opts else [opts["run"]]
-        files = {name: cube_file(self.run_cube[name]) for name in names}
-        if wildcards.fig == "fig3":  # the accuracy panel: every seed of the ablations and
-            for name in dict.fromkeys(names + [opts.get("reference", "good")]):  # the full model
-                files[f"seeds_{name}"] = self.seed_cube_files(name)
-        return files
-
-    def seed_cube_files(self, name):
-        return [cube_file(c) for c in self.seed_cubes[name]]
+        """The files a figure reads, by role (``options.input_roles``)."""
+        return options.input_roles(self, self.figures[wildcards.fig])
 
     def figure_options(self, wildcards):
-        return self.config[STUDY]["figures"][wildcards.fig]
+        return params(self.figures[wildcards.fig])
 
     # -- what the shared layer asks ----------------------------------------------------
 
     def targets(self):
-        return [figure_file(f) for f in FIGURES]
+        return [self.paths.figure(f) for f in FIGURES]
 
     def claims_inputs(self):
         """The runs the claims read, every seed: fig2's run (WTM spread; the full model
         the ablations are compared with), fig3's ablations, fig4's run (difficulty), and
         the noise sweep."""
-        figs = self.config[STUDY]["figures"]
+        figs = self.figures
         return {
-            "full": self.seed_cube_files(figs["fig2"]["run"]),
-            "ablations": [c for n in figs["fig3"]["runs"] for c in self.seed_cube_files(n)],
-            "difficulty": self.seed_cube_files(figs["fig4"]["run"]),
-            "evals": [eval_file(e) for e in sorted(self.evals)],
+            "full": self.seed_cube_files(figs["fig2"].run),
+            "ablations": [c for n in figs["fig3"].runs for c in self.seed_cube_files(n)],
+            "difficulty": self.seed_cube_files(figs["fig4"].run),
+            "evals": [self.eval_file(e) for e in sorted(self.evals)],
         }
 
     def claims_options(self):
         return {}
 
     def artifacts(self):
-        out = [
-            Artifact(
-                STUDY,
-                "data",
-                f"{d}/{split}",
-                data_file(d, split),
-                "npz",
-                {"sigma": s.sigma, "split": split},
-                asdict(s),
-            )
-            for d, s in self.datasets.items()
-            for split in SPLITS
-        ]
-        names = {run_id: name for name, ids in self.seed_runs.items() for run_id in ids}
-        for run_id, run in self.runs.items():
-            t = run["train"]
-            labels = {
-                "sigma_train": run["spec"]["data"]["sigma"],
-                "activation": t.activation,
-                "hidden": t.hidden,
-                "optimizer": t.optimizer,
-                "seed": t.seed,
-            }
-            if run_id in names:
-                labels["name"] = names[run_id]
-            out.append(
-                Artifact(
-                    STUDY,
-                    "run",
-                    run_id,
-                    checkpoints_dir(run_id),
-                    "checkpoint_dir",
-                    labels,
-                    run["spec"],
-                )
-            )
-        for cube_id, cube in self.cubes.items():
-            t = self.runs[cube["run_id"]]["train"]
-            labels = {
-                "name": cube["name"],
-                "sigma_train": cube["config"]["run"]["data"]["sigma"],
-                "activation": t.activation,
-                "hidden": t.hidden,
-                "seed": t.seed,
-            }
-            out.append(
-                Artifact(
-                    STUDY, "cube", cube_id, cube_file(cube_id), "netcdf", labels, cube["config"]
-                )
-            )
-        for eval_id, ev in self.evals.items():
-            out.append(
-                Artifact(
-                    STUDY,
-                    "eval",
-                    eval_id,
-                    eval_file(eval_id),
-                    "netcdf",
-                    {"sigma_train": ev["sigma_train"], "seed": ev["seed"]},
-                    ev["config"],
-                )
-            )
-        out += [
-            Artifact(
-                STUDY,
-                "figure",
-                f,
-                figure_file(f),
-                "pdf",
-                {"figure": f},
-                self.config[STUDY]["figures"][f],
-            )
-            for f in FIGURES
-        ]
-        return out
-
-
-def run_seeds(wtm):
-    """Seeds of the named runs: ``wtm.seeds``, else the base ``train.seed`` (or 0)."""
-    return list(wtm.get("seeds") or [wtm["train"].get("seed", 0)])
+        return artifacts(self)
 
 
 def build_plan(config):
     wtm = config[STUDY]
-    plan = WtmPlan(config)
-    extract = wtm["extract"]
+    plan = WtmPlan(
+        config,
+        StudyPaths.of(STUDY, config),
+        plan_device(config["device"]),
+        options.resolve(wtm),
+    )
+    # wtm.extract.sigma_test names the cubes' test set (a DataSpec); the rest is ExtractOptions
+    extract = from_params(
+        ExtractOptions, {f.name: wtm["extract"][f.name] for f in fields(ExtractOptions)}
+    )
     for name, run in wtm["runs"].items():
         overrides = {k: v for k, v in run.items() if k != "sigma_train"}
-        seeds = [overrides.pop("seed")] if "seed" in overrides else run_seeds(wtm)
+        seeds = [overrides.pop("seed")] if "seed" in overrides else list(wtm["seeds"])
         for seed in seeds:
             run_id = plan.run(run["sigma_train"], {**overrides, "seed": seed})
-            test_data_id = plan.dataset(extract["sigma_test"])
-            cube_spec = {
-                "run": plan.runs[run_id]["spec"],
-                "test_data": asdict(plan.datasets[test_data_id]),
-                "neurons": extract["neurons"],
-                "train_per_pattern": extract["train_per_pattern"],
-            }
-            cube_id = spec_id(f"{name}-{run_id.rsplit('-', 1)[0]}", cube_spec)
-            plan.cubes[cube_id] = {
-                "name": name,
-                "run_id": run_id,
-                "test_data_id": test_data_id,
-                "neurons": extract["neurons"],
-                "train_per_pattern": extract["train_per_pattern"],
-                "config": cube_spec,
-            }
             plan.seed_runs.setdefault(name, []).append(run_id)
-            plan.seed_cubes.setdefault(name, []).append(cube_id)
-        plan.named_runs[name] = plan.seed_runs[name][0]
-        plan.run_cube[name] = plan.seed_cubes[name][0]
-    sweep = wtm["figures"]["noise_generalization"]
-    test_ids = [plan.dataset(s) for s in sweep["sigma_test"]]
-    for sigma_train in sweep["sigma_train"]:
-        for seed in sweep["seeds"]:
-            run_id = plan.run(sigma_train, {"seed": seed})
-            eval_spec = {
-                "run": plan.runs[run_id]["spec"],
-                "test_data": [asdict(plan.datasets[t]) for t in test_ids],
-            }
-            eval_id = spec_id(run_id.rsplit("-", 1)[0], eval_spec)
-            plan.evals[eval_id] = {
-                "run_id": run_id,
-                "test_data_ids": test_ids,
-                "sigma_train": float(sigma_train),
-                "seed": seed,
-                "config": eval_spec,
-            }
+            plan.seed_cubes.setdefault(name, []).append(plan.cube(name, run_id, extract))
+    sweep = plan.figures["noise_generalization"]
+    test_ids = [plan.dataset(s) for s in sweep.sigma_test]
+    for sigma_train in sweep.sigma_train:
+        for seed in sweep.seeds:
+            plan.noise_eval(plan.run(sigma_train, {"seed": seed}), test_ids)
     return plan

@@ -2,7 +2,8 @@
 
 Set-up (logging, threads, device) happens in ``workflow_scripts/run.py``. Library
 modules are imported inside each adapter, so that each stage's code digest covers its
-own code only (``workflow_scripts.entry``).
+own code only (``workflow_scripts.entry``). Specs are rebuilt from ``params:`` with
+``specs.from_params``.
 """
 
 from ..entry import stage
@@ -10,10 +11,11 @@ from ..entry import stage
 
 @stage(torch=False)
 def data(smk):
+    from ..specs import from_params
     from .data import generate, save
-    from .specs import PatternSpec
+    from .specs import DataSpec
 
-    spec = PatternSpec(**smk.params.spec)
+    spec = from_params(DataSpec, smk.params.spec)
     save(smk.output[0], generate(spec, smk.wildcards.split), spec)
 
 
@@ -21,6 +23,8 @@ def data(smk):
 def train(smk, device):
     import logging
 
+    from ..specs import from_params
+    from ..store import resume
     from .data import load
     from .specs import TrainSpec
     from .train import train_run
@@ -32,10 +36,11 @@ def train(smk, device):
     train_run(
         arrays["x"],
         arrays["y"],
-        TrainSpec(**smk.params.spec),
+        from_params(TrainSpec, smk.params.spec),
         smk.output.checkpoints,
         device,
         code=smk.params.code,
+        every_s=resume.every_seconds(smk.config),
     )
 
 
@@ -43,11 +48,15 @@ def train(smk, device):
 def extract(smk):
     import torch
 
+    from ..specs import from_params
     from ..store.cube import standard_attrs
     from .data import load
     from .extract import extract
+    from .specs import ExtractOptions, TrainSpec
 
     p = smk.params.spec
+    options = from_params(ExtractOptions, p["options"])
+    train = from_params(TrainSpec, p["spec"]["run"]["train"])
     train_arrays, _ = load(smk.input.train_data)
     test_arrays, _ = load(smk.input.test_data)
     with torch.no_grad():
@@ -55,17 +64,17 @@ def extract(smk):
             smk.input.checkpoints,
             train_arrays,
             test_arrays,
-            p["activation"],
-            p["neurons"],
+            train.activation,
+            options.neurons,
             smk.output.cube,
             standard_attrs(
                 f"WTM cube of run {p['run_id']}",
                 "wtm",
-                p["config"],
+                p["spec"],
                 run_id=p["run_id"],
                 run_name=p["name"],
             ),
-            train_per_pattern=p["train_per_pattern"],
+            train_per_pattern=options.train_per_pattern,
         )
 
 
@@ -73,37 +82,40 @@ def extract(smk):
 def noise_eval(smk):
     import torch
 
+    from ..specs import from_params
     from ..store.cube import standard_attrs
     from .data import load
     from .evaluate import evaluate
+    from .specs import TrainSpec
 
     p = smk.params.spec
+    train = from_params(TrainSpec, p["spec"]["run"]["train"])
     test_sets = [(spec.sigma, arrays) for arrays, spec in map(load, smk.input.test_data)]
     attrs = standard_attrs(
         f"WTM noise generalisation of run {p['run_id']}",
         "wtm",
-        p["config"],
+        p["spec"],
         run_id=p["run_id"],
         sigma_train=p["sigma_train"],
         seed=p["seed"],
     )
     with torch.no_grad():
-        evaluate(smk.input.checkpoints, test_sets, p["activation"], smk.output.cube, attrs)
+        evaluate(smk.input.checkpoints, test_sets, train.activation, smk.output.cube, attrs)
 
 
 @stage(torch=False)
 def figure(smk):
     from ..plotting import apply_style
+    from ..specs import from_params
     from ..store.cube import open_cube
     from . import figures
+    from .specs import FIGURES
 
     apply_style()
-    name, opts = smk.wildcards.fig, smk.params.options
-    if name == "noise_generalization":
-        figures.noise_generalization([open_cube(p) for p in smk.input.evals], opts, smk.output[0])
-    else:
-        cubes = {
-            key: open_cube(path) if isinstance(path, str) else [open_cube(p) for p in path]
-            for key, path in smk.input.items()
-        }
-        figures.FIGURES[name](cubes, opts, smk.output[0])
+    name = smk.wildcards.fig
+    inputs = {
+        role: open_cube(path) if isinstance(path, str) else [open_cube(p) for p in path]
+        for role, path in smk.input.items()
+    }
+    options = from_params(FIGURES[name], smk.params.options)
+    getattr(figures, name)(inputs, options, smk.output[0])

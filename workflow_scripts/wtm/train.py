@@ -1,65 +1,70 @@
 """Training of one WTM run, with weight checkpoints and resume after a kill.
 
-Checkpoints (``epoch_00012.pt``: W1, w2, epoch, train loss/accuracy) are written into
-``<output>.partial/`` as training goes, together with resume states (weights,
-optimizer state, data-order generator) through ``store.resume.Partial``. The directory
-becomes the output only when training has finished, so a killed job leaves no
-half-finished output and a rerun continues from the last resume state, ending
-bit-identical on the CPU.
+Checkpoints (``store.checkpoints``: ``step_<n>.pt`` with the model's state dict, the
+step, the epoch, train loss and accuracy) are written into ``<output>.partial/`` at the
+epochs of ``TrainSpec.checkpoint_epochs`` as training goes, together with resume states
+(weights, optimizer state, data-order generator, history) through
+``store.resume.Partial`` whenever one is due (``resume_every_s``). The directory becomes
+the output only when training has finished, so a killed job leaves no half-finished
+output and a rerun continues from the last resume state, ending bit-identical on the CPU.
+
+Steps: full batch (``batch_size: 0``, the paper's Layca setting) takes one optimizer step
+per epoch, so a checkpoint's step is its epoch; with mini-batches an epoch is
+``ceil(samples / batch_size)`` steps.
 """
 
 import csv
 import json
 import logging
-import time
-from dataclasses import asdict
+import math
 
 import torch
 import torch.nn.functional as F
 
 from ..progress import progress
-from ..store.checkpoints import save_checkpoint
-from ..store.resume import Partial, fingerprint
-from .checkpoints import checkpoint_name
+from ..specs import params
+from ..store.checkpoints import save_step
+from ..store.resume import DEFAULT_EVERY_S, Partial, fingerprint
 from .layca import Layca
-from .model import pattern_mlp
-from .specs import checkpoint_epochs
+from .network import pattern_mlp
 
 log = logging.getLogger(__name__)
-RESUME_EVERY_S = 20.0
 
 
-def make_optimizer(spec, params):
+def make_optimizer(spec, parameters):
     if spec.optimizer == "layca":
-        return Layca(params, lr=spec.lr, momentum=spec.momentum)
+        return Layca(parameters, lr=spec.lr, momentum=spec.momentum)
     if spec.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=spec.lr, momentum=spec.momentum)
+        return torch.optim.SGD(parameters, lr=spec.lr, momentum=spec.momentum)
     raise ValueError(f"unknown optimizer {spec.optimizer!r}; choose 'sgd' or 'layca'")
 
 
-def train_run(x, y, spec, out_dir, device, code="", show_progress=True):
-    """Train one run to ``out_dir`` (a directory of checkpoints + history.csv)."""
-    partial = Partial(out_dir, fingerprint(asdict(spec), code))
+def steps_per_epoch(n_samples, batch_size):
+    return 1 if batch_size == 0 else math.ceil(n_samples / batch_size)
+
+
+def train_run(x, y, spec, out_dir, device, code="", every_s=DEFAULT_EVERY_S, show_progress=True):
+    """Train one run to ``out_dir`` (a directory of checkpoints + history.csv);
+    ``every_s``: seconds between resume states (``resume.every_seconds``)."""
+    partial = Partial(out_dir, fingerprint(params(spec), code), every_s=every_s)
     torch.manual_seed(spec.seed)
     model = pattern_mlp(x.shape[1], spec.hidden, spec.activation).to(device)
     opt = make_optimizer(spec, model.parameters())
     order_gen = torch.Generator().manual_seed(spec.seed + 1)
     xt = torch.as_tensor(x, device=device)
     yt = torch.as_tensor(y, dtype=torch.float32, device=device)
+    per_epoch = steps_per_epoch(len(x), spec.batch_size)
     history, start = [], 0
     resumed = partial.latest_state()
     if resumed is not None:
-        epoch, state = resumed
+        _, state = resumed
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         order_gen.set_state(state["order_gen"])
         history = [tuple(row) for row in state["history"].tolist()]
-        start = epoch + 1
+        start = int(state["epoch"]) + 1
         log.info("resuming from epoch %d (%s)", start, partial.dir)
-    dump_at = set(
-        checkpoint_epochs(spec.max_epochs, spec.checkpoint_dense_until, spec.checkpoint_every)
-    )
-    last_resume = time.monotonic()
+    save_at = set(spec.checkpoint_epochs())
     bar = progress(
         range(start, spec.max_epochs + 1),
         desc="train",
@@ -77,8 +82,8 @@ def train_run(x, y, spec, out_dir, device, code="", show_progress=True):
         history.append((epoch, loss_value, acc))
         bar.set_postfix(loss=f"{loss_value:.4f}", acc=f"{acc:.3f}")
         done = acc >= spec.target_train_accuracy or epoch == spec.max_epochs
-        if epoch in dump_at or done:
-            _dump(partial.file(checkpoint_name(epoch)), model, epoch, loss_value, acc)
+        if epoch in save_at or done:
+            save_weights(partial.dir, model, epoch, epoch * per_epoch, loss_value, acc)
         if done:
             log.info("stopped at epoch %d: train loss %.4f, accuracy %.4f", epoch, loss_value, acc)
             break
@@ -88,23 +93,19 @@ def train_run(x, y, spec, out_dir, device, code="", show_progress=True):
             opt.step()
         else:
             _minibatch_epoch(model, opt, xt, yt, spec.batch_size, order_gen)
-        now = time.monotonic()
-        # a resume point at every sparse checkpoint and at least every RESUME_EVERY_S;
-        # not at each of the dense early dumps, which come seconds apart
-        sparse_dump = epoch in dump_at and epoch > spec.checkpoint_dense_until
-        if sparse_dump or now - last_resume > RESUME_EVERY_S:
+        if partial.due():
             partial.save_state(
-                epoch,
+                (epoch + 1) * per_epoch,
                 {
+                    "epoch": epoch,
                     "model": {k: v.cpu() for k, v in model.state_dict().items()},
                     "optimizer": opt.state_dict(),
                     "order_gen": order_gen.get_state(),
                     "history": torch.tensor(history, dtype=torch.float64),
                 },
             )
-            last_resume = now
     _write_history(partial.file("history.csv"), history)
-    partial.file("spec.json").write_text(json.dumps(asdict(spec), indent=2, sort_keys=True))
+    partial.file("spec.json").write_text(json.dumps(params(spec), indent=2, sort_keys=True))
     partial.finalize_directory()
     return history
 
@@ -118,17 +119,11 @@ def _minibatch_epoch(model, opt, xt, yt, batch_size, order_gen):
         opt.step()
 
 
-def _dump(path, model, epoch, loss, acc):
-    save_checkpoint(
-        path,
-        {
-            "W1": model.linears[0].weight.detach().cpu().clone(),
-            "w2": model.linears[1].weight.detach().cpu()[0].clone(),
-            "epoch": epoch,
-            "train_loss": loss,
-            "train_accuracy": acc,
-        },
-    )
+def save_weights(directory, model, epoch, step, loss, acc):
+    """The weights after ``epoch`` epochs (``step`` optimizer steps), with the train loss
+    and accuracy they reach."""
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    save_step(directory, step, state, epoch=epoch, train_loss=loss, train_accuracy=acc)
 
 
 def _write_history(path, history):
