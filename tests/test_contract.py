@@ -99,7 +99,7 @@ def test_every_plan_has_the_one_interface(plans, name):
 
 @pytest.mark.parametrize("name", STUDIES)
 def test_every_figure_has_options_a_schema_entry_a_caption_and_a_function(plans, name):
-    specs = study_module(name, "specs")
+    specs = study_module(name, "figure_specs")
     figures = study_module(name, "figures")
     schema = yaml.safe_load((REPO / "schemas" / f"{name}.schema.yaml").read_text())
     in_schema = set(schema["properties"]["figures"]["properties"])

@@ -83,8 +83,9 @@ def touch(file):
 @pytest.mark.parametrize(
     "edited, changed",
     [
-        ("figures/wtm.py", {"wtm_figure"}),
-        ("figures/race.py", {"race_figure"}),
+        ("wtm/figures.py", {"wtm_figure"}),
+        ("wtm/figure_specs.py", {"wtm_figure"}),
+        ("race/figures.py", {"race_figure"}),
         ("race/table1.py", {"race_table"}),
         ("wtm/layca.py", {"wtm_train"}),
         ("race/train.py", {"race_train", "race_imp_round"}),

@@ -9,8 +9,10 @@ study"; ``STUDY_FILES`` lists them and the contract test checks it). Its package
   or seaborn import;
 - ``checks.py``: ``config_problems(config)``, the cross-field problems of a schema-valid
   config (messages naming the keys), checked before any job runs;
-- ``specs.py``: the frozen dataclasses of its resolved parameters, and ``FIGURES``: each
-  figure's name -> its options dataclass (every default there);
+- ``specs.py``: the frozen dataclasses of its resolved parameters;
+- ``figure_specs.py``: ``FIGURES``, each figure's name -> its options dataclass (every
+  default there), in a module of its own so that editing a figure default reruns only
+  the figures (no training or extraction stage imports it);
 - ``stages.py``: the adapters the rules run (``workflow_scripts.entry``);
 - ``figures.py``: one plotting function per name of ``FIGURES``;
 - ``claims.py``: ``CLAIMS``, the paper's claims as functions on cubes.
@@ -34,6 +36,7 @@ STUDY_FILES = (
     "workflow_scripts/{s}/plan.py",
     "workflow_scripts/{s}/checks.py",
     "workflow_scripts/{s}/specs.py",
+    "workflow_scripts/{s}/figure_specs.py",
     "workflow_scripts/{s}/stages.py",
     "workflow_scripts/{s}/figures.py",
     "workflow_scripts/{s}/claims.py",

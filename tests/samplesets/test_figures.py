@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from workflow_scripts.samplesets import figures
-from workflow_scripts.samplesets.specs import (
+from workflow_scripts.samplesets.figure_specs import (
     Fig3Options,
     Fig4Options,
     Fig5Options,

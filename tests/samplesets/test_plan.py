@@ -12,7 +12,8 @@ from workflow_scripts import specs
 from workflow_scripts.config_check import ConfigError, validate_config
 from workflow_scripts.samplesets import checks
 from workflow_scripts.samplesets import plan as sp
-from workflow_scripts.samplesets.specs import FIGURES, ActivationOptions
+from workflow_scripts.samplesets.figure_specs import FIGURES
+from workflow_scripts.samplesets.specs import ActivationOptions
 from workflow_scripts.study import REPO
 
 from ..configs import study_config

@@ -15,7 +15,7 @@ from workflow_scripts.claims.table import read_table
 from workflow_scripts.samplesets import plan as sp
 from workflow_scripts.samplesets.activations import read_activations
 from workflow_scripts.samplesets.claims import CLAIMS
-from workflow_scripts.samplesets.specs import FIGURES
+from workflow_scripts.samplesets.figure_specs import FIGURES
 from workflow_scripts.store import catalog
 from workflow_scripts.store.checkpoints import load_steps
 from workflow_scripts.store.cube import open_cube

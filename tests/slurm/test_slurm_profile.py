@@ -265,7 +265,7 @@ def test_killed_training_job_resumes_bit_identical(slurm_cluster, tmp_path):
         # .partial dir, kill its SLURM job
         while time.monotonic() - t0 < 240 and proc.poll() is None:
             partial = list(
-                (workdir / "results" / "wtm" / "runs").glob("*/checkpoints.partial/epoch_*.pt")
+                (workdir / "results" / "wtm" / "runs").glob("*/checkpoints.partial/step_*.pt")
             )
             running = [
                 j

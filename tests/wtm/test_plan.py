@@ -11,8 +11,9 @@ import pytest
 from workflow_scripts.config_check import ConfigError, validate_config
 from workflow_scripts.specs import from_params
 from workflow_scripts.study import REPO
+from workflow_scripts.wtm.figure_specs import FIGURES
 from workflow_scripts.wtm.plan import build_plan
-from workflow_scripts.wtm.specs import FIGURES, DataSpec, ExtractOptions, TrainSpec
+from workflow_scripts.wtm.specs import DataSpec, ExtractOptions, TrainSpec
 
 from ..configs import SMOKE, study_config
 

@@ -6,7 +6,7 @@ import xarray as xr
 
 from workflow_scripts.store.checkpoints import list_checkpoints, load_checkpoint
 from workflow_scripts.store.paths import default_figure
-from workflow_scripts.wtm.specs import FIGURES
+from workflow_scripts.wtm.figure_specs import FIGURES
 
 from ..snakemake_runner import SMOKE, planned_jobs, run_snakemake, write_overlay
 from .conftest import SMOKE_PLAN as PLAN

@@ -1,4 +1,4 @@
-"""Figures of the samplesets paper: one function per name of ``specs.FIGURES``,
+"""Figures of the samplesets paper: one function per name of ``figure_specs.FIGURES``,
 ``(inputs, options, out)``: ``inputs["cubes"]`` the opened cubes the plan's
 ``figure_inputs`` names, ``options`` the figure's options dataclass.
 

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import xarray as xr
 
-from .specs import ERROR_ONSET_FRACTION
+from .figure_specs import ERROR_ONSET_FRACTION
 
 QUANTITIES = ("activation_fraction", "predictability", "informativeness")
 

@@ -18,8 +18,9 @@ from ..specs import identity, params
 from ..store.catalog import Artifact
 from ..store.ids import spec_id
 from ..store.paths import StudyPaths
+from .figure_specs import FIGURES, TABLES
 from .resolve import STUDY, caption_setup, data_spec, planned_nets, train_spec
-from .specs import FIGURES, TABLES, ActivationOptions, ExtractOptions
+from .specs import ActivationOptions, ExtractOptions
 
 # how a cube is computed from a run (resolved here so that cube ids hash them)
 EXTRACT = ExtractOptions()

@@ -3,7 +3,8 @@
 import math
 
 from .. import datasets
-from .specs import DataSpec, Net, Setup, TrainSpec, checkpoint_steps, steps_per_epoch
+from .figure_specs import Setup
+from .specs import DataSpec, Net, TrainSpec, checkpoint_steps, steps_per_epoch
 
 STUDY = "samplesets"
 

@@ -4,7 +4,7 @@ The plan builds them from the config with every value resolved (the defaults are
 so artifact ids hash resolved values (``workflow_scripts.specs.identity``); jobs get
 ``specs.params`` of them through ``params:`` and rebuild them with ``specs.from_params``.
 Fields declared with ``run_setting`` cannot change a result: they are in neither ids nor
-params. ``FIGURES``: each figure's options (``TABLES``: the grid table's).
+params. Each figure's options (and the grid table's): ``figure_specs.py``.
 """
 
 from dataclasses import dataclass
@@ -12,10 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..specs import run_setting
-
-# the validation error's onset: the first step from which the error stays at least this
-# share of its total drop below its initial value (``metrics.error_onset``)
-ERROR_ONSET_FRACTION = 0.05
 
 
 @dataclass(frozen=True)
@@ -89,105 +85,6 @@ class ActivationOptions:
     node_chunk: int = run_setting(
         64, why="HDF5 chunk shape (nodes per chunk): how fast a node reads, not what is stored"
     )
-
-
-# -- figures and the grid table: what each draws, resolved by the plan ------------------
-
-
-@dataclass(frozen=True)
-class Setup:
-    """What the captions state about the runs (from the resolved data and train specs)."""
-
-    source: str
-    n_validation: int
-    split_seed: int
-    lr: float
-    batch_size: int
-    epochs: float
-    init: str
-    seeds: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Fig3Options:
-    """Validation error and loss of a net's runs over training."""
-
-    net: str
-    setup: Setup
-    onset_fraction: float = ERROR_ONSET_FRACTION
-
-
-@dataclass(frozen=True)
-class Fig4Options:
-    """Activation fraction of every hidden node of one run."""
-
-    net: str
-    seed: int
-    setup: Setup
-
-
-@dataclass(frozen=True)
-class LayerCurveOptions:
-    """A per-layer quantity of a net's runs over training (seed mean)."""
-
-    net: str
-    setup: Setup
-
-
-@dataclass(frozen=True)
-class Fig5Options(LayerCurveOptions):
-    """Per-layer activation fraction (the paper's CE net)."""
-
-
-@dataclass(frozen=True)
-class Fig6Options(LayerCurveOptions):
-    """Per-layer predictability."""
-
-
-@dataclass(frozen=True)
-class Fig7Options(LayerCurveOptions):
-    """Per-layer informativeness, with its bound."""
-
-
-@dataclass(frozen=True)
-class Fig9Options(LayerCurveOptions):
-    """Per-layer activation fraction (the paper's deep MSE net)."""
-
-
-@dataclass(frozen=True)
-class Fig10Options(LayerCurveOptions):
-    """Per-layer activation fraction (the paper's 2-layer MSE net)."""
-
-
-@dataclass(frozen=True)
-class GridOptions:
-    """Beyond the paper: a per-layer quantity of every planned net, one panel each."""
-
-    nets: tuple[str, ...]
-    setup: Setup
-    quantity: str = "activation_fraction"
-
-
-@dataclass(frozen=True)
-class GridTableOptions:
-    """Beyond the paper: the grid summary table, one row per planned net."""
-
-    nets: tuple[str, ...]
-    setup: Setup
-    onset_fraction: float = ERROR_ONSET_FRACTION
-
-
-FIGURES = {
-    "fig3": Fig3Options,
-    "fig4": Fig4Options,
-    "fig5": Fig5Options,
-    "fig6": Fig6Options,
-    "fig7": Fig7Options,
-    "fig9": Fig9Options,
-    "fig10": Fig10Options,
-    "grid": GridOptions,
-}
-TABLES = {"grid": GridTableOptions}
 
 
 def steps_per_epoch(n_train, batch_size):

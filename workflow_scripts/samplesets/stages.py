@@ -106,7 +106,7 @@ def activations(smk, device):
 @stage(torch=False)
 def table(smk):
     from ..store.cube import open_cube
-    from .specs import TABLES
+    from .figure_specs import TABLES
     from .table import write_grid_table
 
     options = from_params(TABLES[smk.wildcards.table], smk.params.options)
@@ -118,7 +118,7 @@ def figure(smk):
     from ..plotting import apply_style
     from ..store.cube import open_cube
     from . import figures
-    from .specs import FIGURES
+    from .figure_specs import FIGURES
 
     apply_style()
     fig = smk.wildcards.fig

@@ -1,4 +1,4 @@
-"""Figures of the WTM paper: one function per name of ``specs.FIGURES``, each
+"""Figures of the WTM paper: one function per name of ``figure_specs.FIGURES``, each
 ``(inputs, options, out)``: the cubes by role (``options.input_roles``), the figure's
 resolved options (its dataclass), the PDF to write. Plotting only."""
 

@@ -1,6 +1,6 @@
 """Each figure's options resolved once from the config, and the files they read.
 
-``given(wtm)``: the ``wtm.figures`` block over the defaults of ``specs.FIGURES`` (what
+``given(wtm)``: the ``wtm.figures`` block over the defaults of ``figure_specs.FIGURES`` (what
 the cross-field checks read). ``resolve(wtm)`` adds what the captions state that other
 parts of the config decide (each run's noise level, how each ablation differs from the
 full model), so a caption never holds a number the config can change.
@@ -9,7 +9,7 @@ full model), so a caption never holds a number the config can change.
 from dataclasses import fields
 
 from ..specs import from_params, replace
-from .specs import FIGURES
+from .figure_specs import FIGURES
 
 
 def given(wtm):

@@ -20,7 +20,8 @@ from ..store.ids import spec_id
 from ..store.paths import StudyPaths
 from . import options
 from .artifacts import artifacts
-from .specs import FIGURES, DataSpec, ExtractOptions, TrainSpec
+from .figure_specs import FIGURES
+from .specs import DataSpec, ExtractOptions, TrainSpec
 
 STUDY = "wtm"
 DATA_KEYS = tuple(f.name for f in fields(DataSpec) if f.name != "sigma")
@@ -31,7 +32,7 @@ class WtmPlan:
     config: dict
     paths: StudyPaths
     device: str
-    figures: dict  # figure name -> its resolved options (specs.FIGURES)
+    figures: dict  # figure name -> its resolved options (figure_specs.FIGURES)
     datasets: dict = field(default_factory=dict)  # data_id -> DataSpec
     runs: dict = field(default_factory=dict)  # run_id -> {"data_id", "train": TrainSpec, "spec"}
     cubes: dict = field(default_factory=dict)  # cube_id -> {"name", "run_id", "test_data_id", ...}

@@ -109,7 +109,7 @@ def figure(smk):
     from ..specs import from_params
     from ..store.cube import open_cube
     from . import figures
-    from .specs import FIGURES
+    from .figure_specs import FIGURES
 
     apply_style()
     name = smk.wildcards.fig
