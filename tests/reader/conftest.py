@@ -25,11 +25,30 @@ class SmokeBuild:
     def snakemake(self, *args, **kwargs):
         return run_snakemake(self.workdir, *args, configfiles=self.configfiles, **kwargs)
 
+    @property
+    def variant(self):
+        """The variant the build's configuration names (``variant:``; docs: configuration)."""
+        import yaml
+
+        found = "default"
+        for path in self.configfiles:
+            found = (yaml.safe_load(Path(path).read_text()) or {}).get("variant", found)
+        return found
+
     def artifacts(self, kind=None, study=None):
-        """The catalog's rows of this build (``workflow_scripts.store.catalog``)."""
+        """The catalog's rows of this build (``workflow_scripts.store.catalog``), without
+        the figures, tables and claims of other variants (a reused working directory
+        may hold some): those of variant V live under results/variants/V/, the default
+        variant's under results/figs, results/tables, results/claims."""
         from workflow_scripts.store import catalog
 
-        return catalog.matching(study, kind, root=self.workdir)
+        own = "results/variants/" + self.variant + "/"
+        return [
+            a
+            for a in catalog.matching(study, kind, root=self.workdir)
+            if a.kind not in ("figure", "table", "claims")
+            or (a.path.startswith(own) if self.variant != "default" else "/variants/" not in a.path)
+        ]
 
     def studies(self):
         return sorted({a.study for a in self.artifacts("claims")})
