@@ -36,7 +36,7 @@ def gallery(study, figures, rows, page_dir, manifest):
             "",
             '<div class="grid" markdown>',
             "",
-            f"![{study} {fig['figure']}]({png})",
+            f"[![{study} {fig['figure']}]({png})]({png})",  # a click opens it full size
             "",
             "<div markdown>",
             "",
