@@ -109,3 +109,12 @@ def test_ls_and_claims_on_the_build(smoke_build):
     assert {r["study"] for r in rows} == set(smoke_build.studies())
     assert {r["size"] for r in rows} == {"smoke"} and {r["variant"] for r in rows} == {variant}
     assert trainscope(smoke_build, "ls", "wtm", "cube", "seed=99").returncode == 1
+
+
+def test_index_rebuilds_the_catalog(smoke_build):
+    index = smoke_build.workdir / "results" / "index.csv"
+    built = {a.path for a in smoke_build.artifacts()}
+    index.write_text(index.read_text().splitlines()[0] + "\n")  # the header only
+    proc = trainscope(smoke_build, "index", "--configfile", *map(str, smoke_build.configfiles))
+    assert proc.returncode == 0, proc.stderr
+    assert {a.path for a in smoke_build.artifacts()} == built

@@ -1,6 +1,8 @@
 """``trainscope ls`` and ``trainscope index``: the catalog (results/index.csv)."""
 
-from .output import OK, USAGE, add_format_options, command, fail, print_frame
+from pathlib import Path
+
+from .output import OK, USAGE, add_format_options, command, fail, print_frame, print_json
 
 
 def parse_value(text):
@@ -41,8 +43,6 @@ def run_ls(args):
     if args.json:
         from dataclasses import asdict
 
-        from .output import print_json
-
         print_json([asdict(a) for a in found])
         return OK
     print_frame(catalog.find(study, kind, root=args.directory, **query), args)
@@ -72,7 +72,7 @@ def run_index(args):
     n = catalog.refresh(
         catalog_artifacts(build_plans(load_config(*args.configfile))), root=args.directory
     )
-    print(f"{catalog.INDEX}: {n} artifacts")
+    print(f"{Path(args.directory) / catalog.INDEX}: {n} artifacts")
     return OK
 
 
