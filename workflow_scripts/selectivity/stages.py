@@ -1,15 +1,16 @@
-"""Adapters of the selectivity rules: read the job's files and params, call one library
-function.
+"""Adapters of the selectivity rules: read the job's files and params, rebuild the specs
+(``specs.from_params``; the run settings ``data_dir`` and ``download`` from the config
+the job runs under), call one library function.
 
-Set-up (logging, threads, device) happens in ``workflow_scripts/run.py``. Library
-modules are imported inside each adapter, so that each stage's code digest covers its
-own code only (``workflow_scripts.entry``).
+Set-up (logging, threads, device from ``params.device``) happens in
+``workflow_scripts/run.py``. Library modules are imported inside each adapter, so that
+each stage's code digest covers its own code only (``workflow_scripts.entry``).
 """
 
 import logging
 
-from .. import datasets
 from ..entry import stage
+from ..specs import from_params
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +21,21 @@ def _workers(threads, device):
     return int(threads) if device.type == "cuda" else max(0, int(threads) - 1)
 
 
+def _data_spec(params, config):
+    from .specs import DataSpec
+
+    return from_params(
+        DataSpec,
+        params,
+        data_dir=str(config["data_dir"]),
+        download=bool(config["selectivity"]["data"]["download"]),
+    )
+
+
 def _sets(data_file, data_spec, model_spec, which):
     """The data file's splits, the network's input channels and the image sets ``which``."""
-    from .data import load_splits, open_images
+    from .data import load_splits
+    from .images import open_images
     from .network import input_channels
 
     splits = load_splits(data_file)
@@ -38,9 +51,8 @@ def _paths(value):
 @stage
 def data(smk):
     from .data import make_splits, save_splits
-    from .specs import DataSpec
 
-    splits = make_splits(DataSpec(**datasets.with_location(smk.params.spec, smk.config)))
+    splits = make_splits(_data_spec(smk.params.spec, smk.config))
     save_splits(smk.output[0], splits)
     log.info(
         "wrote %s: %d training, %d probe, %d ablation images, %d classes",
@@ -54,12 +66,14 @@ def data(smk):
 
 @stage
 def train(smk, device):
-    from .specs import DataSpec, TrainSpec
+    from ..specs import identity
+    from ..store.resume import every_seconds
+    from .specs import TrainSpec
     from .train import train_run
 
     p = smk.params.spec
-    spec = TrainSpec.from_params(p["train"])
-    data_spec = DataSpec(**datasets.with_location(p["data"], smk.config))
+    spec = from_params(TrainSpec, p["train"])
+    data_spec = _data_spec(p["data"], smk.config)
     splits, channels, (images,) = _sets(smk.input.data, data_spec, spec.model, ["train"])
     train_run(
         images,
@@ -69,12 +83,34 @@ def train(smk, device):
         smk.output.checkpoints,
         device,
         code=smk.params.code,
-        identity=data_spec.identity(),
+        identity=identity(data_spec),
         workers=_workers(smk.threads, device),
+        every_s=every_seconds(smk.config),
     )
 
 
-def _attrs(p, what, **extra):
+def _part(smk, which):
+    """(train spec, extract options, splits, channels, image sets, checkpoint steps) of
+    an extraction or ablation job."""
+    from .specs import ExtractOptions, TrainSpec, batches_per_epoch
+
+    p = smk.params.spec
+    train = from_params(TrainSpec, p["train"])
+    data_spec = _data_spec(p["data"], smk.config)
+    splits, channels, sets = _sets(smk.input.data, data_spec, train.model, which)
+    bpe = batches_per_epoch(len(splits["train_idx"]), train.batch_size)
+    steps = train.checkpoint_steps(bpe)
+    return (
+        train,
+        from_params(ExtractOptions, p["extract"]),
+        splits,
+        channels,
+        sets,
+        [steps[label] for label in p["labels"]],
+    )
+
+
+def _attrs(p, what):
     from ..store.cube import standard_attrs
 
     return standard_attrs(
@@ -83,31 +119,28 @@ def _attrs(p, what, **extra):
         p["config"],
         run_id=p["run_id"],
         bn=p["extract"]["bn"],
-        **extra,
+        checkpoints=p["labels"],
     )
 
 
 @stage
 def extract(smk, device):
     from .extract import extract as extract_part
-    from .specs import DataSpec, ExtractSpec, ModelSpec
 
     p = smk.params.spec
-    model = ModelSpec(**p["model"])
-    data_spec = DataSpec(**datasets.with_location(p["data"], smk.config))
-    splits, channels, (probe, bn) = _sets(smk.input.data, data_spec, model, ["probe", "bn"])
+    train, options, splits, channels, (probe, bn), steps = _part(smk, ["probe", "bn"])
     extract_part(
         smk.input.checkpoints,
-        p["labels"],
+        steps,
         probe,
         bn,
-        model,
+        train.model,
         len(splits["classes"]),
         channels,
         splits["classes"],
-        ExtractSpec(**p["extract"]),
+        options,
         smk.output[0],
-        _attrs(p, "extraction", checkpoints=p["labels"]),
+        _attrs(p, "extraction"),
         device=device,
         workers=_workers(smk.threads, device),
     )
@@ -117,26 +150,24 @@ def extract(smk, device):
 def ablate(smk, device):
     from ..store.cube import open_cube
     from .ablate import ablate as ablate_part
-    from .specs import AblationSpec, DataSpec, ExtractSpec, ModelSpec
+    from .specs import AblationOptions
 
     p = smk.params.spec
-    model = ModelSpec(**p["model"])
-    data_spec = DataSpec(**datasets.with_location(p["data"], smk.config))
-    splits, channels, (images, bn) = _sets(smk.input.data, data_spec, model, ["ablate", "bn"])
+    train, options, splits, channels, (images, bn), steps = _part(smk, ["ablate", "bn"])
     with open_cube(smk.input.extract) as part:
         ablate_part(
             smk.input.checkpoints,
-            p["labels"],
+            steps,
             part,
             images,
             bn,
-            model,
+            train.model,
             len(splits["classes"]),
             channels,
-            ExtractSpec(**p["extract"]),
-            AblationSpec.from_params(p["ablation"]),
+            options,
+            from_params(AblationOptions, p["ablation"]),
             smk.output[0],
-            _attrs(p, "ablation", checkpoints=p["labels"]),
+            _attrs(p, "ablation"),
             device=device,
             workers=_workers(smk.threads, device),
         )
@@ -165,7 +196,10 @@ def figure(smk):
     from ..plotting import apply_style
     from ..store.cube import open_cube
     from . import figures
+    from .specs import FIGURES
 
+    fig = smk.wildcards.fig
     apply_style()
     cubes = {key: [open_cube(path) for path in _paths(smk.input[key])] for key in smk.input.keys()}
-    figures.FIGURES[smk.wildcards.fig](cubes, smk.params.options, smk.output[0])
+    options = from_params(FIGURES[fig], smk.params.options)
+    getattr(figures, fig)(cubes, options, smk.output[0])
