@@ -1,5 +1,5 @@
-"""README's worked example (the selectivity study at paper size through SLURM), run as
-written: its site overlay, its profile settings and its commands, dry-run (`-n`, no
+"""The worked example of docs/cluster.md (the selectivity study at paper size through SLURM),
+run as written: its site overlay, its profile settings and its commands, dry-run (`-n`, no
 SLURM needed) on a fake ImageNet tree of PNG files. Every training job must ask for a
 GPU and the configured resources; the extraction runs one job per checkpoint."""
 
@@ -22,10 +22,10 @@ pytestmark = pytest.mark.workflow
 
 
 def worked_example():
-    """(site overlay, profile settings, snakemake commands) of the README section."""
-    text = (REPO / "README.md").read_text()
-    section = text.split("### Worked example: the selectivity study at paper size")[1]
-    section = section.split("\n### ")[0]
+    """(site overlay, profile settings, snakemake commands) of the docs' section."""
+    text = (REPO / "docs" / "cluster.md").read_text()
+    section = text.split("## Worked example: the selectivity study at paper size")[1]
+    section = section.split("\n## ")[0]
     blocks = re.findall(r"```(\w+)\n(.*?)```", section, re.S)
     yamls = [yaml.safe_load(_dedent(b)) for lang, b in blocks if lang == "yaml"]
     bash = next(_dedent(b) for lang, b in blocks if lang == "bash")
