@@ -43,6 +43,8 @@ class SelectivityPlan:
     extracts: dict = field(default_factory=dict)  # extract_id -> run_id
     baseline: list = field(default_factory=list)  # run ids, by seed
     regularised: list = field(default_factory=list)  # run ids (figs 6-7)
+    extract: object = None  # specs.ExtractOptions
+    ablation: object = None  # specs.AblationOptions
     figures: dict = field(default_factory=dict)  # fig -> its options (specs.FIGURES)
     claims: object = None  # specs.ClaimsOptions
 
@@ -61,13 +63,16 @@ class SelectivityPlan:
         """Every part name of every run (the rules' wildcard values)."""
         return {p for run in self.runs.values() for p in run.parts()}
 
-    def add_run(self, seed, reg):
+    def add_data(self):
         data = resolve.data_spec(self.study)
         data_id = spec_id(resolve.data_label(data), specs.identity(data))
         self.datasets[data_id] = data
+        return data_id
+
+    def add_run(self, data_id, seed, reg):
         train = resolve.train_spec(self.study, seed, reg, self.device)
         role = BASELINE if reg.alpha == 0 else REGULARISED
-        run = Run(data_id, train, role, int(self.study["extract"]["checkpoints_per_job"]))
+        run = Run(data_id, train, role, self.extract.checkpoints_per_job)
         r = "" if reg.alpha == 0 else f"-a{reg.alpha:g}-on{reg.onset:g}{reg.onset_unit[0]}"
         run_id = spec_id(f"{train.model.name}{r}-seed{seed}", run.spec())
         self.runs.setdefault(run_id, run)
@@ -84,14 +89,6 @@ class SelectivityPlan:
         self.cubes[cube_id] = Cube(run_id, extract_id, ablate, config)
         self.cube_of[run_id] = cube_id
         return cube_id
-
-    @property
-    def extract(self):
-        return resolve.extract_options(self.study["extract"])
-
-    @property
-    def ablation(self):
-        return resolve.ablation_options(self.study["ablation"])
 
     # -- what the rules ask (wildcards -> files / params) ------------------------------
 
@@ -257,21 +254,24 @@ def build_plan(config):
         config=config,
         paths=StudyPaths.of(STUDY, config),
         device=plan_device(config["device"]),
+        extract=resolve.extract_options(s["extract"]),
+        ablation=resolve.ablation_options(s["ablation"]),
         figures=figure_options(s),
         claims=claims_options(s),
     )
+    data_id = plan.add_data()
     for seed in s["seeds"]:
-        run_id = plan.add_run(seed, NO_REGULARIZER)
+        run_id = plan.add_run(data_id, seed, NO_REGULARIZER)
         plan.baseline.append(run_id)
         plan.add_cube(run_id, ablate=True)
     r = s["regularizer"]
     for seed in r["seeds"]:
         if seed not in s["seeds"]:  # the unregularised reference of fig6
-            run_id = plan.add_run(seed, NO_REGULARIZER)
+            run_id = plan.add_run(data_id, seed, NO_REGULARIZER)
             plan.add_cube(run_id, ablate=False)
             plan.regularised.append(run_id)
         for onset in resolve.onsets(r):
-            run_id = plan.add_run(seed, resolve.regularizer(r, onset))
+            run_id = plan.add_run(data_id, seed, resolve.regularizer(r, onset))
             plan.regularised.append(run_id)
             plan.add_cube(run_id, ablate=False)
     return plan
