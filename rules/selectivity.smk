@@ -2,27 +2,28 @@
 # run per seed and regulariser setting) -> extract (SI, noise floor, CKA) / ablate, per
 # group of checkpoints -> merge (the run's cube) -> figures. Ids, paths and the
 # input/params functions are methods of the plan (workflow_scripts/selectivity/plan.py).
-from workflow_scripts.selectivity.plan import FIGURES as SELECTIVITY_FIGURES
 from workflow_scripts.selectivity.plan import build_plan as build_selectivity_plan
+from workflow_scripts.selectivity.specs import FIGURES as SELECTIVITY_FIGURES
 
 SELECTIVITY = register_study("selectivity", build_selectivity_plan(config))
+SELECTIVITY_PATHS = SELECTIVITY.paths
 SELECTIVITY_RESOURCES = config["selectivity"]["resources"]
 
 
 rule selectivity_data:
     output:
-        "results/selectivity/data/{data_id}.npz",
+        SELECTIVITY_PATHS.data("{data_id}", "npz"),
     log:
-        "results/logs/selectivity/data/{data_id}.log",
+        SELECTIVITY_PATHS.log("data", "{data_id}"),
     benchmark:
-        "results/benchmarks/selectivity/data/{data_id}.tsv"
+        SELECTIVITY_PATHS.benchmark("data", "{data_id}")
     wildcard_constraints:
-        data_id=one_of(SELECTIVITY.data),
+        data_id=one_of(SELECTIVITY.datasets),
     localrule: True
     conda:
         CONDA_ENV
     params:
-        spec=SELECTIVITY.data_spec,
+        spec=SELECTIVITY.data_params,
         code=stage_code("selectivity_data"),
     script:
         RUN_SCRIPT
@@ -32,11 +33,11 @@ rule selectivity_train:
     input:
         unpack(SELECTIVITY.train_inputs),
     output:
-        checkpoints=directory("results/selectivity/runs/{run_id}/checkpoints"),
+        checkpoints=directory(SELECTIVITY_PATHS.checkpoints("{run_id}")),
     log:
-        "results/logs/selectivity/train/{run_id}.log",
+        SELECTIVITY_PATHS.log("train", "{run_id}"),
     benchmark:
-        "results/benchmarks/selectivity/train/{run_id}.tsv"
+        SELECTIVITY_PATHS.benchmark("train", "{run_id}")
     wildcard_constraints:
         run_id=one_of(SELECTIVITY.runs),
     conda:
@@ -45,8 +46,8 @@ rule selectivity_train:
     resources:
         **job_resources(SELECTIVITY_RESOURCES["train"]),
     params:
-        spec=SELECTIVITY.train_spec,
-        device=config["device"],
+        spec=SELECTIVITY.train_params,
+        device=SELECTIVITY.device,
         code=stage_code("selectivity_train"),
     script:
         RUN_SCRIPT
@@ -56,11 +57,11 @@ rule selectivity_extract:
     input:
         unpack(SELECTIVITY.extract_inputs),
     output:
-        "results/selectivity/parts/{extract_id}/{part}.extract.nc",
+        SELECTIVITY.part_file("{extract_id}", "{part}", "extract"),
     log:
-        "results/logs/selectivity/extract/{extract_id}/{part}.log",
+        SELECTIVITY_PATHS.log("extract", "{extract_id}/{part}"),
     benchmark:
-        "results/benchmarks/selectivity/extract/{extract_id}/{part}.tsv"
+        SELECTIVITY_PATHS.benchmark("extract", "{extract_id}/{part}")
     wildcard_constraints:
         extract_id=one_of(SELECTIVITY.extracts),
         part=one_of(SELECTIVITY.parts),
@@ -70,8 +71,8 @@ rule selectivity_extract:
     resources:
         **job_resources(SELECTIVITY_RESOURCES["extract"]),
     params:
-        spec=SELECTIVITY.extract_spec,
-        device=config["device"],
+        spec=SELECTIVITY.extract_params,
+        device=SELECTIVITY.device,
         code=stage_code("selectivity_extract"),
     script:
         RUN_SCRIPT
@@ -81,11 +82,11 @@ rule selectivity_ablate:
     input:
         unpack(SELECTIVITY.ablate_inputs),
     output:
-        "results/selectivity/parts/{cube_id}/{part}.ablate.nc",
+        SELECTIVITY.part_file("{cube_id}", "{part}", "ablate"),
     log:
-        "results/logs/selectivity/ablate/{cube_id}/{part}.log",
+        SELECTIVITY_PATHS.log("ablate", "{cube_id}/{part}"),
     benchmark:
-        "results/benchmarks/selectivity/ablate/{cube_id}/{part}.tsv"
+        SELECTIVITY_PATHS.benchmark("ablate", "{cube_id}/{part}")
     wildcard_constraints:
         cube_id=one_of(SELECTIVITY.ablated_cubes),
         part=one_of(SELECTIVITY.parts),
@@ -95,8 +96,8 @@ rule selectivity_ablate:
     resources:
         **job_resources(SELECTIVITY_RESOURCES["ablate"]),
     params:
-        spec=SELECTIVITY.ablate_spec,
-        device=config["device"],
+        spec=SELECTIVITY.ablate_params,
+        device=SELECTIVITY.device,
         code=stage_code("selectivity_ablate"),
     script:
         RUN_SCRIPT
@@ -106,11 +107,11 @@ rule selectivity_merge:
     input:
         unpack(SELECTIVITY.merge_inputs),
     output:
-        cube="results/selectivity/cubes/{cube_id}.nc",
+        cube=SELECTIVITY_PATHS.cube("{cube_id}"),
     log:
-        "results/logs/selectivity/merge/{cube_id}.log",
+        SELECTIVITY_PATHS.log("merge", "{cube_id}"),
     benchmark:
-        "results/benchmarks/selectivity/merge/{cube_id}.tsv"
+        SELECTIVITY_PATHS.benchmark("merge", "{cube_id}")
     wildcard_constraints:
         cube_id=one_of(SELECTIVITY.cubes),
     conda:
@@ -119,7 +120,7 @@ rule selectivity_merge:
     resources:
         **job_resources(SELECTIVITY_RESOURCES["merge"]),
     params:
-        spec=SELECTIVITY.merge_spec,
+        spec=SELECTIVITY.merge_params,
         code=stage_code("selectivity_merge"),
     script:
         RUN_SCRIPT
@@ -130,12 +131,12 @@ rule selectivity_figure:
         unpack(SELECTIVITY.figure_inputs),
     output:
         report(
-            "results/figs/selectivity/{fig}.pdf",
+            SELECTIVITY_PATHS.figure("{fig}"),
             caption="../report/selectivity/figure.rst",
             category="selectivity: class-selective units in early training",
         ),
     log:
-        "results/logs/selectivity/figures/{fig}.log",
+        SELECTIVITY_PATHS.log("figures", "{fig}"),
     wildcard_constraints:
         fig=one_of(SELECTIVITY_FIGURES),
     localrule: True

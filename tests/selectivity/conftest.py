@@ -1,18 +1,9 @@
-"""Fixtures of the selectivity tests: tiny data in the real formats, specs, one thread."""
+"""Fixtures of the selectivity tests: tiny data in the real formats (``one_thread`` and
+the configs come from tests/conftest.py)."""
 
 import pytest
 
 from ..fake_data import write_image_folder, write_learnable_fashion_mnist
-
-
-@pytest.fixture
-def torch_one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

@@ -1,11 +1,12 @@
-"""Specs of tiny runs for the unit tests (every field set, as the plan resolves them)."""
+"""Specs of tiny runs for the unit tests (every field set, as the plan resolves them for
+the CPU)."""
 
 from dataclasses import replace
 
 from workflow_scripts.selectivity.specs import (
     NO_REGULARIZER,
     DataSpec,
-    ExtractSpec,
+    ExtractOptions,
     ModelSpec,
     TrainSpec,
 )
@@ -26,7 +27,6 @@ def data_spec(data_dir, **kw):
         resize=0,
         augment=False,
         data_dir=str(data_dir),
-        download=False,
     )
     return replace(base, **kw)
 
@@ -64,12 +64,12 @@ def train_spec(**kw):
         weight_decay=1e-4,
         lr_milestones=(),
         lr_gamma=0.1,
-        amp=True,
-        channels_last=True,
+        amp=False,
+        channels_last=False,
         checkpoint_batches=(0, 2, 5),
         checkpoint_epochs=(1, 2),
     )
     return replace(base, **kw)
 
 
-EXTRACT = ExtractSpec(batch_size=20, bn="recompute", floor_seed=0)
+EXTRACT = ExtractOptions(batch_size=20, bn="recompute", floor_seed=0)

@@ -8,7 +8,8 @@ import torch
 from workflow_scripts.datasets.errors import MissingDatasetError
 from workflow_scripts.models import build
 from workflow_scripts.selectivity import network
-from workflow_scripts.selectivity.data import load_splits, make_splits, open_images, save_splits
+from workflow_scripts.selectivity.data import load_splits, make_splits, save_splits
+from workflow_scripts.selectivity.images import open_images
 from workflow_scripts.selectivity.specs import ModelSpec
 
 from .helpers import NARROW, data_spec, folder_spec
@@ -98,7 +99,7 @@ def test_blocks_units_and_layers_of_narrow_and_torchvision_resnets():
         (7, 1, 32),
     ]
     assert network.layer_names(narrow)[-2:] == ["7.1", "fc"]
-    r50 = network.build(ModelSpec("resnet50", 0, "imagenet"), 5, 3)
+    r50 = network.build(ModelSpec("resnet50", None, None), 5, 3)
     widths = {m: c for m, _, _, c in network.blocks(r50)}
     assert widths == {4: 256, 5: 512, 6: 1024, 7: 2048}
     module, block, channel = network.unit_coords(r50)

@@ -11,11 +11,13 @@ from workflow_scripts.selectivity import ablate as ablation
 from workflow_scripts.selectivity import extract as extraction
 from workflow_scripts.selectivity import network
 from workflow_scripts.selectivity.cka import MinibatchCKA, gram
-from workflow_scripts.selectivity.data import make_splits, open_images
+from workflow_scripts.selectivity.data import make_splits
+from workflow_scripts.selectivity.images import open_images
 from workflow_scripts.selectivity.merge import merge
 from workflow_scripts.selectivity.selectivity_index import si_from_means
-from workflow_scripts.selectivity.specs import AblationSpec
+from workflow_scripts.selectivity.specs import AblationOptions
 from workflow_scripts.selectivity.train import train_run
+from workflow_scripts.store.checkpoints import checkpoint_path, load_checkpoint
 from workflow_scripts.store.cube import open_cube
 
 from .helpers import EXTRACT, NARROW, data_spec, train_spec
@@ -43,6 +45,11 @@ def trained(tmp_path_factory):
     return root / "run", spec, splits
 
 
+def model_at(ckpt, step):
+    state = load_checkpoint(checkpoint_path(ckpt, step))
+    return extraction.load_model(state, NARROW, 10, 1, "cpu")
+
+
 def sets(trained, *which):
     _, spec, splits = trained
     return [open_images(splits, spec, w) for w in which]
@@ -62,7 +69,7 @@ def block_outputs(model, x):
 def test_measure_matches_a_plain_reference(trained):
     ckpt, _, splits = trained
     probe, bn = sets(trained, "probe", "bn")
-    model, _ = extraction.load_model(ckpt, "e1", NARROW, 10, 1, "cpu")
+    model = model_at(ckpt, 7)  # e1: 7 batches per epoch
     extraction.prepare_bn(model, "recompute", bn, 20, "cpu")
     floor = extraction.floor_shuffle(probe.labels.numpy(), 0)
     m = extraction.measure(model, probe, 10, 20, floor, "cpu")
@@ -97,7 +104,7 @@ def test_batchnorm_choices_differ_at_an_early_checkpoint(trained):
     floor = extraction.floor_shuffle(probe.labels.numpy(), 0)
     si = {}
     for mode in ("recompute", "running", "batch"):
-        model, _ = extraction.load_model(ckpt, "b2", NARROW, 10, 1, "cpu")
+        model = model_at(ckpt, 2)
         extraction.prepare_bn(model, mode, bn, 20, "cpu")
         si[mode] = extraction.measure(model, probe, 10, 20, floor, "cpu")["si"]
     assert not np.allclose(si["recompute"], si["running"])
@@ -110,7 +117,7 @@ def test_extract_part_cube(trained, tmp_path):
     out = tmp_path / "part.extract.nc"
     extraction.extract(
         ckpt,
-        ["b0", "b5", "e2"],
+        [0, 5, 14],
         probe,
         bn,
         NARROW,
@@ -129,9 +136,28 @@ def test_extract_part_cube(trained, tmp_path):
     assert set(np.unique(ds["module"].values)) == {4, 5, 6, 7}
     assert ds["class"].values.tolist()[1] == "Trouser"
     assert ds.sizes["unit"] == 2 * (4 + 8 + 16 + 32) and ds.sizes["layer"] == 9
-    assert ((ds["si"] >= 0) & (ds["si"] <= 1)).all()
+    # SI is the index of the stored class means; the training statistics are the ones
+    # the trainer recorded in each checkpoint
+    means = torch.as_tensor(ds["class_mean"].values, dtype=torch.float64).transpose(1, 2)
+    np.testing.assert_allclose(ds["si"].values, si_from_means(means)[0].numpy(), atol=1e-6)
+    for step in (5, 14):
+        state = load_checkpoint(checkpoint_path(ckpt, step))
+        row = ds.sel(checkpoint=step)
+        assert float(row["train_accuracy"]) == pytest.approx(state["train_accuracy"], rel=1e-6)
+        assert float(row["lr"]) == pytest.approx(state["lr"])
     assert np.isnan(ds["train_accuracy"].values[0]) and ds["train_accuracy"].values[-1] > 0.3
     assert ds["checkpoint"].attrs.get("units") == "batches"
+
+
+def test_a_step_the_run_lacks_is_named(trained, tmp_path):
+    ckpt, _, splits = trained
+    probe, bn = sets(trained, "probe", "bn")
+    with pytest.raises(FileNotFoundError, match=r"step\(s\) \[6\]"):
+        extraction.extract(
+            ckpt, [5, 6], probe, bn, NARROW, 10, 1, splits["classes"], EXTRACT,
+            tmp_path / "x.nc", {"title": "test"},
+        )  # fmt: skip
+    assert not (tmp_path / "x.nc").exists()
 
 
 @torch.no_grad()
@@ -154,11 +180,11 @@ def ablated_accuracy_by_hooks(model, images, module, zero, batch=20):
 def test_ablation_curves_match_full_forwards_with_hooks(trained):
     ckpt, _, _ = trained
     images, bn = sets(trained, "ablate", "bn")
-    model, _ = extraction.load_model(ckpt, "e2", NARROW, 10, 1, "cpu")
+    model = model_at(ckpt, 14)
     extraction.prepare_bn(model, "recompute", bn, 20, "cpu")
     module, block, _ = map(np.asarray, network.unit_coords(model))
     si = np.random.default_rng(0).random(len(module))
-    spec = AblationSpec(modules=(5, 7), fractions=(0.0, 0.25, 0.5, 1.0), draws=10, seed=3)
+    spec = AblationOptions(modules=(5, 7), fractions=(0.0, 0.25, 0.5, 1.0), draws=10, seed=3)
     acc, base = ablation.ablation_curves(model, images, si, module, block, spec, 20, "cpu")
     assert acc.shape == (2, 2, 4, 10)
     assert np.isnan(acc[:, 0, :, 1:]).all() and not np.isnan(acc[:, 1]).any()
@@ -188,12 +214,12 @@ def test_ablation_curves_match_full_forwards_with_hooks(trained):
 def test_merge_orders_dedupes_and_joins_ablation(trained, tmp_path):
     ckpt, _, splits = trained
     probe, bn, images = sets(trained, "probe", "bn", "ablate")
-    spec = AblationSpec(modules=(4, 5, 6, 7), fractions=(0.0, 0.5), draws=10, seed=0)
-    parts = {"late": ["e1", "e2"], "early": ["b0", "b5", "e1"]}
-    for name, labels in parts.items():
+    spec = AblationOptions(modules=(4, 5, 6, 7), fractions=(0.0, 0.5), draws=10, seed=0)
+    parts = {"late": [7, 14], "early": [0, 5, 7]}  # e1 in both parts
+    for name, steps in parts.items():
         extraction.extract(
             ckpt,
-            labels,
+            steps,
             probe,
             bn,
             NARROW,
@@ -207,7 +233,7 @@ def test_merge_orders_dedupes_and_joins_ablation(trained, tmp_path):
         with open_cube(tmp_path / f"{name}.extract.nc") as part:
             ablation.ablate(
                 ckpt,
-                labels,
+                steps,
                 part,
                 images,
                 bn,
@@ -250,7 +276,7 @@ def test_unablated_curves_are_normalised_to_their_maximum(trained, tmp_path):
     probe, bn, images = sets(trained, "probe", "bn", "ablate")
     extraction.extract(
         ckpt,
-        ["e2"],
+        [14],
         probe,
         bn,
         NARROW,
@@ -261,11 +287,11 @@ def test_unablated_curves_are_normalised_to_their_maximum(trained, tmp_path):
         tmp_path / "p.nc",
         {"t": 1},
     )
-    spec = AblationSpec(modules=(4, 7), fractions=(0.0, 0.25, 0.75), draws=10, seed=0)
+    spec = AblationOptions(modules=(4, 7), fractions=(0.0, 0.25, 0.75), draws=10, seed=0)
     with open_cube(tmp_path / "p.nc") as part:
         ablation.ablate(
             ckpt,
-            ["e2"],
+            [14],
             part,
             images,
             bn,

@@ -10,9 +10,11 @@ from collections import Counter
 
 import pytest
 import yaml
+from snakemake.utils import update_config
 
-from workflow_scripts.study import REPO, load_config, merge
+from workflow_scripts.study import REPO
 
+from ..configs import PAPER, study_config
 from ..fake_data import write_image_folder
 from ..snakemake_runner import snakemake_env
 
@@ -63,7 +65,7 @@ def dry_runs(tmp_path_factory):
     (root / "configs").mkdir()
     shutil.copy(REPO / "configs" / "paper.yaml", root / "configs" / "paper.yaml")
     profile = yaml.safe_load((REPO / "profiles/slurm/config.v8+.yaml").read_text())
-    profile = merge(profile, profile_settings)
+    update_config(profile, profile_settings)
     (root / "profiles/mysite").mkdir(parents=True)
     (root / "profiles/mysite/config.v8+.yaml").write_text(yaml.safe_dump(profile))
     outputs = []
@@ -95,7 +97,7 @@ def dry_runs(tmp_path_factory):
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     outputs.append(proc.stdout + proc.stderr)
-    config = merge(load_config(REPO / "configs" / "paper.yaml"), site)
+    config = study_config(PAPER, site)
     return outputs, config["selectivity"], profile_settings
 
 

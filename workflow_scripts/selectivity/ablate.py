@@ -173,7 +173,7 @@ def ablation_layout(model, spec):
 
 def ablate(
     checkpoints_dir,
-    labels,
+    steps,
     extract_part,
     images,
     bn_images,
@@ -187,11 +187,11 @@ def ablate(
     device="cpu",
     workers=0,
 ):
-    """Write the ablation part cube ``out`` for the checkpoints ``labels`` of one run.
+    """Write the ablation part cube ``out`` for the checkpoints ``steps`` of one run.
     ``extract_part``: the open extract part cube of the same checkpoints (SI per unit)."""
-    from .extract import CHECKPOINT, load_model, prepare_bn, run_index
+    from .extract import CHECKPOINT, checkpoints, load_model, prepare_bn
 
-    index = run_index(checkpoints_dir)["checkpoints"]
+    found = checkpoints(checkpoints_dir, steps)
     unit_module = extract_part["module"].values
     unit_block = extract_part["block"].values
     model = network.build(model_spec, n_classes, in_channels)
@@ -205,11 +205,10 @@ def ablate(
         coords=coords,
         variables=ABLATION_VARIABLES,
         attrs=attrs,
-        expected_length=len(labels),
+        expected_length=len(set(steps)),
     ) as writer:
         writer.set("ablation_k", k)
-        for label in labels:
-            step = int(index[label]["step"])
+        for step, state in found:
             if step == 0:  # the initialisation: nothing to ablate (chance accuracy)
                 shape = (len(spec.modules), len(ORDERS), len(spec.fractions), spec.draws)
                 writer.append(
@@ -218,9 +217,7 @@ def ablate(
                     ablation_base_accuracy=np.nan,
                 )
                 continue
-            model, _ = load_model(
-                checkpoints_dir, label, model_spec, n_classes, in_channels, device
-            )
+            model = load_model(state, model_spec, n_classes, in_channels, device)
             prepare_bn(model, extract_spec.bn, bn_images, extract_spec.batch_size, device, workers)
             si = extract_part["si"].sel(checkpoint=step).values
             acc, base = ablation_curves(
@@ -238,9 +235,9 @@ def ablate(
                 step, ablation_accuracy=acc.astype(np.float32), ablation_base_accuracy=base
             )
             log.info(
-                "%s: ablation-set accuracy %.4f; at half the channels, selective/random "
+                "step %d: ablation-set accuracy %.4f; at half the channels, selective/random "
                 "accuracy per module %s",
-                label,
+                step,
                 base,
                 _half(acc, spec),
             )

@@ -4,6 +4,7 @@ each other, named by key, reported before any job runs (``config_check``)."""
 import math
 
 from .. import datasets, models
+from .figure_options import figure_options
 from .specs import MODULES
 
 STUDY = "selectivity"
@@ -30,6 +31,7 @@ def config_problems(config):
                 f"config key {key}: unknown module(s) {unknown}; a ResNet has "
                 f"modules {list(MODULES)} (torchvision's layer1..layer4)"
             )
+    problems += _figure_problems(s)
     if s["regularizer"]["alpha"] == 0:
         problems.append(
             "config key selectivity.regularizer.alpha: 0 means no regulariser; "
@@ -184,5 +186,33 @@ def _schedule_problems(s, bpe):
         problems.append(
             "config key selectivity.regularizer.later_onset: fig6 compares "
             "regularising from the start (0) with a later onset, so it must be > 0"
+        )
+    return problems
+
+
+def _figure_problems(s):
+    """Each figure shows modules the cubes hold (ablation figures: ablated ones)."""
+    options, problems = figure_options(s), []
+    ablated = set(s["ablation"]["modules"])
+    for fig in ("fig3", "fig4", "fig8"):
+        shown = set(options[fig].modules)
+        if not shown or not shown <= ablated:
+            problems.append(
+                f"config key selectivity.figures.{fig}.modules: {sorted(shown)} must be a "
+                f"non-empty subset of the ablated modules (selectivity.ablation.modules: "
+                f"{sorted(ablated)})"
+            )
+    for fig, least in (("fig9", min(MODULES)), ("fig10", max(MODULES) - 1)):
+        shown = options[fig].modules
+        if not set(shown) <= set(MODULES) or min(shown, default=max(MODULES)) > least:
+            problems.append(
+                f"config key selectivity.figures.{fig}.modules: modules of {list(MODULES)}"
+                + ("" if fig == "fig9" else ", one of them below 7 (compared with later ones)")
+            )
+    fig5 = options["fig5"]
+    if not {fig5.module, fig5.later_module} <= set(MODULES) or fig5.module >= fig5.later_module:
+        problems.append(
+            "config keys selectivity.figures.fig5.module and later_module: two of the "
+            f"modules {list(MODULES)}, the first before the second"
         )
     return problems

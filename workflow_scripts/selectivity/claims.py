@@ -1,9 +1,8 @@
 """The class-selectivity paper's claims, measured on the study's run cubes.
 
 The claims table ``results/claims/selectivity.csv`` and the claims tests both call these.
-Inputs (``SelectivityPlan.claims_inputs``): ``baseline`` (the unregularised runs, one per
-seed) and ``regularised`` (the regulariser runs, and the unregularised reference of a
-regulariser seed that is no baseline seed); options: ``SelectivityPlan.figure_context``.
+Inputs and options: ``claim_data.open_inputs`` (``SelectivityPlan.claims_inputs`` and
+``claims_options``).
 
 "Early" means the checkpoints up to one epoch; values are means over seeds, with the
 spread (min..max over seeds) where the claim is about a difference.
@@ -11,43 +10,26 @@ spread (min..max over seeds) where the claim is about a difference.
 
 import numpy as np
 
-from ..claims import Claims, Result
-from ..store.cube import open_cube
+from ..claims import Claims, NotMeasured, Result
 from . import metrics
-
-
-def open_inputs(inputs, options):
-    return {
-        "baseline": [open_cube(p) for p in _paths(inputs["baseline"])],
-        "regularised": [open_cube(p) for p in _paths(inputs.get("regularised", []))],
-        "options": options,
-    }
-
-
-def _paths(value):
-    return [value] if isinstance(value, str) else list(value)
-
+from .claim_data import (
+    UNREGULARISED,
+    ablation_auc,
+    epoch_batches,
+    epoch_one_on,
+    final_accuracy,
+    final_si,
+    first_epoch,
+    open_inputs,
+    r,
+    reg_groups,
+    seed_cka,
+    seed_si,
+    setting,
+    spike,
+)
 
 CLAIMS = Claims("selectivity", load=open_inputs)
-
-
-def _module_si(ctx, var="si"):
-    """(seed, checkpoint, module) mean SI over live units."""
-    import xarray as xr
-
-    return xr.concat([metrics.module_si(ds, var) for ds in ctx["baseline"]], dim="seed")
-
-
-def _early(da, bpe):
-    return da.sel(checkpoint=[s for s in da["checkpoint"].values if 0 < s <= bpe])
-
-
-def _bpe(ctx):
-    return metrics.batches_per_epoch(ctx["baseline"][0])
-
-
-def _r(x):
-    return round(float(x), 3)
 
 
 @CLAIMS.claim(
@@ -59,20 +41,13 @@ def _r(x):
     "end >= 90 % of its maximum",
 )
 def module7_rises_and_stays(ctx):
-    si = _module_si(ctx).sel(module=7).mean("seed")
+    si = seed_si(ctx).sel(module=7).mean("seed")
     init, top, end = float(si.isel(checkpoint=0)), float(si.max()), float(si.isel(checkpoint=-1))
-    early = float(_early(si, _bpe(ctx)).max())
+    early = float(first_epoch(si, epoch_batches(ctx)).max())
     return Result(
-        {"init": _r(init), "max in epoch 1": _r(early), "max": _r(top), "end": _r(end)},
+        {"init": r(init), "max in epoch 1": r(early), "max": r(top), "end": r(end)},
         holds=init < 0.45 and early >= 0.55 and end >= 0.9 * top,
     )
-
-
-def _spike(ctx, module):
-    """Per seed: (init, early peak, end) of a module's mean SI."""
-    si = _module_si(ctx).sel(module=module)
-    early = _early(si, _bpe(ctx)).max("checkpoint")
-    return si.isel(checkpoint=0), early, si.isel(checkpoint=-1)
 
 
 @CLAIMS.claim(
@@ -83,14 +58,14 @@ def _spike(ctx, module):
     "in every seed",
 )
 def module6_spikes_and_recedes(ctx):
-    init, peak, end = _spike(ctx, 6)
+    init, peak, end = spike(ctx, 6)
     drop = peak - end
     return Result(
         {
-            "init": _r(init.mean()),
-            "early peak": _r(peak.mean()),
-            "end": _r(end.mean()),
-            "peak - end per seed": [_r(v) for v in drop.values],
+            "init": r(init.mean()),
+            "early peak": r(peak.mean()),
+            "end": r(end.mean()),
+            "peak - end per seed": [r(v) for v in drop.values],
         },
         holds=float(peak.mean() - init.mean()) >= 0.1
         and float(drop.mean()) >= 0.02
@@ -106,19 +81,15 @@ def module6_spikes_and_recedes(ctx):
     "every seed, and the peak >= 3x the shuffled-label floor",
 )
 def modules45_spike_and_recede(ctx):
-    floor = _module_si(ctx, "si_floor")
+    floor = seed_si(ctx, "si_floor")
     values, holds = {}, True
     for module in (4, 5):
-        init, peak, end = _spike(ctx, module)
+        init, peak, end = spike(ctx, module)
         drop = peak - end
         f = float(floor.sel(module=module).mean())
-        values[f"module {module} init/peak/end"] = [
-            _r(init.mean()),
-            _r(peak.mean()),
-            _r(end.mean()),
-        ]
-        values[f"module {module} peak - end per seed"] = [_r(v) for v in drop.values]
-        values[f"module {module} floor"] = _r(f)
+        values[f"module {module} init/peak/end"] = [r(init.mean()), r(peak.mean()), r(end.mean())]
+        values[f"module {module} peak - end per seed"] = [r(v) for v in drop.values]
+        values[f"module {module} floor"] = r(f)
         holds &= (
             float(drop.mean()) >= 0.02 and bool((drop > 0).all()) and float(peak.mean()) >= 3 * f
         )
@@ -134,22 +105,14 @@ def modules45_spike_and_recede(ctx):
     "floor at every checkpoint and seed",
 )
 def si_above_noise_floor(ctx):
-    si, floor = _module_si(ctx), _module_si(ctx, "si_floor")
+    si, floor = seed_si(ctx), seed_si(ctx, "si_floor")
     later = [s for s in si["checkpoint"].values if s > 0]
     ratio = (si / floor).sel(checkpoint=later).min(["seed", "checkpoint"])
-    values = {f"module {m} min SI/floor": _r(ratio.sel(module=m)) for m in ratio["module"].values}
+    values = {f"module {m} min SI/floor": r(ratio.sel(module=m)) for m in ratio["module"].values}
     values.update(
-        {f"module {m} floor": _r(floor.sel(module=m).mean()) for m in floor["module"].values}
+        {f"module {m} floor": r(floor.sel(module=m).mean()) for m in floor["module"].values}
     )
     return Result(values, holds=bool((ratio >= 3).all()))
-
-
-def _auc(ctx):
-    """(seed, checkpoint, ablated_module, order) AUC, the initialisation dropped."""
-    import xarray as xr
-
-    auc = xr.concat([metrics.ablation_auc(ds) for ds in ctx["baseline"]], dim="seed")
-    return auc.sel(checkpoint=[s for s in auc["checkpoint"].values if s > 0])
 
 
 @CLAIMS.claim(
@@ -163,8 +126,9 @@ def _auc(ctx):
     "AUC's rise",
 )
 def selective_ablation_matters_more_early(ctx):
-    auc = _auc(ctx).sel(ablated_module=[4, 5, 6]).mean(["seed", "ablated_module"])
-    bpe = _bpe(ctx)
+    auc = ablation_auc(ctx, needs=(4, 5, 6)).sel(ablated_module=[4, 5, 6])
+    auc = auc.mean(["seed", "ablated_module"])
+    bpe = epoch_batches(ctx)
     early = auc.sel(checkpoint=[s for s in auc["checkpoint"].values if s <= bpe]).mean("checkpoint")
     end = auc.isel(checkpoint=-1)
     rise = end - early
@@ -172,13 +136,12 @@ def selective_ablation_matters_more_early(ctx):
     sel, rnd = float(rise.sel(order="selective")), float(rise.sel(order="random"))
     return Result(
         {
-            "selective AUC early/end": [
-                _r(early.sel(order="selective")),
-                _r(end.sel(order="selective")),
-            ],
-            "random AUC early/end": [_r(early.sel(order="random")), _r(end.sel(order="random"))],
-            "selective rise": _r(sel),
-            "random rise": _r(rnd),
+            **{
+                f"{o} AUC early/end": [r(early.sel(order=o)), r(end.sel(order=o))]
+                for o in ("selective", "random")
+            },
+            "selective rise": r(sel),
+            "random rise": r(rnd),
         },
         holds=sel >= 0.05 * scale and sel > rnd,
     )
@@ -193,12 +156,11 @@ def selective_ablation_matters_more_early(ctx):
     "from epoch 1 on, in each of modules 4-6",
 )
 def random_ablation_more_damaging_4_6(ctx):
-    auc = _auc(ctx).mean("seed")
-    auc = auc.sel(checkpoint=[s for s in auc["checkpoint"].values if s >= _bpe(ctx)])
+    auc = epoch_one_on(ablation_auc(ctx, needs=(4, 5, 6)).mean("seed"), epoch_batches(ctx))
     share = {}
     for m in (4, 5, 6):
         a = auc.sel(ablated_module=m)
-        share[f"module {m} share selective > random"] = _r(
+        share[f"module {m} share selective > random"] = r(
             (a.sel(order="selective") > a.sel(order="random")).mean()
         )
     return Result(share, holds=all(v >= 0.8 for v in share.values()))
@@ -213,15 +175,15 @@ def random_ablation_more_damaging_4_6(ctx):
     "on, and in every seed at the end",
 )
 def module7_selective_ablation_more_damaging(ctx):
-    auc = _auc(ctx).sel(ablated_module=7)
-    later = auc.sel(checkpoint=[s for s in auc["checkpoint"].values if s >= _bpe(ctx)])
+    auc = ablation_auc(ctx, needs=(7,)).sel(ablated_module=7)
+    later = epoch_one_on(auc, epoch_batches(ctx))
     gap = later.sel(order="random") - later.sel(order="selective")
     mean_gap = gap.mean("seed")
     end = gap.isel(checkpoint=-1)
     return Result(
         {
-            "random - selective AUC, min over checkpoints": _r(mean_gap.min()),
-            "at the end per seed": [_r(v) for v in end.values],
+            "random - selective AUC, min over checkpoints": r(mean_gap.min()),
+            "at the end per seed": [r(v) for v in end.values],
         },
         holds=bool((mean_gap > 0).all()) and bool((end > 0).all()),
     )
@@ -236,10 +198,10 @@ def module7_selective_ablation_more_damaging(ctx):
     "< in module 7",
 )
 def fully_trained_ablation(ctx):
-    auc = _auc(ctx).isel(checkpoint=-1).mean("seed")
+    auc = ablation_auc(ctx, needs=(4, 5, 6, 7)).isel(checkpoint=-1).mean("seed")
     diff = auc.sel(order="selective") - auc.sel(order="random")
     values = {
-        f"module {int(m)} selective - random AUC": _r(diff.sel(ablated_module=m))
+        f"module {int(m)} selective - random AUC": r(diff.sel(ablated_module=m))
         for m in diff["ablated_module"].values
     }
     holds = (
@@ -261,39 +223,18 @@ def fully_trained_ablation(ctx):
 def cka_high_early(ctx):
     # module 7's first block, not its last: on small inputs (28x28 at default size) the
     # last block's output is 1x1, so its CKA is the FC input's and would count it twice
-    import xarray as xr
-
-    bpe = _bpe(ctx)
+    bpe = epoch_batches(ctx)
     values, holds = {}, True
     for name, target in (
         ("module 7 block 0", lambda ds: metrics.module_blocks(ds, 7)[0]),
         ("FC input", lambda ds: "fc"),
     ):
-        c = xr.concat(
-            [metrics.cka(ds, metrics.module_layer(ds, 4), target(ds)) for ds in ctx["baseline"]],
-            dim="seed",
-        ).mean("seed")
-        early = float(_early(c, bpe).max())
+        c = seed_cka(ctx, lambda ds: metrics.module_layer(ds, 4), target).mean("seed")
+        early = float(first_epoch(c, bpe).max())
         end = float(c.isel(checkpoint=-1))
-        values[f"module 4 vs {name}: early max / end"] = [_r(early), _r(end)]
+        values[f"module 4 vs {name}: early max / end"] = [r(early), r(end)]
         holds &= early - end >= 0.1
     return Result(values, holds=holds)
-
-
-def _reg_groups(ctx):
-    opts = ctx["options"]
-    seeds = set(opts["reg_seeds"])
-    groups = {}
-    for ds in ctx["baseline"] + ctx["regularised"]:
-        lab = metrics.run_labels(ds)
-        if lab["seed"] in seeds:
-            key = "none" if lab["alpha"] == 0 else lab["onset"]
-            groups.setdefault(key, {})[lab["seed"]] = ds
-    return groups
-
-
-def _final_accuracy(runs):
-    return float(np.mean([metrics.final(ds["accuracy"]) for ds in runs.values()]))
 
 
 @CLAIMS.claim(
@@ -304,29 +245,10 @@ def _final_accuracy(runs):
     "unregularised run's",
 )
 def regulariser_suppresses_selectivity(ctx):
-    g, opts = _reg_groups(ctx), ctx["options"]
-    mods = opts["reg_modules"]
-
-    def si(runs):
-        return float(
-            np.mean(
-                [
-                    metrics.module_si(ds).isel(checkpoint=-1).sel(module=mods).mean()
-                    for ds in runs.values()
-                ]
-            )
-        )
-
-    free, reg = si(g["none"]), si(g[0.0])
-    return Result(
-        {
-            "unregularised": _r(free),
-            "regularised from the start": _r(reg),
-            "alpha": opts["alpha"],
-            "modules": mods,
-        },
-        holds=reg < 0.5 * free,
-    )
+    g, opts = reg_groups(ctx), ctx["options"]
+    free, reg = final_si(g[UNREGULARISED], opts.modules), final_si(g[0.0], opts.modules)
+    values = {"unregularised": r(free), "regularised from the start": r(reg)}
+    return Result({**values, **setting(opts)}, holds=reg < 0.5 * free)
 
 
 @CLAIMS.claim(
@@ -339,18 +261,16 @@ def regulariser_suppresses_selectivity(ctx):
     "later onset by >= 0.01, and the later onset within 0.01 of unregularised",
 )
 def regularising_from_start_hurts(ctx):
-    g, opts = _reg_groups(ctx), ctx["options"]
-    free, start = _final_accuracy(g["none"]), _final_accuracy(g[0.0])
-    later = _final_accuracy(g[float(opts["later_onset"])])
+    g, opts = reg_groups(ctx), ctx["options"]
+    free, start = final_accuracy(g[UNREGULARISED]), final_accuracy(g[0.0])
+    later = final_accuracy(g[opts.later_onset])
+    values = {
+        "unregularised": r(free),
+        "from the start": r(start),
+        f"from {opts.onset_unit} {opts.later_onset:g}": r(later),
+    }
     return Result(
-        {
-            "unregularised": _r(free),
-            "from the start": _r(start),
-            f"from {opts['onset_unit']} {opts['later_onset']:g}": _r(later),
-            "alpha": opts["alpha"],
-            "modules": opts["reg_modules"],
-        },
-        holds=later - start >= 0.01 and abs(later - free) <= 0.01,
+        {**values, **setting(opts)}, holds=later - start >= 0.01 and abs(later - free) <= 0.01
     )
 
 
@@ -363,15 +283,15 @@ def regularising_from_start_hurts(ctx):
     ">= 0.01; later onsets within 0.015 of unregularised",
 )
 def only_the_first_onset_hurts(ctx):
-    g, opts = _reg_groups(ctx), ctx["options"]
-    free = _final_accuracy(g["none"])
-    acc = {o: _final_accuracy(g[float(o)]) for o in sorted(map(float, opts["onsets"]))}
+    g, opts = reg_groups(ctx), ctx["options"]
+    if not any(o > 0 for o in opts.onsets):
+        raise NotMeasured("selectivity.regularizer.onsets holds no onset after 0")
+    free = final_accuracy(g[UNREGULARISED])
+    acc = {o: final_accuracy(g[o]) for o in sorted(opts.onsets)}
     later = {o: a for o, a in acc.items() if o > 0}
-    holds = (
-        bool(later)
-        and all(a - acc.get(0.0, np.inf) >= 0.01 for a in later.values())
-        and all(abs(a - free) <= 0.015 for a in later.values())
+    holds = all(a - acc.get(0.0, np.inf) >= 0.01 for a in later.values()) and all(
+        abs(a - free) <= 0.015 for a in later.values()
     )
-    values = {"unregularised": _r(free)}
-    values.update({f"onset {o:g}": _r(a) for o, a in acc.items()})
+    values = {"unregularised": r(free)}
+    values.update({f"onset {o:g}": r(a) for o, a in acc.items()})
     return Result(values, holds=holds)

@@ -15,14 +15,12 @@ saved (near their initial values for the first ~30 batches of training); ``batch
 normalises each probe batch by its own statistics.
 """
 
-import json
 import logging
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..store.checkpoints import load_checkpoint
+from ..store.checkpoints import checkpoint_steps, load_steps
 from ..store.cube import CubeWriter
 from . import network
 from .cka import MinibatchCKA, gram
@@ -31,15 +29,24 @@ from .selectivity_index import ClassMeans, si_from_means
 log = logging.getLogger(__name__)
 
 
-def run_index(checkpoints_dir):
-    return json.loads((Path(checkpoints_dir) / "index.json").read_text())
+def checkpoints(checkpoints_dir, steps):
+    """(step, checkpoint) of the run's checkpoints ``steps`` (each once, in step order);
+    a step the run lacks raises FileNotFoundError naming the directory."""
+    wanted = sorted({int(s) for s in steps})
+    missing = sorted(set(wanted) - set(checkpoint_steps(checkpoints_dir)))
+    if missing:
+        raise FileNotFoundError(
+            f"{checkpoints_dir} has no checkpoint of step(s) {missing}: the run was trained "
+            "with other checkpoint settings; delete the run directory and rerun"
+        )
+    return load_steps(checkpoints_dir, wanted)
 
 
-def load_model(checkpoints_dir, label, model_spec, n_classes, in_channels, device):
-    state = load_checkpoint(Path(checkpoints_dir) / f"{label}.pt")
+def load_model(state, model_spec, n_classes, in_channels, device):
+    """The network of a checkpoint, on ``device``, in eval mode."""
     model = network.build(model_spec, n_classes, in_channels)
     model.load_state_dict(state["model"])
-    return model.to(device).eval(), state
+    return model.to(device).eval()
 
 
 def prepare_bn(model, bn, bn_images, batch_size, device, workers=0):
@@ -225,7 +232,7 @@ EXTRACT_VARIABLES = {
 
 def extract(
     checkpoints_dir,
-    labels,
+    steps,
     probe,
     bn_images,
     model_spec,
@@ -238,8 +245,8 @@ def extract(
     device="cpu",
     workers=0,
 ):
-    """Write the part cube ``out`` for the checkpoints ``labels`` of one run."""
-    index = run_index(checkpoints_dir)["checkpoints"]
+    """Write the part cube ``out`` for the checkpoints ``steps`` of one run."""
+    found = checkpoints(checkpoints_dir, steps)
     floor_labels = floor_shuffle(probe.labels.numpy(), extract_spec.floor_seed)
     model = network.build(model_spec, n_classes, in_channels)
     sizes, coords = part_layout(model, classes)
@@ -252,24 +259,22 @@ def extract(
         coords=coords,
         variables=EXTRACT_VARIABLES,
         attrs=attrs,
-        expected_length=len(labels),
+        expected_length=len(set(steps)),
     ) as writer:
-        for label in labels:
-            model, state = load_model(
-                checkpoints_dir, label, model_spec, n_classes, in_channels, device
-            )
+        for step, state in found:
+            model = load_model(state, model_spec, n_classes, in_channels, device)
             prepare_bn(model, extract_spec.bn, bn_images, extract_spec.batch_size, device, workers)
             m = measure(
                 model, probe, n_classes, extract_spec.batch_size, floor_labels, device, workers
             )
             writer.append(
-                int(index[label]["step"]),
+                step,
                 class_mean=m["class_mean"],
                 si=m["si"],
                 si_floor=m["si_floor"],
                 dead=m["dead"],
                 accuracy=m["accuracy"],
-                epoch=index[label]["epoch"],
+                epoch=state["epoch"],
                 train_loss=state["train_loss"],
                 train_accuracy=state["train_accuracy"],
                 reg_si=state["reg_si"],
@@ -277,9 +282,9 @@ def extract(
                 cka=m["cka"],
             )
             log.info(
-                "%s: probe accuracy %.4f, mean SI %.3f (floor %.3f), %d dead units, CKA over "
+                "step %d: probe accuracy %.4f, mean SI %.3f (floor %.3f), %d dead units, CKA over "
                 "%d batches",
-                label,
+                step,
                 m["accuracy"],
                 float(np.mean(m["si"])),
                 float(np.mean(m["si_floor"])),

@@ -3,15 +3,13 @@
 Every function takes opened cubes (xarray Datasets, ``store.cube.open_cube``) and
 returns xarray objects or long-form pandas tables (one row per seed and checkpoint,
 what seaborn plots with 95 % confidence intervals over seeds). Dead units (silent on
-every probe image: SI = 0/eps, meaningless) are left out of every SI average; their
-count is reported by ``dead_units``.
+every probe image: SI = 0/eps, meaningless) are left out of every SI average (the
+cube's ``dead`` flags them).
 """
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-
-from ..store.cube import cube_config
 
 
 def run_labels(ds):
@@ -51,10 +49,6 @@ def block_si(ds, var="si"):
     return _live(ds, var).groupby(name).mean("unit")
 
 
-def dead_units(ds):
-    return ds["dead"].astype(int).groupby(ds["module"]).sum("unit")
-
-
 def long_table(cubes, fn, name):
     """Long-form table of ``fn(ds)`` (a DataArray with a checkpoint dim) for every cube,
     with the run's labels and the checkpoint's batch and epoch as columns."""
@@ -69,11 +63,6 @@ def long_table(cubes, fn, name):
             df[key] = value
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
-
-
-def seed_mean(cubes, fn):
-    """``fn(ds)`` averaged over the cubes (seeds), aligned on checkpoints."""
-    return xr.concat([fn(ds) for ds in cubes], dim="seed").mean("seed")
 
 
 # ---------------------------------------------------------------------------------
@@ -95,14 +84,6 @@ def ablation_auc(ds):
     norm = normalised_ablation(ds)
     auc = norm.sum("fraction", min_count=1)
     return auc.mean("draw", skipna=True)
-
-
-def ablation_curve(ds, step=None):
-    """Normalised accuracy vs fraction at one checkpoint (the last by default), random
-    orders averaged over draws: (ablated_module, order, fraction)."""
-    norm = normalised_ablation(ds)
-    step = int(ds["checkpoint"].values[-1]) if step is None else step
-    return norm.sel(checkpoint=step).mean("draw", skipna=True)
 
 
 # ---------------------------------------------------------------------------------
@@ -135,13 +116,5 @@ def accuracy_series(ds):
     return xr.Dataset({"train": ds["train_accuracy"], "held-out": ds["accuracy"]})
 
 
-def onset_batches(labels, bpe):
-    return labels["onset"] * (bpe if labels["onset_unit"] == "epochs" else 1)
-
-
 def final(da):
     return float(da.isel(checkpoint=-1))
-
-
-def config_of(ds):
-    return cube_config(ds)

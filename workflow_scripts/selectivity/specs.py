@@ -1,14 +1,17 @@
 """The resolved parameters of the selectivity artifacts, as frozen dataclasses (no torch).
 
-The plan builds them from the validated config; their ``asdict`` is what artifact ids
-hash and what reaches a job through ``params:``; jobs rebuild them with ``Spec(**p)``
-(lists become tuples in ``from_params``).
+The plan builds them from the validated config with every value resolved (``plan.py``);
+``workflow_scripts.specs.identity`` is what artifact ids hash, ``params`` what reaches a
+job through ``params:`` and ``from_params`` rebuilds them in the job. ``FIGURES``: each
+figure's options (``figure_options.py`` resolves them from the config).
 """
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
+
+from ..specs import run_setting
 
 MODULES = (4, 5, 6, 7)  # the paper's names of torchvision's layer1..layer4
-BATCH, EPOCH = "b", "e"  # checkpoint label prefixes: b10 = after 10 batches, e2 = 2 epochs
+BATCH, EPOCH = "b", "e"  # checkpoint labels: b10 = after 10 batches, e2 = after 2 epochs
 
 
 @dataclass(frozen=True)
@@ -21,7 +24,7 @@ class DataSpec:
     """
 
     source: str  # datasets registry name (fashion_mnist, mnist, cifar10, imagefolder)
-    folder: str  # imagefolder: <data_dir>/<folder>/{train,val}/<class>/<image>
+    folder: str  # imagefolder: <data_dir>/<folder>/{train,val}/<class>/<image>; else ""
     n_train: int
     probe_split: str  # "train" or "test" (= val/ of an image folder)
     n_probe: int  # SI and CKA images
@@ -32,18 +35,15 @@ class DataSpec:
     image_size: int  # imagefolder: training crop / evaluation centre crop side
     resize: int  # imagefolder evaluation: shorter side resized to this before the crop
     augment: bool
-    data_dir: str  # where the source lives and whether it may be downloaded do not
-    download: bool  # change the data: ``identity`` leaves them out
-
-    def identity(self):
-        return {k: v for k, v in asdict(self).items() if k not in ("data_dir", "download")}
+    data_dir: str = run_setting("data", why="where the images live, not what they are")
+    download: bool = run_setting(False, why="whether a missing source may be fetched")
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     name: str  # models registry name
-    width: int  # narrow_* models only (module widths width x 1, 2, 4, 8)
-    stem: str  # narrow_* models only: imagenet | cifar
+    width: int | None  # narrow_* models only (module widths width x 1, 2, 4, 8)
+    stem: str | None  # narrow_* models only: imagenet | cifar
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class RegularizerSpec:
     """loss = CE - alpha * mean SI of the modules' blocks, from ``onset`` on."""
 
     alpha: float  # 0: no regulariser
-    modules: tuple
+    modules: tuple[int, ...]
     onset: float
     onset_unit: str  # batches | epochs
 
@@ -69,71 +69,159 @@ class TrainSpec:
     lr: float
     momentum: float
     weight_decay: float
-    lr_milestones: tuple  # epochs at which lr is multiplied by lr_gamma
+    lr_milestones: tuple[int, ...]  # epochs at which lr is multiplied by lr_gamma
     lr_gamma: float
-    amp: bool  # CUDA only: float16 autocast + gradient scaling
-    channels_last: bool  # CUDA only
-    checkpoint_batches: tuple
-    checkpoint_epochs: tuple
-
-    @classmethod
-    def from_params(cls, p):
-        p = dict(p)
-        p["model"] = ModelSpec(**p["model"])
-        r = dict(p["regularizer"])
-        p["regularizer"] = RegularizerSpec(**{**r, "modules": tuple(r["modules"])})
-        for key in ("lr_milestones", "checkpoint_batches", "checkpoint_epochs"):
-            p[key] = tuple(p[key])
-        return cls(**p)
+    amp: bool  # float16 autocast + gradient scaling (effective: true on CUDA only)
+    channels_last: bool  # channels-last memory format (effective: true on CUDA only)
+    checkpoint_batches: tuple[int, ...]
+    checkpoint_epochs: tuple[int, ...]
 
     def checkpoint_labels(self):
-        return checkpoint_labels(self.checkpoint_batches, self.checkpoint_epochs)
+        """'b<n>' after n batches, 'e<n>' after n epochs: batch ones first. The plan names
+        extraction parts by them (it cannot know an image folder's batches per epoch)."""
+        return [f"{BATCH}{b}" for b in self.checkpoint_batches] + [
+            f"{EPOCH}{e}" for e in self.checkpoint_epochs
+        ]
 
-
-@dataclass(frozen=True)
-class ExtractSpec:
-    batch_size: int  # evaluation batch; minibatch CKA uses full batches of this size
-    bn: str  # recompute | running | batch (BatchNorm statistics at evaluation)
-    floor_seed: int  # the label shuffle of the SI noise floor
-
-
-@dataclass(frozen=True)
-class AblationSpec:
-    modules: tuple
-    fractions: tuple  # fraction of each block's channels zeroed (0 included)
-    draws: int  # random orders (permutations fixed per draw)
-    seed: int
-
-    @classmethod
-    def from_params(cls, p):
-        return cls(
-            modules=tuple(p["modules"]),
-            fractions=tuple(p["fractions"]),
-            draws=int(p["draws"]),
-            seed=int(p["seed"]),
-        )
-
-
-def checkpoint_labels(batches, epochs):
-    """'b<n>' after n batches, 'e<n>' after n epochs, in training order (batch ones first
-    at equal times is irrelevant: the trainer resolves both to batch counts)."""
-    return [f"{BATCH}{int(b)}" for b in sorted(set(batches))] + [
-        f"{EPOCH}{int(e)}" for e in sorted(set(epochs))
-    ]
-
-
-def parse_label(label):
-    """('b', 10) from 'b10'."""
-    kind, number = label[0], label[1:]
-    if kind not in (BATCH, EPOCH) or not number.isdigit():
-        raise ValueError(f"not a checkpoint label: {label!r}")
-    return kind, int(number)
+    def checkpoint_steps(self, batches_per_epoch):
+        """{label: optimizer steps done} of the checkpoints (files are named by step)."""
+        return {label: label_step(label, batches_per_epoch) for label in self.checkpoint_labels()}
 
 
 def label_step(label, batches_per_epoch):
-    kind, n = parse_label(label)
-    return n if kind == BATCH else n * int(batches_per_epoch)
+    kind, number = label[0], label[1:]
+    if kind not in (BATCH, EPOCH) or not number.isdigit():
+        raise ValueError(f"not a checkpoint label: {label!r}")
+    return int(number) * (1 if kind == BATCH else int(batches_per_epoch))
 
 
-def spec_fields(cls):
-    return [f.name for f in fields(cls)]
+def batches_per_epoch(n_train, batch_size):
+    """Training batches per epoch (the last one may be short)."""
+    return -(-int(n_train) // int(batch_size))
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """How a run's checkpoints are measured (one part cube per group of checkpoints)."""
+
+    batch_size: int  # evaluation batch; minibatch CKA uses full batches of this size
+    bn: str  # recompute | running | batch (BatchNorm statistics at evaluation)
+    floor_seed: int  # the label shuffle of the SI noise floor
+    checkpoints_per_job: int = run_setting(
+        0, why="how the checkpoints are grouped into jobs; each is measured alike"
+    )
+
+
+@dataclass(frozen=True)
+class AblationOptions:
+    modules: tuple[int, ...]
+    fractions: tuple[float, ...]  # fraction of each block's channels zeroed (0 included)
+    draws: int  # random orders (permutations fixed per draw)
+    seed: int
+
+
+# -- figures: one options dataclass each; fields without a default are resolved by the
+# plan from the rest of the config (figure_options.py), the others can be set under
+# selectivity.figures.<fig>
+
+
+@dataclass(frozen=True)
+class Fig2Options:
+    """Mean SI per module over training."""
+
+    model: str  # train.model.name, for the title and caption
+    source: str  # data.source
+
+
+@dataclass(frozen=True)
+class Fig3Options:
+    """Ablation through training of the modules below 7."""
+
+    modules: tuple[int, ...]  # default: the ablated modules below 7
+    draws: int  # ablation.draws (random orders averaged)
+
+
+@dataclass(frozen=True)
+class Fig4Options:
+    """Ablation through training of module 7."""
+
+    modules: tuple[int, ...]  # default: module 7 when it is ablated
+    draws: int
+
+
+@dataclass(frozen=True)
+class Fig5Options:
+    """CKA of one module's representation with each block of a later one and the FC input."""
+
+    module: int = 4  # the module whose representation (last block) is compared
+    later_module: int = 7  # the module whose every block it is compared with
+
+
+@dataclass(frozen=True)
+class Fig6Options:
+    """The regulariser from the start vs a later onset."""
+
+    alpha: float
+    modules: tuple[int, ...]  # the regularised modules
+    onset_unit: str
+    later_onset: float
+    seeds: tuple[int, ...]  # regularizer.seeds
+
+
+@dataclass(frozen=True)
+class Fig7Options:
+    """The regulariser switched on at each onset."""
+
+    alpha: float
+    modules: tuple[int, ...]
+    onset_unit: str
+    onsets: tuple[float, ...]
+    seeds: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Fig8Options:
+    """Ablation of the fully trained network."""
+
+    modules: tuple[int, ...]  # default: every ablated module
+    draws: int
+
+
+@dataclass(frozen=True)
+class Fig9Options:
+    """Mean SI per block, one panel per module."""
+
+    modules: tuple[int, ...] = MODULES
+
+
+@dataclass(frozen=True)
+class Fig10Options:
+    """CKA between module representations."""
+
+    modules: tuple[int, ...] = MODULES
+
+
+FIGURES = {
+    "fig2": Fig2Options,
+    "fig3": Fig3Options,
+    "fig4": Fig4Options,
+    "fig5": Fig5Options,
+    "fig6": Fig6Options,
+    "fig7": Fig7Options,
+    "fig8": Fig8Options,
+    "fig9": Fig9Options,
+    "fig10": Fig10Options,
+}
+REGULARISED_FIGURES = ("fig6", "fig7")  # read the regulariser runs besides the baseline
+
+
+@dataclass(frozen=True)
+class ClaimsOptions:
+    """What the claims read besides the cubes (the regulariser setting of figs 6-7)."""
+
+    alpha: float
+    modules: tuple[int, ...]
+    onset_unit: str
+    onsets: tuple[float, ...]
+    later_onset: float
+    seeds: tuple[int, ...]

@@ -1,33 +1,18 @@
-"""Adapters of the selectivity rules: read the job's files and params, call one library
-function.
+"""Adapters of the selectivity rules: read the job's files and params, rebuild the specs
+(``specs.from_params``; the run settings ``data_dir`` and ``download`` from the config
+the job runs under: ``job_inputs``), call one library function.
 
-Set-up (logging, threads, device) happens in ``workflow_scripts/run.py``. Library
-modules are imported inside each adapter, so that each stage's code digest covers its
-own code only (``workflow_scripts.entry``).
+Set-up (logging, threads, device from ``params.device``) happens in
+``workflow_scripts/run.py``. Library modules are imported inside each adapter, so that
+each stage's code digest covers its own code only (``workflow_scripts.entry``).
 """
 
 import logging
 
-from .. import datasets
 from ..entry import stage
+from ..specs import from_params
 
 log = logging.getLogger(__name__)
-
-
-def _workers(threads, device):
-    """DataLoader processes of an image-folder job: every thread on a GPU job (the GPU
-    computes), all but one on a CPU job (the main process computes)."""
-    return int(threads) if device.type == "cuda" else max(0, int(threads) - 1)
-
-
-def _sets(data_file, data_spec, model_spec, which):
-    """The data file's splits, the network's input channels and the image sets ``which``."""
-    from .data import load_splits, open_images
-    from .network import input_channels
-
-    splits = load_splits(data_file)
-    channels = input_channels(model_spec, len(splits["mean"]))
-    return splits, channels, [open_images(splits, data_spec, w, channels) for w in which]
 
 
 def _paths(value):
@@ -38,9 +23,9 @@ def _paths(value):
 @stage
 def data(smk):
     from .data import make_splits, save_splits
-    from .specs import DataSpec
+    from .job_inputs import data_spec
 
-    splits = make_splits(DataSpec(**datasets.with_location(smk.params.spec, smk.config)))
+    splits = make_splits(data_spec(smk.params.spec, smk.config))
     save_splits(smk.output[0], splits)
     log.info(
         "wrote %s: %d training, %d probe, %d ablation images, %d classes",
@@ -54,13 +39,16 @@ def data(smk):
 
 @stage
 def train(smk, device):
-    from .specs import DataSpec, TrainSpec
+    from ..specs import identity
+    from ..store.resume import every_seconds
+    from .job_inputs import data_spec, image_sets, workers
+    from .specs import TrainSpec
     from .train import train_run
 
     p = smk.params.spec
-    spec = TrainSpec.from_params(p["train"])
-    data_spec = DataSpec(**datasets.with_location(p["data"], smk.config))
-    splits, channels, (images,) = _sets(smk.input.data, data_spec, spec.model, ["train"])
+    spec = from_params(TrainSpec, p["train"])
+    data = data_spec(p["data"], smk.config)
+    splits, channels, (images,) = image_sets(smk.input.data, data, spec.model, ["train"])
     train_run(
         images,
         len(splits["classes"]),
@@ -69,47 +57,32 @@ def train(smk, device):
         smk.output.checkpoints,
         device,
         code=smk.params.code,
-        identity=data_spec.identity(),
-        workers=_workers(smk.threads, device),
-    )
-
-
-def _attrs(p, what, **extra):
-    from ..store.cube import standard_attrs
-
-    return standard_attrs(
-        f"selectivity {what} of run {p['run_id']}",
-        "selectivity",
-        p["config"],
-        run_id=p["run_id"],
-        bn=p["extract"]["bn"],
-        **extra,
+        identity=identity(data),
+        workers=workers(smk.threads, device),
+        every_s=every_seconds(smk.config),
     )
 
 
 @stage
 def extract(smk, device):
     from .extract import extract as extract_part
-    from .specs import DataSpec, ExtractSpec, ModelSpec
+    from .job_inputs import part, part_attrs, workers
 
-    p = smk.params.spec
-    model = ModelSpec(**p["model"])
-    data_spec = DataSpec(**datasets.with_location(p["data"], smk.config))
-    splits, channels, (probe, bn) = _sets(smk.input.data, data_spec, model, ["probe", "bn"])
+    train, options, splits, channels, (probe, bn), steps = part(smk, ["probe", "bn"])
     extract_part(
         smk.input.checkpoints,
-        p["labels"],
+        steps,
         probe,
         bn,
-        model,
+        train.model,
         len(splits["classes"]),
         channels,
         splits["classes"],
-        ExtractSpec(**p["extract"]),
+        options,
         smk.output[0],
-        _attrs(p, "extraction", checkpoints=p["labels"]),
+        part_attrs(smk.params.spec, "extraction"),
         device=device,
-        workers=_workers(smk.threads, device),
+        workers=workers(smk.threads, device),
     )
 
 
@@ -117,28 +90,27 @@ def extract(smk, device):
 def ablate(smk, device):
     from ..store.cube import open_cube
     from .ablate import ablate as ablate_part
-    from .specs import AblationSpec, DataSpec, ExtractSpec, ModelSpec
+    from .job_inputs import part, part_attrs, workers
+    from .specs import AblationOptions
 
     p = smk.params.spec
-    model = ModelSpec(**p["model"])
-    data_spec = DataSpec(**datasets.with_location(p["data"], smk.config))
-    splits, channels, (images, bn) = _sets(smk.input.data, data_spec, model, ["ablate", "bn"])
-    with open_cube(smk.input.extract) as part:
+    train, options, splits, channels, (images, bn), steps = part(smk, ["ablate", "bn"])
+    with open_cube(smk.input.extract) as extracted:
         ablate_part(
             smk.input.checkpoints,
-            p["labels"],
-            part,
+            steps,
+            extracted,
             images,
             bn,
-            model,
+            train.model,
             len(splits["classes"]),
             channels,
-            ExtractSpec(**p["extract"]),
-            AblationSpec.from_params(p["ablation"]),
+            options,
+            from_params(AblationOptions, p["ablation"]),
             smk.output[0],
-            _attrs(p, "ablation", checkpoints=p["labels"]),
+            part_attrs(p, "ablation"),
             device=device,
-            workers=_workers(smk.threads, device),
+            workers=workers(smk.threads, device),
         )
 
 
@@ -165,7 +137,10 @@ def figure(smk):
     from ..plotting import apply_style
     from ..store.cube import open_cube
     from . import figures
+    from .specs import FIGURES
 
+    fig = smk.wildcards.fig
     apply_style()
-    cubes = {key: [open_cube(path) for path in _paths(smk.input[key])] for key in smk.input.keys()}
-    figures.FIGURES[smk.wildcards.fig](cubes, smk.params.options, smk.output[0])
+    cubes = {key: [open_cube(p) for p in _paths(smk.input[key])] for key in smk.input.keys()}
+    options = from_params(FIGURES[fig], smk.params.options)
+    getattr(figures, fig)(cubes, options, smk.output[0])

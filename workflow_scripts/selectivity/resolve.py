@@ -1,0 +1,110 @@
+"""The selectivity config block -> specs, every value resolved as the jobs will use it.
+
+Resolved here, once, so that ids hash what a job computes:
+- settings that take effect on one device only (``train.amp``, ``train.channels_last``:
+  CUDA only) are resolved from the plan's device: a CPU build hashes, passes and records
+  ``amp: false`` whatever the config says, because the CPU trains in float32;
+- parameters that cannot change a result get a neutral value, so that changing them
+  reruns nothing: ``data.folder`` outside image folders (only image folders are read from
+  it) and ``model.width`` / ``model.stem`` for torchvision's ResNets (their constructors
+  take neither: only the narrow ResNets are built from them);
+- ``data_dir`` and ``data.download`` are run settings (``specs.run_setting``): a job reads
+  them from the config it runs under.
+"""
+
+from .. import datasets
+from .specs import (
+    AblationOptions,
+    DataSpec,
+    ExtractOptions,
+    ModelSpec,
+    RegularizerSpec,
+    TrainSpec,
+)
+
+NARROW_PREFIX = "narrow_"  # the models registry's own narrow ResNets (width, stem)
+
+
+def data_spec(s):
+    d = s["data"]
+    image_folder = d["source"] == datasets.IMAGE_FOLDER
+    return DataSpec(
+        source=d["source"],
+        folder=d["folder"] if image_folder else "",
+        n_train=int(d["n_train"]),
+        probe_split=d["probe"]["split"],
+        n_probe=int(d["probe"]["n"]),
+        ablate_split=d["ablate"]["split"],
+        n_ablate=int(d["ablate"]["n"]),
+        n_bn=int(d["n_bn"]),
+        seed=int(d["seed"]),
+        image_size=int(d["image_size"]),
+        resize=int(d["resize"]),
+        augment=bool(d["augment"]),
+    )
+
+
+def data_label(spec):
+    return f"{spec.folder if spec.source == datasets.IMAGE_FOLDER else spec.source}-n{spec.n_train}"
+
+
+def model_spec(m):
+    if m["name"].startswith(NARROW_PREFIX):
+        return ModelSpec(name=m["name"], width=int(m["width"]), stem=m["stem"])
+    return ModelSpec(name=m["name"], width=None, stem=None)
+
+
+def regularizer(r, onset):
+    return RegularizerSpec(
+        alpha=float(r["alpha"]),
+        modules=tuple(int(m) for m in r["modules"]),
+        onset=float(onset),
+        onset_unit=r["onset_unit"],
+    )
+
+
+def onsets(r):
+    """Regulariser onsets of every run: fig7's, plus 0 and fig6's later onset."""
+    return sorted({0.0, float(r["later_onset"]), *map(float, r["onsets"])})
+
+
+def train_spec(s, seed, reg, device):
+    t, c = s["train"], s["checkpoints"]
+    epochs = int(t["epochs"])
+    if reg.alpha != 0 and s["regularizer"]["epochs"]:
+        epochs = int(s["regularizer"]["epochs"])  # the paper: regulariser runs to epoch 20
+    cuda = device == "cuda"
+    return TrainSpec(
+        model=model_spec(s["model"]),
+        regularizer=reg,
+        seed=int(seed),
+        epochs=epochs,
+        batch_size=int(t["batch_size"]),
+        lr=float(t["lr"]),
+        momentum=float(t["momentum"]),
+        weight_decay=float(t["weight_decay"]),
+        lr_milestones=tuple(int(e) for e in t["lr_milestones"]),
+        lr_gamma=float(t["lr_gamma"]),
+        amp=bool(t["amp"]) and cuda,
+        channels_last=bool(t["channels_last"]) and cuda,
+        checkpoint_batches=tuple(sorted({int(b) for b in c["batches"]})),
+        checkpoint_epochs=tuple(sorted({int(e) for e in c["epochs"] if e <= epochs})),
+    )
+
+
+def extract_options(e):
+    return ExtractOptions(
+        batch_size=int(e["batch_size"]),
+        bn=e["bn"],
+        floor_seed=int(e["floor_seed"]),
+        checkpoints_per_job=int(e["checkpoints_per_job"]),
+    )
+
+
+def ablation_options(a):
+    return AblationOptions(
+        modules=tuple(int(m) for m in a["modules"]),
+        fractions=tuple(float(f) for f in a["fractions"]),
+        draws=int(a["draws"]),
+        seed=int(a["seed"]),
+    )
