@@ -43,9 +43,11 @@ from bench_trainers import interleaved, selectivity_spec  # bench/ is on sys.pat
 from workflow_scripts.runtime import configure_torch
 from workflow_scripts.selectivity import data as sel_data
 from workflow_scripts.selectivity import extract, network
+from workflow_scripts.selectivity import images as sel_images
 from workflow_scripts.selectivity.selectivity_index import si_from_means
 from workflow_scripts.selectivity.specs import DataSpec
 from workflow_scripts.selectivity.train import train_run
+from workflow_scripts.store.checkpoints import checkpoint_steps, load_steps
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -75,7 +77,7 @@ def data_sets(tmp, n_train, n_probe):
         download=False,
     )
     splits = sel_data.make_splits(spec)
-    return [sel_data.open_images(splits, spec, which) for which in ("train", "probe")]
+    return [sel_images.open_images(splits, spec, which) for which in ("train", "probe")]
 
 
 # ------------------------------------------------------------------ the peer
@@ -151,8 +153,8 @@ def trained_model(tmp, train_images, batches):
     spec = selectivity_spec(batches)
     run = tmp / "run"
     train_run(train_images, CLASSES, 1, spec, run, "cpu", show_progress=False)
-    model, _ = extract.load_model(run, "e1", spec.model, CLASSES, 1, "cpu")
-    return model
+    ((_, state),) = load_steps(run, checkpoint_steps(run)[-1:])  # e1: the end of training
+    return extract.load_model(state, spec.model, CLASSES, 1, "cpu")
 
 
 def main(argv=None):

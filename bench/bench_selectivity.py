@@ -65,7 +65,8 @@ class Images:
             yield self.x[pos].to(device), self.y[pos].to(device)
 
 
-def spec(regularizer, model=NARROW, batch_size=128, amp=True):
+def spec(regularizer, model=NARROW, batch_size=128, cuda=False):
+    """amp and channels_last as the plan resolves them: on for CUDA runs only."""
     return TrainSpec(
         model=model,
         regularizer=regularizer,
@@ -77,8 +78,8 @@ def spec(regularizer, model=NARROW, batch_size=128, amp=True):
         weight_decay=1e-4,
         lr_milestones=(),
         lr_gamma=0.1,
-        amp=amp,
-        channels_last=True,
+        amp=cuda,
+        channels_last=cuda,
         checkpoint_batches=(),
         checkpoint_epochs=(1,),
     )
@@ -165,14 +166,14 @@ def bench_gpu(tmp, repeats):
             "(c) ResNet-50 on a GPU, channels-last + AMP, recording hooks vs none: skipped: no GPU"
         )
         return
-    r50 = ModelSpec("resnet50", 0, "imagenet")
+    r50 = ModelSpec("resnet50", None, None)  # torchvision's constructor: no width, no stem
     images = Images(256 * 40, size=224, channels=3, classes=1000)
     reg = RegularizerSpec(alpha=-3.0, modules=(4, 5, 6), onset=0.0, onset_unit="batches")
     run = dict(device="cuda", channels=3, classes=1000)
-    timed_training(images, spec(NO_REGULARIZER, r50, 256), tmp, **run)  # warm-up
+    timed_training(images, spec(NO_REGULARIZER, r50, 256, cuda=True), tmp, **run)  # warm-up
     ratio, plain, hooked, _ = interleaved(
-        lambda: timed_training(images, spec(NO_REGULARIZER, r50, 256), tmp, **run),
-        lambda: timed_training(images, spec(reg, r50, 256), tmp, **run),
+        lambda: timed_training(images, spec(NO_REGULARIZER, r50, 256, cuda=True), tmp, **run),
+        lambda: timed_training(images, spec(reg, r50, 256, cuda=True), tmp, **run),
         repeats,
     )
     n = len(images)

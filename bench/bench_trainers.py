@@ -3,7 +3,7 @@
 (a) selectivity: ``selectivity.train.train_run`` with the default config's network and
     optimiser (narrow ResNet-18, width 16, ImageNet stem, SGD lr 0.05 momentum 0.9 wd
     1e-4, batch 128, no regulariser) on Fashion-MNIST-shaped idx files read by the
-    study's own data path (``selectivity.data.open_images``), checkpoints b0 b5 b10 b20
+    study's own data path (``selectivity.images.open_images``), checkpoints b0 b5 b10 b20
     b30 e1 (the default schedule's first ones);
 (b) samplesets: ``samplesets.train.train_run`` on the 9x320 CE MLP (bias in layer 1
     only), Adam (the config's fused implementation), batch 60, 48000 images, the
@@ -42,10 +42,11 @@ from targets import judge  # bench/targets.py (bench/ is on sys.path as a script
 
 from workflow_scripts.runtime import configure_torch
 from workflow_scripts.samplesets import train as ss_train
-from workflow_scripts.samplesets.model import build_net
+from workflow_scripts.samplesets.network import build_net
 from workflow_scripts.samplesets.specs import TrainSpec as SamplesetsSpec
 from workflow_scripts.samplesets.specs import checkpoint_steps
 from workflow_scripts.selectivity import data as sel_data
+from workflow_scripts.selectivity import images as sel_images
 from workflow_scripts.selectivity import network
 from workflow_scripts.selectivity import train as sel_train
 from workflow_scripts.selectivity.specs import NO_REGULARIZER, DataSpec, ModelSpec
@@ -110,7 +111,7 @@ def selectivity_images(tmp, n_train):
         data_dir=str(tmp / "data"),
         download=False,
     )
-    return sel_data.open_images(sel_data.make_splits(spec), spec, "train")
+    return sel_images.open_images(sel_data.make_splits(spec), spec, "train")
 
 
 def selectivity_spec(n_batches):
@@ -125,8 +126,8 @@ def selectivity_spec(n_batches):
         weight_decay=1e-4,
         lr_milestones=(),
         lr_gamma=0.1,
-        amp=True,
-        channels_last=True,
+        amp=False,  # CUDA only: the plan resolves both to false on the CPU
+        channels_last=False,
         checkpoint_batches=tuple(b for b in SEL_CKPT_BATCHES if b < n_batches),
         checkpoint_epochs=(1,),
     )

@@ -30,7 +30,7 @@ from workflow_scripts.runtime import configure_torch
 from workflow_scripts.store.cube import CubeWriter
 from workflow_scripts.wtm import data
 from workflow_scripts.wtm.extract import extract
-from workflow_scripts.wtm.specs import TrainSpec
+from workflow_scripts.wtm.specs import DataSpec, TrainSpec
 from workflow_scripts.wtm.train import train_run
 
 
@@ -105,7 +105,7 @@ def main():
     configure_torch(args.threads)
     tmp = Path(tempfile.mkdtemp(prefix="bench_wtm_"))
     try:
-        pspec = data.PatternSpec(500, 30, 5, False, args.per_pattern, 50, 0, 0.4)
+        pspec = DataSpec(500, 30, 5, False, args.per_pattern, 50, 0, 0.4)
         train, test = data.generate(pspec, "train"), data.generate(pspec, "test")
         x, y = train["x"], train["y"]
         S, D, H = x.shape[0], x.shape[1], 1000
