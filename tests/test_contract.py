@@ -68,6 +68,7 @@ def test_adding_a_study_lists_exactly_the_files_a_study_touches():
 @pytest.mark.parametrize("path", SHARED)
 def test_shared_files_name_no_study(path):
     text = (REPO / path).read_text()
+    text = re.sub(r'^include: "rules/\w+\.smk"$', "", text, flags=re.M)  # the one line a study adds
     named = [s for s in STUDIES if re.search(rf"\b{s}\b", text)]
     assert not named, f"{path} names {named}"
 

@@ -35,7 +35,7 @@ def plan_device(preference="auto"):
     ``auto`` becomes ``cuda`` when this machine shows an NVIDIA GPU to its processes (a
     device node or the driver's GPU list, and ``CUDA_VISIBLE_DEVICES`` not hiding every
     device), else ``cpu``. The plans resolve the settings that only take effect on one
-    device from it (mixed precision, the race trainer's method), so ids hash what the
+    device from it (mixed precision, a trainer's method), so ids hash what the
     jobs compute; the jobs then get the resolved device (``pick_device``), and a job
     planned for ``cuda`` that sees none fails instead of computing something else.
     Read without importing torch (parsing the workflow stays light). On a cluster whose

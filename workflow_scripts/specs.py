@@ -102,7 +102,7 @@ def _rebuild(hint, value):
 
 
 def _tuples(value):
-    """Nested JSON lists as nested tuples (e.g. race's class groups)."""
+    """Nested JSON lists as nested tuples (e.g. groups of class indices)."""
     if isinstance(value, list):
         return tuple(_tuples(v) for v in value)
     return value

@@ -42,7 +42,7 @@ def test_the_table_is_built_from_these_functions(build, ctx):
         try:
             result = claim.measure(ctx)
         except NotMeasured as reason:
-            assert (row["verdict"], row["note"]) == ("not measured", str(reason)), claim.key
+            assert (row["verdict"], row["reason"]) == ("not measured", str(reason)), claim.key
             continue
         assert row["verdict"] == result.verdict, claim.key
         assert row["measured"] == format_values(result.values), claim.key

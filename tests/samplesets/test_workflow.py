@@ -64,7 +64,7 @@ def test_every_target_is_built(build):
     assert {r["size"] for r in rows.values()} == {"smoke"}
     # every claim is measured, but the one that needs 3+ hidden layers (smoke: 2), which
     # says why
-    unmeasured = {k: r["note"] for k, r in rows.items() if r["verdict"] == "not measured"}
+    unmeasured = {k: r["reason"] for k, r in rows.items() if r["verdict"] == "not measured"}
     assert unmeasured == {
         "predictability_rises_deeper_higher": "needs 3 or more hidden layers; the CE net has 2"
     }

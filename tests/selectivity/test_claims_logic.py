@@ -6,7 +6,7 @@ import pytest
 
 from workflow_scripts.claims import NOT_MEASURED, NotMeasured
 from workflow_scripts.selectivity.claims import CLAIMS
-from workflow_scripts.selectivity.specs import ClaimsOptions
+from workflow_scripts.selectivity.figure_specs import ClaimsOptions
 from workflow_scripts.specs import params
 from workflow_scripts.store.cube import COMPLETE_ATTR
 
@@ -49,9 +49,9 @@ def test_a_claim_without_its_inputs_is_not_measured_with_the_reason(inputs, tmp_
     ]
     rows = {r["claim"]: r for r in CLAIMS.evaluate(inputs, params(OPTIONS), "smoke")}
     assert rows["module7_rises_and_stays"]["verdict"] == NOT_MEASURED
-    assert "first epoch" in rows["module7_rises_and_stays"]["note"]
+    assert "first epoch" in rows["module7_rises_and_stays"]["reason"]
     assert rows["fully_trained_ablation"]["verdict"] == NOT_MEASURED
-    assert "[7] not ablated" in rows["fully_trained_ablation"]["note"]
+    assert "[7] not ablated" in rows["fully_trained_ablation"]["reason"]
     assert rows["random_ablation_more_damaging_4_6"]["verdict"] != NOT_MEASURED
     ctx = CLAIMS.load(inputs, params(OPTIONS))
     with pytest.raises(NotMeasured, match="selectivity.ablation.modules"):

@@ -7,7 +7,8 @@ import pytest
 import xarray as xr
 
 from workflow_scripts.selectivity import figures, metrics
-from workflow_scripts.selectivity.specs import FIGURES, MODULES
+from workflow_scripts.selectivity.figure_specs import FIGURES
+from workflow_scripts.selectivity.specs import MODULES
 
 from .fake_cubes import BLOCKS, FRACTIONS, STEPS, fake_cube
 

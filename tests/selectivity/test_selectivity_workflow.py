@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from workflow_scripts.selectivity.plan import build_plan
-from workflow_scripts.selectivity.specs import FIGURES
+from workflow_scripts.selectivity.figure_specs import FIGURES
 from workflow_scripts.store.checkpoints import checkpoint_steps
 from workflow_scripts.store.cube import open_cube
 
@@ -86,7 +86,7 @@ def test_every_target_is_built(build):
     assert [r["claim"] for r in rows] == [c.key for c in CLAIMS]
     assert {r["size"] for r in rows} == {"smoke"}
     assert all(r["verdict"] in ("reproduced", "not reproduced") for r in rows), [
-        (r["claim"], r["note"]) for r in rows if r["verdict"] == "not measured"
+        (r["claim"], r["reason"]) for r in rows if r["verdict"] == "not measured"
     ]
 
 

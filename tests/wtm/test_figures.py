@@ -7,7 +7,7 @@ from matplotlib.collections import PathCollection
 
 from workflow_scripts.plotting import apply_style
 from workflow_scripts.wtm import figures, metrics
-from workflow_scripts.wtm.specs import (
+from workflow_scripts.wtm.figure_specs import (
     Fig1Options,
     Fig2Options,
     Fig3Options,

@@ -76,8 +76,10 @@ def render_all(results, out, dpi=DPI, variant="default"):
                     "bytes": render_png(pdf, png, dpi),
                 }
             )
+    version = code_version()  # <package version>+<git describe: commit, -dirty if edited>
     manifest = {
-        "code_version": code_version(),
+        "code_version": version,
+        "commit": version.partition("+")[2] or None,
         "rendered": _stamp(datetime.now(UTC).timestamp()),
         "results": str(results),
         "variant": variant,

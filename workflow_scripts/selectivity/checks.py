@@ -4,7 +4,7 @@ each other, named by key, reported before any job runs (``config_check``)."""
 import math
 
 from .. import datasets, models
-from .figure_options import figure_options
+from .resolve import figure_options
 from .specs import MODULES
 
 STUDY = "selectivity"

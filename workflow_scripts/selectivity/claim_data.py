@@ -3,7 +3,7 @@
 ``open_inputs`` is the claims' ``load``: the claims rule's inputs (``baseline``: the
 unregularised runs, one per seed; ``regularised``: the regulariser runs and the
 unregularised reference of a regulariser seed that is no baseline seed) and the claims
-options (``specs.ClaimsOptions``). A claim whose inputs cannot measure it by design (no
+options (``figure_specs.ClaimsOptions``). A claim whose inputs cannot measure it by design (no
 checkpoint in the first epoch, a module not ablated) raises ``NotMeasured`` here.
 """
 
@@ -14,7 +14,7 @@ from ..claims import NotMeasured
 from ..specs import from_params
 from ..store.cube import open_cube
 from . import metrics
-from .specs import ClaimsOptions
+from .figure_specs import ClaimsOptions
 
 UNREGULARISED = "none"
 

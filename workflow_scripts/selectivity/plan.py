@@ -1,7 +1,7 @@
 """From the validated config to the artifacts of the selectivity study, ids and paths.
 
 Artifacts (ids = readable label + hash of the fully resolved parameters, ``spec_id``;
-the parameters are resolved in ``resolve.py`` and ``figure_options.py``):
+the parameters are resolved in ``resolve.py``):
 - the data file: which images train, which are held out for SI/CKA (probe) and for
   ablation accuracy, and the normalisation (one per data spec);
 - runs: one per (seed, regulariser setting); the baseline runs (no regulariser, every
@@ -24,9 +24,10 @@ from ..store.catalog import Artifact
 from ..store.ids import spec_id
 from ..store.paths import StudyPaths
 from . import resolve
-from .figure_options import claims_options, figure_options
+from .figure_specs import FIGURES, REGULARISED_FIGURES
 from .layout import BASELINE, REGULARISED, Cube, Run
-from .specs import FIGURES, NO_REGULARIZER, REGULARISED_FIGURES
+from .resolve import claims_options, figure_options
+from .specs import NO_REGULARIZER
 
 STUDY = "selectivity"
 
@@ -45,8 +46,8 @@ class SelectivityPlan:
     regularised: list = field(default_factory=list)  # run ids (figs 6-7)
     extract: object = None  # specs.ExtractOptions
     ablation: object = None  # specs.AblationOptions
-    figures: dict = field(default_factory=dict)  # fig -> its options (specs.FIGURES)
-    claims: object = None  # specs.ClaimsOptions
+    figures: dict = field(default_factory=dict)  # fig -> its options (figure_specs.FIGURES)
+    claims: object = None  # figure_specs.ClaimsOptions
 
     # -- building ----------------------------------------------------------------------
 

@@ -137,7 +137,7 @@ def figure(smk):
     from ..plotting import apply_style
     from ..store.cube import open_cube
     from . import figures
-    from .specs import FIGURES
+    from .figure_specs import FIGURES
 
     fig = smk.wildcards.fig
     apply_style()

@@ -63,7 +63,7 @@ class StudyPaths:
         return f"{self.root}/cubes/{cube_id}{'.' + kind if kind else ''}.nc"
 
     def artifact(self, kind, name):
-        """A study's own kind of artifact (e.g. race's IMP rounds: ``imp/<id>/round1.pt``)."""
+        """A study's own kind of artifact (e.g. pruning rounds: ``imp/<id>/round1.pt``)."""
         return f"{self.root}/{kind}/{name}"
 
     def figure(self, fig):

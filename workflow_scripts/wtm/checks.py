@@ -1,7 +1,7 @@
 """Cross-field checks of the wtm config: values valid one by one that contradict each
 other, named by key, reported before any job runs (``config_check``)."""
 
-from .options import given
+from .resolve import given
 
 STUDY = "wtm"
 

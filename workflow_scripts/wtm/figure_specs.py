@@ -1,5 +1,5 @@
 """Each wtm figure's options, as a frozen dataclass with every default here; ``FIGURES``
-maps the figure names to them. The plan resolves them once (``options.py``: the config's
+maps the figure names to them. The plan resolves them once (``resolve.py``: the config's
 ``wtm.figures`` block over these defaults, plus what other parts of the config decide);
 the figure code, the captions and the catalog read only the resolved options.
 

@@ -18,7 +18,7 @@ from ..runtime import plan_device
 from ..specs import from_params, identity, params
 from ..store.ids import spec_id
 from ..store.paths import StudyPaths
-from . import options
+from . import resolve
 from .artifacts import artifacts
 from .figure_specs import FIGURES
 from .specs import DataSpec, ExtractOptions, TrainSpec
@@ -167,7 +167,7 @@ class WtmPlan:
 
     def figure_inputs(self, wildcards):
         """The files a figure reads, by role (``options.input_roles``)."""
-        return options.input_roles(self, self.figures[wildcards.fig])
+        return resolve.input_roles(self, self.figures[wildcards.fig])
 
     def figure_options(self, wildcards):
         return params(self.figures[wildcards.fig])
@@ -202,7 +202,7 @@ def build_plan(config):
         config,
         StudyPaths.of(STUDY, config),
         plan_device(config["device"]),
-        options.resolve(wtm),
+        resolve.figure_options(wtm),
     )
     # wtm.extract.sigma_test names the cubes' test set (a DataSpec); the rest is ExtractOptions
     extract = from_params(

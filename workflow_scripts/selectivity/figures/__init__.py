@@ -1,7 +1,7 @@
-"""Figures of the class-selectivity paper, one function per name of ``specs.FIGURES``,
+"""Figures of the class-selectivity paper, one function per name of ``figure_specs.FIGURES``,
 each ``(cubes, options, out)``: the run cubes by input name (``baseline``: the
 unregularised runs, one per seed; for figs 6-7 also ``regularised``), the figure's
-resolved options (its ``specs.FIGURES`` dataclass) and the PDF to write.
+resolved options (its ``figure_specs.FIGURES`` dataclass) and the PDF to write.
 
 Numbers come from ``selectivity.metrics``; these modules only draw. Time axes are
 training batches on a symlog scale (everything happens in the first few hundred

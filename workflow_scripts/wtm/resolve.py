@@ -1,7 +1,7 @@
 """Each figure's options resolved once from the config, and the files they read.
 
 ``given(wtm)``: the ``wtm.figures`` block over the defaults of ``figure_specs.FIGURES`` (what
-the cross-field checks read). ``resolve(wtm)`` adds what the captions state that other
+the cross-field checks read). ``figure_options(wtm)`` adds what the captions state that other
 parts of the config decide (each run's noise level, how each ablation differs from the
 full model), so a caption never holds a number the config can change.
 """
@@ -43,7 +43,7 @@ def _show(value):
     return f"{value:g}" if number else str(value)
 
 
-def resolve(wtm):
+def figure_options(wtm):
     figures = given(wtm)
     fig1, fig3 = figures["fig1"], figures["fig3"]
     runs = wtm["runs"]
