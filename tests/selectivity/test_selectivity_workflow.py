@@ -15,8 +15,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from workflow_scripts.selectivity.plan import build_plan
 from workflow_scripts.selectivity.figure_specs import FIGURES
+from workflow_scripts.selectivity.plan import build_plan
 from workflow_scripts.store.checkpoints import checkpoint_steps
 from workflow_scripts.store.cube import open_cube
 
