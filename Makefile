@@ -40,12 +40,17 @@ claims: $(STAMP)
 claims-ci: $(STAMP) data
 	$(VENV)/bin/pytest -m claims tests/samplesets tests/wtm tests/race
 
+# every bench/bench_*.py (ratios against the targets in bench/targets.py); not bench/gpu.sh,
+# which is for a GPU machine (it runs a CPU dry mode elsewhere: tests/bench)
 bench: $(STAMP)
 	$(VENV)/bin/python bench/bench_wtm.py
 	$(VENV)/bin/python bench/bench_race.py
 	$(VENV)/bin/python bench/bench_parse.py
 	$(VENV)/bin/python bench/bench_samplesets.py
 	$(VENV)/bin/python bench/bench_selectivity.py
+	$(VENV)/bin/python bench/bench_trainers.py
+	$(VENV)/bin/python bench/bench_peers.py
+	$(VENV)/bin/python bench/bench_jobcost.py
 
 lint: $(STAMP)
 	$(VENV)/bin/snakemake --lint
