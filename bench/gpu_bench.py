@@ -103,8 +103,8 @@ def resnet50_throughput(gpu, tmp, repeats):
             weight_decay=1e-4,
             lr_milestones=(),
             lr_gamma=0.1,
-            amp=True,
-            channels_last=True,
+            amp=gpu,  # CUDA only (the trainer refuses them elsewhere)
+            channels_last=gpu,
             checkpoint_batches=(),
             checkpoint_epochs=(1,),
         )
