@@ -3,7 +3,7 @@
 # figures and the grid table. Ids, paths and the input/params functions are methods of
 # the plan (workflow_scripts/samplesets/plan.py).
 from workflow_scripts.samplesets.plan import build_plan as build_samplesets_plan
-from workflow_scripts.samplesets.specs import FIGURES as SAMPLESETS_FIGURES
+from workflow_scripts.samplesets.figure_specs import FIGURES as SAMPLESETS_FIGURES
 
 SAMPLESETS = register_study("samplesets", build_samplesets_plan(config))
 SAMPLESETS_RESOURCES = config["samplesets"]["resources"]

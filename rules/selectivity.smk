@@ -3,7 +3,7 @@
 # group of checkpoints -> merge (the run's cube) -> figures. Ids, paths and the
 # input/params functions are methods of the plan (workflow_scripts/selectivity/plan.py).
 from workflow_scripts.selectivity.plan import build_plan as build_selectivity_plan
-from workflow_scripts.selectivity.specs import FIGURES as SELECTIVITY_FIGURES
+from workflow_scripts.selectivity.figure_specs import FIGURES as SELECTIVITY_FIGURES
 
 SELECTIVITY = register_study("selectivity", build_selectivity_plan(config))
 SELECTIVITY_PATHS = SELECTIVITY.paths

@@ -2,7 +2,7 @@
 # Ids, paths and the input/params functions are methods of the plan
 # (workflow_scripts/wtm/plan.py).
 from workflow_scripts.wtm.plan import build_plan as build_wtm_plan
-from workflow_scripts.wtm.specs import FIGURES as WTM_FIGURES
+from workflow_scripts.wtm.figure_specs import FIGURES as WTM_FIGURES
 
 WTM = register_study("wtm", build_wtm_plan(config))
 WTM_RESOURCES = config["wtm"]["resources"]
