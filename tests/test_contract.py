@@ -135,6 +135,9 @@ def test_a_variant_puts_figures_tables_and_claims_under_its_own_path(plans):
         assert not mine & theirs, name
         assert all(t.startswith("results/variants/trial/") for t in theirs if "/figs/" in t)
         assert set(plan.runs) == set(other[name].runs)  # data, runs and cubes are shared
+        shown = [a for a in other[name].artifacts() if a.kind in ("figure", "table")]
+        assert shown and all(a.labels.get("variant") == "trial" for a in shown), name
+        assert {a.path for a in shown} <= theirs, name
 
 
 def test_report_mode_asks_only_for_what_exists(tmp_path, monkeypatch, plans):
