@@ -262,7 +262,7 @@ def test_claims_table_rows_come_from_the_claim_functions(workdir, ctx):
     from workflow_scripts.claims.table import read_table
     from workflow_scripts.race.claims import CLAIMS
 
-    rows = {r["claim"]: r for r in read_table(_results(workdir) / "claims" / "race.csv")}
+    rows = {r["claim"]: r for r in read_table(Path(workdir) / PATHS.claims())}
     assert list(rows) == [c.key for c in CLAIMS]
     for claim in CLAIMS:
         assert rows[claim.key]["verdict"] == claim.measure(ctx).verdict, claim.key
