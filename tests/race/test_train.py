@@ -256,3 +256,19 @@ def test_out_dir_mode_resumes_and_appears_atomically(tmp_path, tiny):
         got = load_run(p)
         for k in WEIGHTS:
             assert torch.equal(got[k], r[k]), k
+
+
+def test_the_window_changes_nothing_under_the_direct_method(tiny):
+    """The plan hashes window 1 for direct runs (method.DIRECT_WINDOW): the same
+    trajectory and the same save points as any other window."""
+    runs = [R.RunSpec(seed=3, sigma0=1e-2)]
+    kw = dict(hidden=16, total_steps=70, ckpt_steps=[0, 33, 70], lr=0.05, method="direct")
+    cuts = {}
+    out = {}
+    for window in (1, 16):
+        cuts[window] = []
+        out[window] = T.train_runs(tiny, runs, window=window, on_boundary=cuts[window].append, **kw)
+    for k in ["steps", *WEIGHTS, "train_loss"]:
+        assert torch.equal(out[1][0][k], out[16][0][k]), k
+    assert cuts[1] == cuts[16] == [32, 33, 64, 70]
+    assert S.BatchedRuns(tiny, runs, hidden=16, method="direct", window=1).block == 32

@@ -14,6 +14,10 @@ METHODS = ("direct", "lowrank")
 # ``race.train.window`` says, so that the window (a setting of the low-rank method
 # only) changes no id of a direct run.
 DIRECT_WINDOW = 1
+# Steps the direct update advances between the points where the trainer can save a
+# resume state (the per-step updates do not depend on how they are grouped): a run
+# setting of the trainer, in no id.
+DIRECT_BLOCK = 32
 
 
 def effective_method(method, device, masked=False):

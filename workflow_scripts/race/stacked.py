@@ -17,15 +17,18 @@ phase amplifies rounding-level differences (a 1e-6 relative change of the init g
 ~4e-4 in W1 by the end of the drop), so implementations that differ in summation order
 agree to ~1e-6 before the drop and to ~1e-3 after it; results are bit-reproducible for
 a fixed method, window and machine.
-Window cuts lie on a fixed grid (multiples of ``window``, epoch ends, checkpoint steps),
-so the trajectory does not depend on when resume states are saved.
+Steps are grouped into blocks on a fixed grid (multiples of ``block``, epoch ends,
+checkpoint steps), so the trajectory does not depend on when resume states are saved:
+under ``lowrank`` a block is a window of ``window`` steps; the direct update does not
+depend on the grouping, and its blocks (``method.DIRECT_BLOCK`` steps) only set how
+often the caller can save.
 """
 
 import torch
 
 from .dumps import WEIGHTS
 from .lowrank import window_update
-from .method import effective_method
+from .method import DIRECT_BLOCK, effective_method
 from .runs import N_OUT, epoch_order, init_weights, order_generator
 from .schedule import steps_per_epoch
 
@@ -70,6 +73,7 @@ class BatchedRuns:
         self.device = device
         masked = any(r.masked for r in runs)
         self.method = effective_method(method, device.type, masked)
+        self.block = self.window if self.method == "lowrank" else DIRECT_BLOCK
 
         inits = []
         for r in runs:
@@ -160,14 +164,14 @@ class BatchedRuns:
     # -- training ------------------------------------------------------------------
 
     def advance(self, n_steps):
-        """Train ``n_steps`` SGD steps; windows are cut at epoch ends and the window grid."""
+        """Train ``n_steps`` SGD steps; blocks are cut at epoch ends and the block grid."""
         while n_steps > 0:
             if self.order is None or self.pos == self.spe:
                 self.order = torch.stack([epoch_order(g, self.N) for g in self.gens]).to(
                     self.device
                 )
                 self.pos = 0
-            k = min(n_steps, self.spe - self.pos, self.window - self.step % self.window)
+            k = min(n_steps, self.spe - self.pos, self.block - self.step % self.block)
             idx = self.order[:, self.pos * self.B : (self.pos + k) * self.B]  # [R, kB]
             if self.method == "lowrank":
                 window_update(self, idx, k)

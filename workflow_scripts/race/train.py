@@ -11,7 +11,7 @@ The runs of one job are trained together by ``stacked.BatchedRuns``. Outputs:
 
 Progress lives in ``<out>.partial/`` (``store.resume.Partial``): the checkpoints as they
 are taken and a resume state (every run's weights, momentum buffers, generator state,
-epoch order and position) whenever ``Partial.due()`` at a window cut (``every_s``
+epoch order and position) whenever ``Partial.due()`` at a block cut (``every_s``
 seconds apart: the config's ``resume_every_s``). Cuts lie on a fixed grid, so the
 trajectory does not depend on when states are saved. A rerun after a kill resumes from
 the newest state and ends bit-identical (CPU) to an uninterrupted run; a partial
@@ -56,7 +56,8 @@ def train_runs(
 ):
     """Train the stacked runs. Returns the result dicts (in memory) or the written paths.
 
-    ``on_boundary(step)`` is called after each window cut (tests inject crashes there).
+    ``on_boundary(step)`` is called after each block cut (``BatchedRuns.block``; tests
+    inject crashes there).
     """
     if names is not None and (len(names) != len(runs) or len(set(names)) != len(names)):
         raise ValueError("a stack output needs one distinct name per run")
@@ -112,7 +113,7 @@ def train_runs(
     bar = _progress(total_steps, step, progress)
     while step < total_steps:
         nxt = min(
-            [total_steps, (step // trainer.window + 1) * trainer.window]
+            [total_steps, (step // trainer.block + 1) * trainer.block]
             + [s for s in ckpt if s > step][:1]
         )
         trainer.advance(nxt - step)
