@@ -8,8 +8,8 @@ import jinja2
 import pytest
 
 from workflow_scripts.config_check import validate_config
+from workflow_scripts.race.figure_specs import FIGURES, TABLES, Fig4Options
 from workflow_scripts.race.plan import build_plan
-from workflow_scripts.race.specs import FIGURES, TABLES, Fig4Options
 from workflow_scripts.specs import from_params, params
 from workflow_scripts.study import REPO
 

@@ -15,17 +15,16 @@ from workflow_scripts.race import figures as figs
 from workflow_scripts.race import imp
 from workflow_scripts.race import records as rec
 from workflow_scripts.race.extract_cells import extract_stable_cells
-from workflow_scripts.race.specs import (
+from workflow_scripts.race.figure_specs import (
     DataDescription,
-    ExtractOptions,
     Fig1Options,
     Fig3Options,
     Fig4Options,
     Fig5Options,
     Fig7Options,
-    StableCellOptions,
     Table1Options,
 )
+from workflow_scripts.race.specs import ExtractOptions, StableCellOptions
 from workflow_scripts.race.table1 import table1
 from workflow_scripts.store.checkpoints import save_checkpoint
 from workflow_scripts.store.cube import standard_attrs

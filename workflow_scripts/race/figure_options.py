@@ -1,19 +1,19 @@
 """Each race figure's and Table 1's options, resolved once from the config (for the plan).
 
-``race.figures.<fig>`` holds what a user chooses; the dataclasses of ``specs.FIGURES``
+``race.figures.<fig>`` holds what a user chooses; the dataclasses of ``figure_specs.FIGURES``
 hold the fixed defaults; what is missing and depends on the rest of the config (every
 grid sigma_0, the first grid run, the middle IMP sparsity, early steps from the dump
 schedule) is resolved here, and so are the derived fields the captions state.
 """
 
 from ..specs import from_params
-from .specs import FIGURES, TABLES, DataDescription
+from .figure_specs import FIGURES, TABLES, DataDescription
 
 SNAPSHOT_TITLES = {"init": "init", "before_drop": "before loss drop", "end": "end"}
 
 
 def resolve_figures(config, extract, checkpoint_steps_of):
-    """{fig: options} for every figure of ``specs.FIGURES``. ``extract``: the resolved
+    """{fig: options} for every figure of ``figure_specs.FIGURES``. ``extract``: the resolved
     ``ExtractOptions``; ``checkpoint_steps_of(N)``: the dump steps of the grid runs at N."""
     race = config["race"]
     grid, sweep, imp, cells = race["grid"], race["d_sweep"], race["imp"], race["stable_cells"]

@@ -52,7 +52,7 @@ class RacePlan:
     grid_runs: list = field(default_factory=list)  # run ids of the default grid
     sweep_runs: list = field(default_factory=list)  # run ids of the d sweep
     imp_of_run: dict = field(default_factory=dict)  # run_id -> {sparsity: imp_id}
-    figures: dict = field(default_factory=dict)  # fig -> its options (specs.FIGURES)
+    figures: dict = field(default_factory=dict)  # fig -> its options (figure_specs.FIGURES)
     tables: dict = field(default_factory=dict)  # "table1" -> Table1Options
     rounds: int = 3
 

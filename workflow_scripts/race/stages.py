@@ -193,8 +193,8 @@ def figure(smk):
     from ..plotting import apply_style
     from ..specs import from_params
     from . import figures
+    from .figure_specs import FIGURES
     from .records import close, load_records
-    from .specs import FIGURES
 
     fig = smk.wildcards.fig
     options = from_params(FIGURES[fig], smk.params.options)
@@ -209,8 +209,8 @@ def figure(smk):
 @stage
 def table(smk):
     from ..specs import from_params
+    from .figure_specs import TABLES
     from .records import close, load_records
-    from .specs import TABLES
     from .table1 import table1
 
     options = from_params(TABLES["table1"], smk.params.options)

@@ -20,7 +20,7 @@ def _pm(mean, std, fmt, signed=False):
 
 def table1(records, options, out_csv, out_tex):
     """CSV (one row per sigma0 x N x tau) and a LaTeX table laid out like the paper's
-    (``options``: ``specs.Table1Options``)."""
+    (``options``: ``figure_specs.Table1Options``)."""
     rows = merge_rows(records)
     fields = [
         "sigma0",

@@ -1,7 +1,7 @@
 """Figures of "It's not a lottery, it's a race", from the cubes only: one module per figure.
 
 Every figure is ``fig<N>(records, options, out)``: ``records`` (``race.records``: one dict
-per run, labels plus opened cubes), the figure's options (``specs.FIGURES[name]``,
+per run, labels plus opened cubes), the figure's options (``figure_specs.FIGURES[name]``,
 resolved by the plan; the figure reads nothing else) and the output path. Plotting
 only: loading, selection and the numbers behind the claims live in ``race.records`` and
 ``race.claims``; the shared look in ``workflow_scripts.plotting``.

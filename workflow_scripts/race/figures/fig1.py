@@ -11,7 +11,7 @@ from .panels import colorbar, init_name, log_norm, plot_similarity, scatter_alig
 def fig1(records, options, out):
     """(a) loss; (b) cos-sim matrices by cluster; (c) a vs cos(delta) early, largest cluster;
     (d) IMP-pruned weights per neuron vs early cos(delta), largest cluster
-    (``specs.Fig1Options``)."""
+    (``figure_specs.Fig1Options``)."""
     o = options
     rec = first(records, "fig1", sigma0=o.sigma0, N=o.N, seed=o.seed)
     dyn, sim = rec["dynamics"], rec["similarity"]

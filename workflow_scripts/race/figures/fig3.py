@@ -13,7 +13,7 @@ def fig3(records, options, out):
     """(a) clusters at tau at the end vs N per d (mean over runs at init ``sigma0``): top,
     all neurons (the paper's count; dotted: d, every neuron its own cluster); bottom,
     neurons with a >= rel_threshold of the largest a; (b) clustering at the snapshots of
-    one run per init scale (``specs.Fig3Options``)."""
+    one run per init scale (``figure_specs.Fig3Options``)."""
     o = options
     fig = plt.figure(figsize=(10.5, 5.2), layout="constrained")
     left, right = fig.subfigures(1, 2, width_ratios=[1, 1.5])

@@ -10,7 +10,7 @@ from .panels import colorbar, init_name, log_norm, scatter_alignment
 
 def fig4(records, options, out):
     """a(t) vs cos(delta(t)) at t = 0 and ``early_step``, all neurons; colour = final a;
-    rows sigma0, columns N x {t=0, early} (``specs.Fig4Options``)."""
+    rows sigma0, columns N x {t=0, early} (``figure_specs.Fig4Options``)."""
     o = options
     steps = [0, o.early_step]
     fig, axes = plt.subplots(

@@ -10,7 +10,7 @@ from .panels import colorbar, init_name, log_norm, scatter_alignment
 
 def fig5(records, options, out):
     """IMP-pruned weights per neuron vs cos(delta) at ``early_step``, columns N x
-    sparsity, rows sigma0; colour = final a (``specs.Fig5Options``)."""
+    sparsity, rows sigma0; colour = final a (``figure_specs.Fig5Options``)."""
     o = options
     cols = [(N, s) for N in o.Ns for s in o.sparsities]
     fig, axes = plt.subplots(

@@ -14,7 +14,7 @@ ALIGNMENTS = {
 
 def fig7(records, options, out):
     """Stable cells (Algorithm 1) vs N, both output alignments, mean +- std over probe
-    seeds (``specs.Fig7Options``)."""
+    seeds (``figure_specs.Fig7Options``)."""
     o = options
     rows = stable_cell_table(records)
     fig, ax = plt.subplots(figsize=(3.8, 3.0), layout="constrained")
