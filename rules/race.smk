@@ -2,27 +2,27 @@
 # IMP rounds -> cubes (dynamics, similarity, stable cells) -> figures and Table 1.
 # Ids, paths and the input/params functions are methods of the plan
 # (workflow_scripts/race/plan.py).
-from workflow_scripts.race.plan import FIGURES as RACE_FIGURES
 from workflow_scripts.race.plan import build_plan as build_race_plan
 
 RACE = register_study("race", build_race_plan(config))
 RACE_RESOURCES = config["race"]["resources"]
+RACE_CATEGORY = "race: it's not a lottery, it's a race"
 
 
 rule race_data:
     output:
-        "results/race/data/{data_id}.pt",
+        RACE.data_file("{data_id}"),
     log:
-        "results/logs/race/data/{data_id}.log",
+        RACE.paths.log("data", "{data_id}"),
     benchmark:
-        "results/benchmarks/race/data/{data_id}.tsv"
+        RACE.paths.benchmark("data", "{data_id}")
     wildcard_constraints:
         data_id=one_of(RACE.datasets),
     localrule: True
     conda:
         CONDA_ENV
     params:
-        spec=RACE.data_spec,
+        spec=RACE.data_params,
         code=stage_code("race_data"),
     script:
         RUN_SCRIPT
@@ -30,13 +30,13 @@ rule race_data:
 
 rule race_train:
     input:
-        data=RACE.stack_data,
+        unpack(RACE.train_inputs),
     output:
-        directory("results/race/stacks/{stack_id}"),
+        directory(RACE.stack_dir("{stack_id}")),
     log:
-        "results/logs/race/train/{stack_id}.log",
+        RACE.paths.log("train", "{stack_id}"),
     benchmark:
-        "results/benchmarks/race/train/{stack_id}.tsv"
+        RACE.paths.benchmark("train", "{stack_id}")
     wildcard_constraints:
         stack_id=one_of(RACE.stacks),
     conda:
@@ -45,8 +45,8 @@ rule race_train:
     resources:
         **job_resources(RACE_RESOURCES["train"]),
     params:
-        spec=RACE.stack_spec,
-        device=config["device"],
+        spec=RACE.train_params,
+        device=RACE.device,
         code=stage_code("race_train"),
     script:
         RUN_SCRIPT
@@ -54,14 +54,14 @@ rule race_train:
 
 rule race_imp_round:
     input:
-        unpack(RACE.imp_inputs),
+        unpack(RACE.imp_round_inputs),
     output:
-        run="results/race/imp/{imp_id}/round{r}.pt",
-        masks="results/race/imp/{imp_id}/masks{r}.pt",
+        run=RACE.imp_file("{imp_id}", "{r}"),
+        masks=RACE.imp_file("{imp_id}", "{r}", "masks"),
     log:
-        "results/logs/race/imp/{imp_id}/round{r}.log",
+        RACE.paths.log("imp", "{imp_id}/round{r}"),
     benchmark:
-        "results/benchmarks/race/imp/{imp_id}/round{r}.tsv"
+        RACE.paths.benchmark("imp", "{imp_id}/round{r}")
     wildcard_constraints:
         imp_id=one_of(RACE.imp),
         r=one_of(range(1, RACE.rounds + 1)),
@@ -71,8 +71,8 @@ rule race_imp_round:
     resources:
         **job_resources(RACE_RESOURCES["imp"]),
     params:
-        spec=RACE.imp_spec,
-        device=config["device"],
+        spec=RACE.imp_round_params,
+        device=RACE.device,
         code=stage_code("race_imp_round"),
     script:
         RUN_SCRIPT
@@ -82,12 +82,11 @@ rule race_extract:
     input:
         unpack(RACE.extract_inputs),
     output:
-        dynamics="results/race/cubes/{cube_id}.dynamics.nc",
-        similarity="results/race/cubes/{cube_id}.similarity.nc",
+        **RACE.cube_files("{cube_id}"),
     log:
-        "results/logs/race/extract/{cube_id}.log",
+        RACE.paths.log("extract", "{cube_id}"),
     benchmark:
-        "results/benchmarks/race/extract/{cube_id}.tsv"
+        RACE.paths.benchmark("extract", "{cube_id}")
     wildcard_constraints:
         cube_id=one_of(RACE.cubes),
     conda:
@@ -96,7 +95,7 @@ rule race_extract:
     resources:
         **job_resources(RACE_RESOURCES["extract"]),
     params:
-        spec=RACE.extract_spec,
+        spec=RACE.extract_params,
         code=stage_code("race_extract"),
     script:
         RUN_SCRIPT
@@ -104,23 +103,23 @@ rule race_extract:
 
 rule race_stable_cells:
     input:
-        data=RACE.stable_cells_data,
+        unpack(RACE.stable_cells_inputs),
     output:
-        stable_cells="results/race/cubes/{stable_id}.stable_cells.nc",
+        stable_cells=RACE.stable_cells_file("{stable_id}"),
     log:
-        "results/logs/race/stable_cells/{stable_id}.log",
+        RACE.paths.log("stable_cells", "{stable_id}"),
     benchmark:
-        "results/benchmarks/race/stable_cells/{stable_id}.tsv"
+        RACE.paths.benchmark("stable_cells", "{stable_id}")
     wildcard_constraints:
-        stable_id=one_of(RACE.stable),
+        stable_id=one_of(RACE.stable_cells),
     conda:
         CONDA_ENV
     threads: RACE_RESOURCES["stable_cells"]["threads"]
     resources:
         **job_resources(RACE_RESOURCES["stable_cells"]),
     params:
-        spec=RACE.stable_cells_spec,
-        device=config["device"],
+        spec=RACE.stable_cells_params,
+        device=RACE.device,
         code=stage_code("race_stable_cells"),
     script:
         RUN_SCRIPT
@@ -131,14 +130,14 @@ rule race_figure:
         unpack(RACE.figure_inputs),
     output:
         report(
-            "results/figs/race/{fig}.pdf",
+            RACE.paths.figure("{fig}"),
             caption="../report/race/figure.rst",
-            category="race: it's not a lottery, it's a race",
+            category=RACE_CATEGORY,
         ),
     log:
-        "results/logs/race/figures/{fig}.log",
+        RACE.paths.log("figures", "{fig}"),
     wildcard_constraints:
-        fig=one_of(RACE_FIGURES),
+        fig=one_of(RACE.figures),
     localrule: True
     conda:
         CONDA_ENV
@@ -151,20 +150,21 @@ rule race_figure:
 
 rule race_table:
     input:
-        **RACE.table_inputs(),
+        unpack(RACE.table_inputs),
     output:
         csv=report(
-            "results/tables/race/table1.csv",
+            RACE.paths.table("table1", "csv"),
             caption="../report/race/table1.rst",
-            category="race: it's not a lottery, it's a race",
+            category=RACE_CATEGORY,
         ),
-        tex="results/tables/race/table1.tex",
+        tex=RACE.paths.table("table1", "tex"),
     log:
-        "results/logs/race/figures/table1.log",
+        RACE.paths.log("figures", "table1"),
     localrule: True
     conda:
         CONDA_ENV
     params:
+        options=RACE.table_options,
         code=stage_code("race_table"),
     script:
         RUN_SCRIPT

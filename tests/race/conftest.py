@@ -18,16 +18,6 @@ def fake_fashion(tmp_path):
 
 
 @pytest.fixture
-def torch_one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture
 def fake_writers():
     """The writers themselves, for tests that need other sizes or layouts."""
     return {"cifar": write_fake_cifar, "idx": write_fake_idx}

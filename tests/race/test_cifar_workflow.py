@@ -15,19 +15,20 @@ from pathlib import Path
 import pytest
 import yaml
 
-from workflow_scripts.study import REPO
+from workflow_scripts.race.plan import build_plan
 
+from ..configs import PAPER, study_config
 from ..fake_data import write_learnable_cifar
 from ..snakemake_runner import SMOKE, run_snakemake, write_overlay
 
 pytestmark = pytest.mark.workflow
 
-PAPER = REPO / "configs" / "paper.yaml"
+PATHS = build_plan(study_config(SMOKE)).paths  # figures, tables, claims: the smoke variant's
 FIGS = ["fig1", "fig3", "fig4", "fig5", "fig7"]
-TARGETS = [f"results/figs/race/{f}.pdf" for f in FIGS] + [
-    "results/tables/race/table1.csv",
-    "results/tables/race/table1.tex",
-    "results/claims/race.csv",
+TARGETS = [PATHS.figure(f) for f in FIGS] + [
+    PATHS.table("table1", "csv"),
+    PATHS.table("table1", "tex"),
+    PATHS.claims(),
 ]
 OVERLAY = """data_dir: {data_dir}
 race:
@@ -69,11 +70,11 @@ def cifar_build(tmp_path_factory):
 def test_every_race_target_is_built_from_cifar_pickles(cifar_build):
     workdir = cifar_build
     for fig in FIGS:
-        pdf = workdir / "results" / "figs" / "race" / f"{fig}.pdf"
+        pdf = workdir / PATHS.figure(fig)
         assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 5000, fig
-    lines = (workdir / "results/tables/race/table1.csv").read_text().splitlines()
+    lines = (workdir / PATHS.table("table1")).read_text().splitlines()
     assert len(lines) == 1 + 2 * 2 * 3  # 2 sigma0 x 2 N x 3 taus
-    rows = (workdir / "results/claims/race.csv").read_text()
+    rows = (workdir / PATHS.claims()).read_text()
     assert ",smoke," in rows and "not measured" not in rows
 
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from workflow_scripts.race import extract as ex
+from workflow_scripts.race.extract_cells import extract_stable_cells
 from workflow_scripts.race.metrics import alignment as al
 from workflow_scripts.race.metrics import clusters as cl
 from workflow_scripts.race.metrics import merging as mg
@@ -132,7 +133,7 @@ def test_stable_cells_cube(tmp_path):
     _, _, _, data = synthetic_files(tmp_path)
     out = tmp_path / "stable.nc"
     options = StableCellOptions(n_probes=300, seeds=(0, 1), t_max=50, patience=5, chunk=128)
-    ex.extract_stable_cells(data, out, attrs=standard_attrs("d0", "race", {}), options=options)
+    extract_stable_cells(data, out, attrs=standard_attrs("d0", "race", {}), options=options)
     ds = open_cube(out)
     assert ds["stable_cells"].shape == (2, 2)
     np.testing.assert_array_equal(ds["probe_seed"].values, [0, 1])
@@ -144,3 +145,31 @@ def test_stable_cells_cube(tmp_path):
                 X, y, n_probes=300, seed=seed, alignment=a, t_max=50, patience=5, chunk=128
             )
     ds.close()
+
+
+def test_the_memory_knobs_change_no_cube_value(tmp_path):
+    """sample_chunk and the stable-cell chunk are run settings (in no id): the cubes they
+    give agree (sample sums in another float64 order; the same probes in other batches)."""
+    _, _, weights, data = synthetic_files(tmp_path, N=30)
+    cubes = []
+    for chunk in (7, 2048):
+        out = tmp_path / str(chunk)
+        ex.extract_run(
+            weights,
+            data,
+            out / "dyn.nc",
+            out / "sim.nc",
+            attrs=standard_attrs("r", "race", {}),
+            options=ExtractOptions(sample_chunk=chunk, weighting="residual"),
+        )
+        cubes.append((open_cube(out / "dyn.nc"), open_cube(out / "sim.nc")))
+    for a, b in zip(*cubes):
+        assert set(a.data_vars) == set(b.data_vars)
+        for name in a.data_vars:
+            np.testing.assert_allclose(a[name].values, b[name].values, rtol=1e-12, equal_nan=True)
+    X, y = data["x_train"].numpy(), data["y_train"].numpy()
+    counts = {
+        chunk: sc.stable_cell_count(X, y, n_probes=300, seed=1, t_max=50, chunk=chunk)
+        for chunk in (16, 300, 4096)
+    }
+    assert len(set(counts.values())) == 1, counts

@@ -5,7 +5,7 @@ import torch
 
 from workflow_scripts.race import imp
 from workflow_scripts.race import train as T
-from workflow_scripts.race.stacked import RunSpec, init_weights
+from workflow_scripts.race.runs import RunSpec, init_weights
 
 
 def weights(seed=0, d=30, D=40):
@@ -94,7 +94,7 @@ def test_rewind_and_record():
     assert int(rec["pruned_per_neuron"].sum()) == 40
 
 
-def test_imp_rounds_end_to_end_reach_target(torch_one_thread):
+def test_imp_rounds_end_to_end_reach_target(one_thread):
     g = torch.Generator().manual_seed(0)
     x = torch.rand(40, 64, generator=g)
     y = (x[:, :8].sum(1) > x[:, 8:16].sum(1)).long()

@@ -2,16 +2,28 @@
 
 import csv
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 import xarray as xr
 
+from workflow_scripts import plotting
 from workflow_scripts.race import claims as rc
 from workflow_scripts.race import extract as ex
 from workflow_scripts.race import figures as figs
 from workflow_scripts.race import imp
 from workflow_scripts.race import records as rec
+from workflow_scripts.race.extract_cells import extract_stable_cells
+from workflow_scripts.race.figure_specs import (
+    DataDescription,
+    Fig1Options,
+    Fig3Options,
+    Fig4Options,
+    Fig5Options,
+    Fig7Options,
+    Table1Options,
+)
 from workflow_scripts.race.specs import ExtractOptions, StableCellOptions
 from workflow_scripts.race.table1 import table1
 from workflow_scripts.store.checkpoints import save_checkpoint
@@ -93,7 +105,7 @@ def grid(tmp_path_factory):
                     grid[k] += files[k] if k == "masks" else [files[k]]
                 if sigma0 == 1e-5 and seed == 0:
                     path = folder / f"cells_N{N}.nc"
-                    ex.extract_stable_cells(
+                    extract_stable_cells(
                         data,
                         path,
                         attrs=standard_attrs("cells", "race", {}, labels={"N": N}),
@@ -137,36 +149,142 @@ def test_pruned_counts_come_from_the_masks(tmp_path):
     np.testing.assert_array_equal(pruned, [0, 3, 1])
 
 
-@pytest.mark.parametrize(
-    "fig,options,which",
-    [
-        (
-            "fig1",
-            {"sigma0": 1e-5, "N": 20, "tau": 0.99, "early_steps": [0, 5, 10], "sparsity": 0.5},
-            "grid",
-        ),
-        ("fig3", {"tau": 0.95, "N": 20, "d": 8}, "both"),
-        ("fig4", {"early_step": 10}, "grid"),
-        ("fig5", {"early_step": 10}, "grid"),
-    ],
-)
-def test_figures_write_pdf(grid, tmp_path, fig, options, which):
-    files, sweep, _ = grid
-    if which == "both":
-        files = {k: sweep[k] + files[k] for k in sweep}
+DATA = DataDescription("synthetic", ((0,), (1,)), "none")
+GRID = {"seed": 0, "sigmas": (1e-5, 1e-3), "Ns": (20, 40), "data": DATA}
+IMP = {"imp_rounds": 3, "imp_rewind": "init"}
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures the figure functions draw, instead of writing them."""
+    figures = []
+    monkeypatch.setattr(plotting, "save_figure", lambda fig, out: figures.append(fig))
+    yield figures
+    for fig in figures:
+        plt.close(fig)
+
+
+def offsets(ax, i=0):
+    """The (x, y) points of the i-th scatter of an axes, sorted by x then y."""
+    xy = np.asarray(ax.collections[i].get_offsets(), dtype=np.float64)
+    return xy[np.lexsort((xy[:, 1], xy[:, 0]))]
+
+
+def expected(x, y):
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    ok = np.isfinite(x) & np.isfinite(y)
+    xy = np.stack([x[ok], y[ok]], axis=1)
+    return xy[np.lexsort((xy[:, 1], xy[:, 0]))]
+
+
+def titled(fig, start):
+    return next(ax for ax in fig.axes if ax.get_title(loc="left").startswith(start))
+
+
+def test_fig1_plots_the_runs_loss_alignment_and_pruning(grid, drawn, tmp_path):
+    files, _, _ = grid
     records = rec.load_records(**files)
-    out = tmp_path / f"{fig}.pdf"
-    figs.FIGURES[fig](records, options, out)
-    data = out.read_bytes()
-    assert data[:4] == b"%PDF" and len(data) > 5000
+    options = Fig1Options(
+        sigma0=1e-5, N=20, seed=0, early_steps=(0, 5, 10), pruning_step=10, sparsity=0.5,
+        d=8, data=DATA, **IMP,
+    )  # fmt: skip
+    figs.fig1(records, options, tmp_path / "fig1.pdf")
+    (fig,) = drawn
+    r = rec.first(records, "test", sigma0=1e-5, N=20, seed=0)
+    dyn = r["dynamics"]
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), dyn["train_loss"].values)
+    members = rec.largest_cluster(r["similarity"], 0.99)
+    cos, norm = dyn["cos_delta"].values, dyn["norm_product"].values
+    np.testing.assert_allclose(
+        offsets(titled(fig, "(c)")), expected(cos[0, members], norm[0, members])
+    )
+    i = rec.time_index(dyn, 10)
+    np.testing.assert_allclose(
+        offsets(titled(fig, "(d)")), expected(cos[i, members], r["pruned"][0.5][members])
+    )
+    assert titled(fig, "(d)").get_ylabel() == "pruned weights (IMP 50%)"
 
 
-def test_fig7_and_stable_cell_table(grid, tmp_path):
+def test_fig3_plots_mean_cluster_counts_per_width(grid, drawn, tmp_path):
+    files, sweep, _ = grid
+    records = rec.load_records(**{k: sweep[k] + files[k] for k in sweep})
+    options = Fig3Options(
+        sigma0=1e-5, sigmas=(1e-5, 1e-3), N=20, d=8, seed=0,
+        snapshot_titles=("init", "before loss drop", "end"), widths=(4,),
+        n_sweep_seeds=1, rel_threshold=0.01, data=DATA, tau=0.95,
+    )  # fmt: skip
+    figs.fig3(records, options, tmp_path / "fig3.pdf")
+    (fig,) = drawn
+    ax_all, ax_large = fig.axes[:2]
+    for ax, var in ((ax_all, "n_clusters"), (ax_large, "n_clusters_large")):
+        for container, d in zip(ax.containers, (4, 8)):  # widths in increasing order
+            line = container.lines[0]
+            want = [
+                np.mean(
+                    [
+                        float(r["dynamics"][var].sel(tau=0.95).values[-1])
+                        for r in rec.select(records, sigma0=1e-5, d=d, N=n)
+                    ]
+                )
+                for n in (20, 40)
+            ]
+            np.testing.assert_allclose(np.asarray(line.get_xdata(), float), [20, 40])
+            np.testing.assert_allclose(np.asarray(line.get_ydata(), float), want)
+    assert "1 % of max" in ax_large.get_ylabel()
+
+
+def test_fig4_plots_norm_against_alignment_at_both_times(grid, drawn, tmp_path):
+    files, _, _ = grid
+    records = rec.load_records(**files)
+    figs.fig4(records, Fig4Options(d=8, early_step=10, **GRID), tmp_path / "fig4.pdf")
+    (fig,) = drawn
+    panels = [ax for ax in fig.axes if ax.get_title().startswith("N = ")]
+    assert len(panels) == 2 * 2 * 2  # sigma0 x N x {t = 0, early}
+    for k, (sigma, N, step) in enumerate(
+        (s, n, t) for s in (1e-5, 1e-3) for n in (20, 40) for t in (0, 10)
+    ):
+        dyn = rec.first(records, "test", sigma0=sigma, N=N, seed=0)["dynamics"]
+        i = rec.time_index(dyn, step)
+        assert panels[k].get_title() == f"N = {N}, t = {step}"
+        want = expected(dyn["cos_delta"].values[i], dyn["norm_product"].values[i])
+        np.testing.assert_allclose(offsets(panels[k]), want)
+
+
+def test_fig5_plots_pruned_weights_against_early_alignment(grid, drawn, tmp_path):
+    files, _, _ = grid
+    records = rec.load_records(**files)
+    options = Fig5Options(
+        sparsities=(0.2, 0.7), prune_output_layer=True, early_step=10, **IMP, **GRID
+    )
+    figs.fig5(records, options, tmp_path / "fig5.pdf")
+    (fig,) = drawn
+    panels = [ax for ax in fig.axes if ax.get_title().startswith("N = ")]
+    cells = [(s, n, p) for s in (1e-5, 1e-3) for n in (20, 40) for p in (0.2, 0.7)]
+    assert len(panels) == len(cells)
+    for ax, (sigma, N, sparsity) in zip(panels, cells):
+        r = rec.first(records, "test", sigma0=sigma, N=N, seed=0)
+        i = rec.time_index(r["dynamics"], 10)
+        want = expected(r["dynamics"]["cos_delta"].values[i], r["pruned"][sparsity])
+        np.testing.assert_allclose(offsets(ax), want)
+
+
+def test_fig1_writes_a_pdf(grid, tmp_path):
+    files, _, _ = grid
+    options = Fig1Options(
+        sigma0=1e-3, N=40, seed=1, early_steps=(0, 50), pruning_step=50, sparsity=None,
+        d=8, data=DATA, **IMP,
+    )  # fmt: skip
+    out = tmp_path / "fig1.pdf"
+    figs.fig1(rec.load_records(**files), options, out)
+    assert out.read_bytes()[:5] == b"%PDF-"
+
+
+def test_fig7_and_stable_cell_table(grid, drawn, tmp_path):
     _, _, cells = grid
     records = rec.load_records(stable_cells=cells)
-    out = tmp_path / "fig7.pdf"
-    figs.fig7(records, {}, out)
-    assert out.read_bytes()[:4] == b"%PDF"
+    options = Fig7Options(n_probes=200, t_max=30, patience=5, probe_seeds=(0, 1), data=DATA)
+    figs.fig7(records, options, tmp_path / "fig7.pdf")
+    (fig,) = drawn
     rows = rec.stable_cell_table(records)
     assert {(r["N"], r["alignment"]) for r in rows} == {(20, 1), (20, -1), (40, 1), (40, -1)}
     for r in rows:  # mean over the two probe seeds of that cube
@@ -175,13 +293,21 @@ def test_fig7_and_stable_cell_table(grid, tmp_path):
             alignment=r["alignment"]
         )
         assert r["n"] == 2 and r["mean"] == pytest.approx(float(values.mean()))
+    (ax,) = fig.axes
+    for container, a in zip(ax.containers, (1, -1)):
+        want = [r["mean"] for r in rows if r["alignment"] == a]
+        np.testing.assert_allclose(np.asarray(container.lines[0].get_ydata(), float), want)
+    assert ax.get_title() == "M = 200 probes, $T_{max}$ = 30, p = 5"
 
 
 def test_table1_rows_are_seed_means_of_the_cubes(grid, tmp_path):
     files, _, _ = grid
     records = rec.load_records(**files)
     out, tex = tmp_path / "table1.csv", tmp_path / "table1.tex"
-    table1(records, out, tex)
+    options = Table1Options(
+        taus=(0.7, 0.95, 0.99), rel_threshold=0.05, merge_split="test", n_seeds=2, d=8, data=DATA
+    )
+    table1(records, options, out, tex)
     with open(out) as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 2 * 2 * 3  # sigma0 x N x tau
@@ -193,6 +319,7 @@ def test_table1_rows_are_seed_means_of_the_cubes(grid, tmp_path):
     assert row["n_seeds"] == "2" and float(row["k_mean"]) == pytest.approx(np.mean(k), rel=1e-5)
     text = tex.read_text()
     assert r"\begin{tabular}" in text and r"\pm" in text and "10^{-5}" in text
+    assert "a >= 5 % of the largest" in text
 
 
 def test_spearman_on_known_ranks():
@@ -211,7 +338,7 @@ def test_claims_table_on_the_synthetic_grid(grid):
     files, _, cells = grid
     rows = rc.CLAIMS.evaluate(
         {**files, "stable_cells": cells},
-        {"d": 8, "sigma0": [1e-5, 1e-3], "early_step": 10},
+        {"d": 8, "sigma0": [1e-5, 1e-3], "early_step": 10, "pruning_step": 10},
         size="test",
     )
     by = {r["claim"]: r for r in rows}

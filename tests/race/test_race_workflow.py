@@ -1,9 +1,10 @@
 """The race chain through Snakemake at smoke size on a fake Fashion-MNIST (real idx files).
 
 One module-scoped build of every race target (figures, Table 1) from a small learnable
-fake Fashion-MNIST (tests/race/fake_idx_data.py) that torchvision reads from
+fake Fashion-MNIST (``tests/fake_data.py``) that torchvision reads from
 ``<data_dir>/FashionMNIST/raw/``; then the artifacts, exact rebuilds, incremental IMP
-rounds, error messages and the paper's claims on the smoke cubes.
+rounds, error messages and the paper's claims on the smoke cubes. Figures, tables and
+the claims table of the smoke build are its variant's (``results/variants/smoke/``).
 
 Overlay on top of configs/smoke.yaml: ``data_dir`` = the fake data, and 300 SGD steps
 (the small-init loss on the fake data falls near step 200, so the end of training is
@@ -18,18 +19,23 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from workflow_scripts.race.plan import build_plan
+
+from ..configs import study_config
 from ..fake_data import IDX_NAMES, write_learnable_fashion_mnist
 from ..snakemake_runner import SMOKE, planned_jobs, run_snakemake, write_overlay
 
 pytestmark = pytest.mark.workflow
 
-FIGS = ["fig1", "fig3", "fig4", "fig5", "fig7"]
-RACE_TARGETS = [f"results/figs/race/{f}.pdf" for f in FIGS] + [
-    "results/tables/race/table1.csv",
-    "results/tables/race/table1.tex",
-    "results/claims/race.csv",
-]
 OVERLAY = "data_dir: {data_dir}\nrace:\n  train:\n    steps: 300\n"
+# the smoke plan's paths (the data_dir overlay changes no path)
+PATHS = build_plan(study_config(SMOKE)).paths
+FIGS = ["fig1", "fig3", "fig4", "fig5", "fig7"]
+RACE_TARGETS = [PATHS.figure(f) for f in FIGS] + [
+    PATHS.table("table1", "csv"),
+    PATHS.table("table1", "tex"),
+    PATHS.claims(),
+]
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +68,7 @@ def _open(path):
 
 def _smoke_config(overlay):
     """configs/smoke.yaml + overlay merged into config.yaml, validated, as the rules see it."""
-    from workflow_scripts.race.plan import build_plan
-    from workflow_scripts.study import load_config
-
-    cfg = load_config(SMOKE, overlay)
+    cfg = study_config(SMOKE, overlay)
     return cfg, build_plan(cfg)
 
 
@@ -87,13 +90,13 @@ def ctx(workdir, plan):
 # targets and artifacts
 
 
-def test_every_target_is_built(workdir):
+def test_every_target_is_built(workdir, plan):
+    assert set(plan.targets()) | {plan.paths.claims()} == set(RACE_TARGETS)
     for fig in FIGS:
-        pdf = _results(workdir) / "figs" / "race" / f"{fig}.pdf"
+        pdf = Path(workdir) / plan.paths.figure(fig)
         data = pdf.read_bytes()
         assert data[:5] == b"%PDF-" and b"%%EOF" in data[-1024:] and len(data) > 5000, fig
-    table = _results(workdir) / "tables" / "race"
-    lines = (table / "table1.csv").read_text().splitlines()
+    lines = (Path(workdir) / plan.paths.table("table1")).read_text().splitlines()
     assert lines[0].split(",") == [
         "sigma0",
         "N",
@@ -106,14 +109,16 @@ def test_every_target_is_built(workdir):
         "delta_acc_mean",
         "delta_acc_std",
     ]
-    # smoke grid: 2 sigma0 x 2 N x 3 taus, 2 seeds each
-    assert len(lines) == 1 + 2 * 2 * 3
+    # one row per sigma0 x N x tau of the grid, mean over its seeds
+    grid, taus = plan.config["race"]["grid"], plan.tables["table1"].taus
+    assert len(lines) == 1 + len(grid["sigma0"]) * len(grid["n_train"]) * len(taus)
     rows = [dict(zip(lines[0].split(","), line.split(","))) for line in lines[1:]]
-    assert {r["N"] for r in rows} == {"20", "40"} and {r["n_seeds"] for r in rows} == {"2"}
+    assert {int(r["N"]) for r in rows} == set(grid["n_train"])
+    assert {int(r["n_seeds"]) for r in rows} == {len(grid["seeds"])}
     assert all(np.isfinite(float(r["k_mean"])) for r in rows)
     # both cluster counts (all neurons; neurons with a >= 1 % of the largest)
     assert all(0 < float(r["k_large_mean"]) < 16 for r in rows)
-    tex = (table / "table1.tex").read_text()
+    tex = (Path(workdir) / plan.paths.table("table1", "tex")).read_text()
     assert tex.startswith(r"\begin{tabular}") and r"\end{tabular}" in tex
     assert r"$\tau=0.99$" in tex and "$10^{-5}$" in tex and "$10^{-3}$" in tex
     assert r"$k_{\mathrm{large}}$" in tex and "a >= 1 % of the largest" in tex
@@ -122,8 +127,8 @@ def test_every_target_is_built(workdir):
 def test_cubes_open_with_xarray_and_h5py(workdir, plan):
     cubes = _results(workdir) / "race" / "cubes"
     assert len(list(cubes.glob("*.dynamics.nc"))) == len(plan.cubes)
-    assert len(list(cubes.glob("*.stable_cells.nc"))) == len(plan.stable)
-    cube_id = plan.run_cube[plan.grid_runs[0]]
+    assert len(list(cubes.glob("*.stable_cells.nc"))) == len(plan.stable_cells)
+    cube_id = plan.cube_of[plan.grid_runs[0]]
     dyn = xr.open_dataset(cubes / f"{cube_id}.dynamics.nc", engine="h5netcdf")
     sim = xr.open_dataset(cubes / f"{cube_id}.similarity.nc", engine="h5netcdf")
     assert dyn["norm_product"].dims == ("time", "neuron")
@@ -171,8 +176,6 @@ def test_new_sparsity_adds_only_its_imp_rounds(race_build, tmp_path):
     # figures that read IMP masks
     assert rules == ["claims_table", "race_figure", "race_imp_round"], jobs
     rounds = [out for rule, out in jobs if rule == "race_imp_round"]
-    from workflow_scripts.race.plan import build_plan
-
     cfg = _smoke_config(overlay)[0]
     cfg["race"]["imp"]["sparsities"] = [0.5, 0.2]
     new_plan = build_plan(cfg)
@@ -183,10 +186,10 @@ def test_new_sparsity_adds_only_its_imp_rounds(race_build, tmp_path):
     # the figures whose inputs are the IMP masks (fig1, fig5) and the claims table;
     # not fig3/fig4/fig7/table1
     assert sorted(out for rule, out in jobs if rule == "race_figure") == [
-        "results/figs/race/fig1.pdf",
-        "results/figs/race/fig5.pdf",
+        PATHS.figure("fig1"),
+        PATHS.figure("fig5"),
     ]
-    assert [out for rule, out in jobs if rule == "claims_table"] == ["results/claims/race.csv"]
+    assert [out for rule, out in jobs if rule == "claims_table"] == [PATHS.claims()]
     # the existing 50 % rounds stay where they are
     assert len(list((_results(workdir) / "race" / "imp").glob("*-p0.5-*/masks3.pt"))) == 4
 
@@ -201,7 +204,7 @@ def test_missing_dataset_names_directory_and_files(tmp_path):
     overlay = write_overlay(tmp_path / "empty.yaml", f"data_dir: {empty}\n")
     proc = run_snakemake(
         tmp_path / "work",
-        "results/figs/race/fig7.pdf",
+        PATHS.figure("fig7"),
         configfiles=(SMOKE, overlay),
         check=False,
         cores=1,
@@ -259,7 +262,7 @@ def test_claims_table_rows_come_from_the_claim_functions(workdir, ctx):
     from workflow_scripts.claims.table import read_table
     from workflow_scripts.race.claims import CLAIMS
 
-    rows = {r["claim"]: r for r in read_table(_results(workdir) / "claims" / "race.csv")}
+    rows = {r["claim"]: r for r in read_table(Path(workdir) / PATHS.claims())}
     assert list(rows) == [c.key for c in CLAIMS]
     for claim in CLAIMS:
         assert rows[claim.key]["verdict"] == claim.measure(ctx).verdict, claim.key
@@ -291,11 +294,10 @@ def test_imp_reaches_the_exact_target_sparsity(workdir, plan):
     assert len(plan.imp) == 4 and plan.rounds == 3  # 2 sigma0 x 2 N, seed 0, 50 %
     total = 16 * 1024 + 2 * 16  # W1 and W2 are pruned (prune_output_layer: true)
     for imp_id, info in plan.imp.items():
-        folder = _results(workdir) / "race" / "imp" / imp_id
         sparsity = info["spec"].sparsity
         previous = None
         for r in range(1, plan.rounds + 1):
-            masks = load_checkpoint(folder / f"masks{r}.pt")
+            masks = load_checkpoint(Path(workdir) / plan.imp_file(imp_id, r, "masks"))
             kept = [masks[k].bool() for k in ("mask_W1", "mask_W2")]
             assert sum(m.numel() for m in kept) == total
             alive = sum(int(m.sum()) for m in kept)
@@ -304,7 +306,7 @@ def test_imp_reaches_the_exact_target_sparsity(workdir, plan):
                 assert all(bool((p | ~m).all()) for p, m in zip(previous, kept))
             previous = kept
             # the retrained weights respect the mask at the end of the round
-            run = load_checkpoint(folder / f"round{r}.pt")
+            run = load_checkpoint(Path(workdir) / plan.imp_file(imp_id, r))
             assert bool((run["W1"][-1][~kept[0]] == 0).all())
             assert bool((run["W2"][-1][~kept[1]] == 0).all())
         zeros = sum(int((~m).sum()) for m in previous)
@@ -325,7 +327,7 @@ def test_merging_at_tau_099_keeps_accuracy(ctx):
             assert sim.attrs["merge_accuracy_original"] > 0.9  # a trained network to merge
 
 
-def test_catalog_opens_race_artifacts_by_label(workdir, monkeypatch):
+def test_catalog_opens_race_artifacts_by_label(workdir, plan, monkeypatch):
     from workflow_scripts.store import catalog
 
     monkeypatch.chdir(workdir)
@@ -345,9 +347,17 @@ def test_catalog_opens_race_artifacts_by_label(workdir, monkeypatch):
     masks = catalog.open("race", "imp_masks", N=20, sigma0=1e-3, round=3)
     assert int(masks["pruned_per_neuron"].sum()) > 0
     assert list(catalog.open("race", "table")["tau"].unique()) == [0.7, 0.95, 0.99]
+    # a run: its checkpoints, one per dump step, each with step, epoch, weights, scores
+    run = catalog.open("race", "run", N=20, sigma0=1e-5, d=16, seed=1)["checkpoints"]
+    steps = plan.runs[plan.grid_runs[0]]["train"].checkpoint_steps
+    assert [c["step"] for c in run.values()] == list(steps)
+    assert run["step_000000300"]["epoch"] == 300 / (20 / 4)
+    assert run["step_000000300"]["model"]["W1"].shape == (16, 1024)
+    figure = catalog.one("race", "figure", figure="fig4")
+    assert figure.labels["variant"] == "smoke" and figure.params["early_step"] == 20
 
 
-def test_report_captions_render_from_the_config(race_build):
+def test_report_captions_render_from_the_resolved_options(race_build):
     import zipfile
 
     workdir, overlay = race_build
@@ -357,6 +367,7 @@ def test_report_captions_render_from_the_config(race_build):
         html = " ".join(z.read("report/report.html").decode().replace("\\n", " ").split())
     # smoke: d = 16 (not the default 300), 200 probes, 2 seeds in Table 1
     assert "Race Fig. 1.</strong> One run (N = 20, d = 16" in html
+    assert "at t = 20 of the dense run" in html  # fig5's early step, as the figure used
     assert "Algorithm 1: 200 probes" in html and "mean +- std over 2 seeds" in html
 
 

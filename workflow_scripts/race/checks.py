@@ -8,7 +8,7 @@ from .plan import STUDY, build_plan
 def config_problems(config):
     race = config[STUDY]
     problems = _data_problems(race) + _imp_problems(race)
-    if not problems:
+    if not problems:  # the plan resolves the figure options (every default filled)
         problems += _figure_reference_problems(build_plan(config), race)
     return problems
 
@@ -63,8 +63,6 @@ def _imp_problems(race):
 
 def _matches(run, labels):
     for key, want in labels.items():
-        if want is None:
-            continue
         got = run[key]
         if isinstance(want, float) or isinstance(got, float):
             if abs(float(got) - float(want)) > 1e-6 * max(abs(float(want)), 1e-300):
@@ -75,17 +73,15 @@ def _matches(run, labels):
 
 
 def _figure_reference_problems(plan, race):
-    """Figure options that name no planned run / IMP sparsity: a label outside the grid
-    would only fail in the figure job after every run was trained."""
-    figs, grid, imp = race["figures"], race["grid"], race["imp"]
+    """Figure options (resolved: ``plan.figures``) that name no planned run / IMP sparsity:
+    a label outside the grid would only fail in the figure job after every run was trained."""
+    grid, imp = race["grid"], race["imp"]
     problems = []
 
     def need(fig, run_ids, what, **labels):
         if not any(_matches(plan.runs[r], labels) for r in run_ids):
             shown = ", ".join(
-                f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                for k, v in labels.items()
-                if v is not None
+                f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in labels.items()
             )
             problems.append(
                 f"config key race.figures.{fig}: no {what} run with {shown} "
@@ -102,32 +98,24 @@ def _figure_reference_problems(plan, race):
                     f"config key race.figures.{fig}: sparsity {sp:g} is not in "
                     f"race.imp.sparsities {imp['sparsities']}"
                 )
-        if sparsities and seed is not None and seed not in imp["seeds"]:
+        if sparsities and seed not in imp["seeds"]:
             problems.append(
                 f"config key race.figures.{fig}: seed {seed} has no IMP runs "
                 f"(race.imp.seeds {imp['seeds']})"
             )
 
-    o = figs["fig1"]
-    need("fig1", plan.grid_runs, "grid", sigma0=o.get("sigma0"), N=o.get("N"), seed=o.get("seed"))
-    if "sparsity" in o:
-        need_imp("fig1", [o["sparsity"]], o.get("seed"))
-    o = figs["fig3"]
+    o = plan.figures["fig1"]
+    need("fig1", plan.grid_runs, "grid", sigma0=o.sigma0, N=o.N, seed=o.seed)
+    need_imp("fig1", [] if o.sparsity is None else [o.sparsity], o.seed)
+    o = plan.figures["fig3"]
     both = list(dict.fromkeys(plan.sweep_runs + plan.grid_runs))
-    for sigma in o.get("sigmas") or grid["sigma0"]:
-        need(
-            "fig3",
-            both,
-            "grid or d-sweep",
-            sigma0=float(sigma),
-            N=o.get("N"),
-            hidden=o.get("d"),
-            seed=o.get("seed"),
-        )
+    need("fig3", both, "grid or d-sweep", sigma0=o.sigma0)
+    for sigma in o.sigmas:
+        need("fig3", both, "grid or d-sweep", sigma0=sigma, N=o.N, hidden=o.d, seed=o.seed)
     for fig in ("fig4", "fig5"):
-        o = figs[fig]
-        for sigma in o.get("sigmas") or grid["sigma0"]:
-            for n in o.get("Ns") or grid["n_train"]:
-                need(fig, plan.grid_runs, "grid", sigma0=float(sigma), N=n, seed=o.get("seed"))
-    need_imp("fig5", figs["fig5"].get("sparsities", [0.2, 0.5, 0.7]), figs["fig5"].get("seed"))
+        o = plan.figures[fig]
+        for sigma in o.sigmas:
+            for n in o.Ns:
+                need(fig, plan.grid_runs, "grid", sigma0=sigma, N=n, seed=o.seed)
+    need_imp("fig5", plan.figures["fig5"].sparsities, plan.figures["fig5"].seed)
     return list(dict.fromkeys(problems))

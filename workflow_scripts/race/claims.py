@@ -3,13 +3,15 @@
 ``results/claims/race.csv`` and the claims tests call these. Inputs
 (``RacePlan.claims_inputs``): the dynamics and similarity cubes of every grid and
 d-sweep run, the final IMP masks and the stable-cell cubes; options
-(``RacePlan.claims_options``): the grid's d, init scales and the early step of Figs 4-5.
+(``RacePlan.claims_options``): the grid's d, init scales and seeds, the d sweep, and the
+early steps of Fig 4 (``early_step``) and Fig 5 (``pruning_step``), as the plan resolved
+them for the figures.
 """
 
 import numpy as np
 from scipy.stats import spearmanr
 
-from ..claims import Claims, Result
+from ..claims import Claims, NotMeasured, Result
 from . import records as rec
 
 
@@ -190,13 +192,13 @@ def early_alignment_predicts_norm(ctx):
 def early_alignment_predicts_pruning(ctx):
     rhos = {}
     for r in ctx["grid"]:
-        i = rec.time_index(r["dynamics"], ctx["early_step"])
+        i = rec.time_index(r["dynamics"], ctx["pruning_step"])
         cos = r["dynamics"]["cos_delta"].values[i]
         for sparsity, pruned in r.get("pruned", {}).items():
             ok = np.isfinite(cos)
             rhos.setdefault(sparsity, []).append(float(spearmanr(cos[ok], pruned[ok]).statistic))
-    if not rhos:
-        raise ValueError("no IMP masks among the inputs")
+    if not rhos:  # a config without IMP runs (race.imp.sparsities or .seeds empty)
+        raise NotMeasured("no IMP runs are planned (race.imp)")
     means = {s: float(np.nanmean(v)) for s, v in sorted(rhos.items())}
     return Result(
         {f"rho at sparsity {s:g}": m for s, m in means.items()}, holds=means[min(means)] < -0.3

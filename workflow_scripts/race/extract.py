@@ -1,6 +1,7 @@
 """Weights of one run + its data set -> the race cubes (self-describing netCDF).
 
-Two cubes per run, both written slice by slice through ``CubeWriter`` (bounded memory):
+Two cubes per run, both written slice by slice through ``CubeWriter`` (bounded memory;
+variables declared in ``run_cube_vars``; stable cells: ``extract_cells``):
 
 ``dynamics`` (dims ``time`` (growing; value = SGD step), ``neuron``, ``tau``):
   per time and neuron: norm_product a = ||w2|| ||w1||, w1_norm, w2_norm, b1,
@@ -27,57 +28,20 @@ in the global attributes ``snapshot_names`` and ``snapshot_requested``.
 """
 
 import logging
-from dataclasses import asdict
 
 import numpy as np
 
 from ..progress import progress
 from ..runtime import code_version
+from ..specs import identity
 from ..store.cube import CubeWriter
 from .metrics import alignment as al
 from .metrics import clusters as cl
 from .metrics import merging as mg
+from .run_cube_vars import NEURON_VARS, dynamics_variables, similarity_variables
 from .specs import ExtractOptions
 
 log = logging.getLogger(__name__)
-
-NEURON_VARS = {
-    "norm_product": ("f8", {"long_name": "norm product a = ||w2|| ||w1||", "units": "a.u.^2"}),
-    "w1_norm": ("f8", {"long_name": "norm of the incoming weights ||w1||", "units": "a.u."}),
-    "w2_norm": (
-        "f8",
-        {"long_name": "norm of the outgoing weights ||w2|| (2 entries)", "units": "a.u."},
-    ),
-    "b1": ("f8", {"long_name": "hidden bias b", "units": "a.u."}),
-    "cos_delta": (
-        "f8",
-        {
-            "long_name": "cos(delta): cosine between w1 and the target vector of the neuron's current cell",
-            "units": "1",
-            "description": "NaN where w1 = 0 or the cell is empty",
-        },
-    ),
-    "output_class": (
-        "i1",
-        {
-            "long_name": "output class c(a) used for the target vector",
-            "units": "1",
-            "description": "0 = binary class 0 (the paper's class 1), 1 = binary class 1",
-        },
-    ),
-    "output_class_weights": (
-        "i1",
-        {"long_name": "class the outgoing weight points to now (w2[0] > w2[1] -> 0)", "units": "1"},
-    ),
-    "cell_size": (
-        "i4",
-        {
-            "long_name": "number of training samples passing the neuron's ReLU (w1.x + b > 0)",
-            "units": "1",
-        },
-    ),
-    "gamma_norm": ("f8", {"long_name": "norm of the target vector gamma", "units": "a.u."}),
-}
 
 
 def resolve_snapshots(steps, train_loss, snapshots, drop_fraction=0.1):
@@ -131,10 +95,10 @@ DEFAULT_OPTIONS = ExtractOptions()  # frozen: safe to share as a default
 
 
 def extract_run(weights, data, out_dynamics, out_similarity, *, attrs, options=DEFAULT_OPTIONS):
-    """Write both cubes of one run. ``weights``/``data``: dicts as saved by the training
-    and data stages (torch tensors or arrays); ``options``: a ``specs.ExtractOptions``."""
-    opt = asdict(options)
-    taus = [float(t) for t in opt["taus"]]
+    """Write both cubes of one run. ``weights``: a run's checkpoints as one dict
+    (``dumps.result_dict``); ``data``: the data set as the data stage saves it (torch
+    tensors or arrays); ``options``: a ``specs.ExtractOptions``."""
+    taus = [float(t) for t in options.taus]
     steps = _np(weights["steps"]).astype(np.int64)
     W1, b1, W2, b2 = (weights[k] for k in ("W1", "b1", "W2", "b2"))
     T, d, D = W1.shape
@@ -142,11 +106,11 @@ def extract_run(weights, data, out_dynamics, out_similarity, *, attrs, options=D
     test_acc = _np(weights["test_accuracy"]).astype(np.float32)
     X = _np(data["x_train"]).astype(np.float64)
     y = _np(data["y_train"]).astype(np.int64)
-    snap_idx = resolve_snapshots(steps, train_loss, opt["snapshots"], opt["drop_fraction"])
+    snap_idx = resolve_snapshots(steps, train_loss, options.snapshots, options.drop_fraction)
     kw = dict(
-        weighting=opt["weighting"],
-        class_method=opt["class_method"],
-        sample_chunk=opt["sample_chunk"],
+        weighting=options.weighting,
+        class_method=options.class_method,
+        sample_chunk=options.sample_chunk,
     )
     neuron_coord = (
         ("neuron",),
@@ -160,131 +124,25 @@ def extract_run(weights, data, out_dynamics, out_similarity, *, attrs, options=D
     )
     common = {
         **attrs,
-        "options": opt,
+        "options": identity(options),
         "code_version": code_version(),
         "n_neurons": d,
         "n_inputs": D,
         "n_train": len(y),
     }
 
-    dyn_vars = {name: (("time", "neuron"), dt, a) for name, (dt, a) in NEURON_VARS.items()}
-    dyn_vars.update(
-        {
-            "train_loss": (
-                ("time",),
-                "f4",
-                {"long_name": "training loss (mean cross-entropy)", "units": "nats"},
-            ),
-            "test_accuracy": (("time",), "f4", {"long_name": "test accuracy", "units": "1"}),
-            "n_clusters": (
-                ("time", "tau"),
-                "i4",
-                {"long_name": "clusters over all neurons (singletons included)", "units": "1"},
-            ),
-            "n_clusters_large": (
-                ("time", "tau"),
-                "i4",
-                {
-                    "long_name": f"clusters among neurons with a >= {opt['rel_threshold']:g} of the largest a",
-                    "units": "1",
-                },
-            ),
-            "final_norm_product": (
-                ("neuron",),
-                "f8",
-                {"long_name": "norm product a at the last checkpoint", "units": "a.u.^2"},
-            ),
-        }
-    )
     has_masks = "mask_W1" in weights and "mask_W2" in weights
-    if has_masks:
-        for name, what in (
-            ("pruned_w1", "incoming"),
-            ("pruned_w2", "outgoing"),
-            ("pruned_total", "all"),
-        ):
-            dyn_vars[name] = (
-                ("neuron",),
-                "i4",
-                {
-                    "long_name": f"number of pruned {what} weights of the neuron (IMP mask)",
-                    "units": "1",
-                },
-            )
-    sim_vars = {
-        "cos_sim": (
-            ("snapshot", "neuron", "neuron_b"),
-            "f8",
-            {
-                "long_name": "cosine similarity of total weight vectors [w1, b, w2]",
-                "units": "1",
-                "description": "NaN for neurons with a zero total vector",
-            },
-        ),
-        "cluster_label": (
-            ("snapshot", "tau", "neuron"),
-            "i4",
-            {
-                "long_name": "cluster (connected component at cos_sim >= tau), 0 = largest; -1 = none",
-                "units": "1",
-            },
-        ),
-        "cluster_label_large": (
-            ("snapshot", "tau", "neuron"),
-            "i4",
-            {
-                "long_name": "cluster among large neurons (a >= rel_threshold max a); -1 = not large",
-                "units": "1",
-            },
-        ),
-        "order": (
-            ("snapshot", "tau", "neuron"),
-            "i4",
-            {
-                "long_name": "neuron permutation grouping clusters (size desc), by a within a cluster",
-                "units": "1",
-            },
-        ),
-        "n_clusters": (
-            ("snapshot", "tau"),
-            "i4",
-            {"long_name": "clusters over all neurons", "units": "1"},
-        ),
-        "n_clusters_large": (
-            ("snapshot", "tau"),
-            "i4",
-            {"long_name": "clusters among large neurons", "units": "1"},
-        ),
-        "norm_product": (
-            ("snapshot", "neuron"),
-            "f8",
-            {"long_name": "norm product a", "units": "a.u.^2"},
-        ),
-        "merge_k": (
-            ("tau",),
-            "i4",
-            {"long_name": "neurons after merging each cluster of the final weights", "units": "1"},
-        ),
-        "merge_accuracy": (
-            ("tau",),
-            "f8",
-            {"long_name": f"{opt['merge_split']} accuracy of the merged network", "units": "1"},
-        ),
-        "merge_relative_change": (
-            ("tau",),
-            "f8",
-            {"long_name": "relative accuracy change after merging", "units": "%"},
-        ),
-    }
-    x_merge = _np(data[f"x_{opt['merge_split']}"])
-    y_merge = _np(data[f"y_{opt['merge_split']}"])
+    dyn_vars = dynamics_variables(options.rel_threshold, has_masks)
+    sim_vars = similarity_variables(options.merge_split)
+    x_merge = _np(data[f"x_{options.merge_split}"])
+    y_merge = _np(data[f"y_{options.merge_split}"])
     final = [_np(a[-1]) for a in (W1, b1, W2, b2)]
     merge = mg.merge_evaluation(*final, x_merge, y_merge, taus)
     sim_attrs = {
         **common,
         "title": f"race similarity cube: {attrs.get('title', '')}".strip(),
-        "snapshot_names": [str(s) for s in opt["snapshots"]],
-        "snapshot_requested": opt["snapshots"],
+        "snapshot_names": [str(s) for s in options.snapshots],
+        "snapshot_requested": list(options.snapshots),
         "merge_accuracy_original": merge["accuracy"],
     }
     dyn_attrs = {**common, "title": f"race dynamics cube: {attrs.get('title', '')}".strip()}
@@ -325,7 +183,7 @@ def extract_run(weights, data, out_dynamics, out_similarity, *, attrs, options=D
             m = al.alignment_step(*w, X, y, **kw)
             S = cl.cosine_similarity_matrix(cl.total_vectors(w[0], w[1], w[2]))
             labs = [
-                cl.cluster_counts(S, tau, m["norm_product"], opt["rel_threshold"]) for tau in taus
+                cl.cluster_counts(S, tau, m["norm_product"], options.rel_threshold) for tau in taus
             ]
             dyn.append(
                 int(steps[t]),
@@ -366,91 +224,3 @@ def extract_run(weights, data, out_dynamics, out_similarity, *, attrs, options=D
         out_similarity,
         len(snap_idx),
     )
-
-
-# ----------------------------------------------------------------------------------
-# stable cells per data set (Fig. 7)
-
-
-def extract_stable_cells(data, out_path, *, attrs, options, device="cpu"):
-    """Algorithm 1 on the training split for both output alignments, one slice per probe
-    seed; ``options``: a ``specs.StableCellOptions``."""
-    from .metrics import stable_cells as sc
-
-    seeds = options.seeds
-
-    X = _np(data["x_train"]).astype(np.float64)
-    y = _np(data["y_train"]).astype(np.int64)
-    aligns = np.array([1, -1], dtype=np.int8)
-    variables = {
-        "stable_cells": (
-            ("probe_seed", "alignment"),
-            "i4",
-            {
-                "long_name": "estimated number of stable cells (Algorithm 1, Appendix D)",
-                "units": "1",
-            },
-        ),
-        "iterations": (
-            ("probe_seed", "alignment"),
-            "i4",
-            {"long_name": "iterations until the patience stop", "units": "1"},
-        ),
-    }
-    coords = {
-        "alignment": (
-            ("alignment",),
-            aligns,
-            {
-                "description": "+1: signed data (2y-1) x (target of neurons pointing to class 1); -1: its negative"
-            },
-        )
-    }
-    with CubeWriter(
-        out_path,
-        grow_dim="probe_seed",
-        grow_dtype="i8",
-        sizes={"alignment": 2},
-        coords=coords,
-        variables=variables,
-        attrs={
-            **attrs,
-            "options": asdict(options),
-            "code_version": code_version(),
-            "n_train": len(y),
-            "n_inputs": X.shape[1],
-        },
-    ) as cube:
-        bar = progress(total=len(seeds) * len(aligns), desc="stable cells", unit="search")
-        for seed in seeds:
-            counts, iters = [], []
-            for a in aligns:
-                n, hist = sc.stable_cell_count(
-                    X,
-                    y,
-                    n_probes=options.n_probes,
-                    t_max=options.t_max,
-                    patience=options.patience,
-                    seed=int(seed),
-                    alignment=int(a),
-                    augment_bias=options.augment_bias,
-                    chunk=options.chunk,
-                    device=device,
-                    return_history=True,
-                )
-                counts.append(n)
-                iters.append(len(hist))
-                log.info(
-                    "stable cells: seed %s alignment %+d -> %d (%d iterations)",
-                    seed,
-                    a,
-                    n,
-                    len(hist),
-                )
-                bar.update(1)
-            cube.append(
-                int(seed),
-                stable_cells=np.array(counts, np.int32),
-                iterations=np.array(iters, np.int32),
-            )
-        bar.close()

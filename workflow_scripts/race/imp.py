@@ -151,15 +151,16 @@ def run_round(
     train,
     out_run,
     out_masks,
-    resume_every,
+    every_s,
     device,
     code="",
     data_meta=None,
 ):
     """IMP round ``round_index`` of the dense run ``dense``: prune round r-1's final weights
     (``prev``; the dense run itself for round 1), rewind the survivors, retrain with the
-    masks, and write the retrained run and the masks record (``specs.ImpSpec``)."""
-    from .stacked import RunSpec
+    masks, and write the retrained run and the masks record (``spec``: ``specs.ImpSpec``;
+    ``train``: ``specs.TrainSpec``)."""
+    from .runs import RunSpec
     from .train import train_runs
 
     if spec.rewind != REWIND:
@@ -194,14 +195,14 @@ def run_round(
         data,
         [run],
         hidden=hidden,
-        total_steps=train["total_steps"],
-        ckpt_steps=train["checkpoint_steps"],
-        lr=train["lr"],
-        momentum=train["momentum"],
-        batch_size=train["batch_size"],
-        window=train["window"],
-        method=train["method"],
-        resume_every=resume_every,
+        total_steps=train.total_steps,
+        ckpt_steps=train.checkpoint_steps,
+        lr=train.lr,
+        momentum=train.momentum,
+        batch_size=train.batch_size,
+        window=train.window,
+        method=train.method,
+        every_s=every_s,
         out=out_run,
         code=code,
         device=device,

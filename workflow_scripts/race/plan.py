@@ -1,173 +1,84 @@
 """From the validated config to the artifacts of the race study, their ids and paths.
 
-Artifacts (ids = readable label + hash of the fully resolved parameters, ``spec_id``):
-- data sets: one per N (source, groups, N, test size, subset seed, resize, preprocess);
-- runs: one per (data set, d, sigma_0, seed, training settings, dump schedule);
-- stacks: the training jobs. Runs that share (data set, d, training settings) are
-  trained together in one process (batched matmuls); a stack's output is a directory
-  with one file per run (``<run_id>.pt``). Adding a seed or sigma_0 to the grid changes
-  the stack of that (N, d) and so retrains it;
-- IMP rounds: one per (base run, target sparsity, round r, pruning choices); round r
-  depends on round r-1 (round 0 = the base run), so a new sparsity adds only its rounds;
-- cubes: a dynamics and a similarity cube per run, stable cells per data set.
-``rules/race.smk`` only calls the methods here; nothing here imports torch or matplotlib.
+``build_plan(config)`` returns a ``RacePlan`` (the ``study.Plan`` interface): the data
+sets, runs, stacks (training jobs), IMP rounds, cubes and stable-cell cubes with their
+resolved specs and ids (``ids``), each figure's and Table 1's options
+(``figure_options``), and the methods ``rules/race.smk`` calls. Paths come from
+``StudyPaths``:
+
+    results/race/data/<data_id>.pt
+    results/race/stacks/<stack_id>/<run_id>/checkpoints/step_*.pt   one job per stack
+    results/race/imp/<imp_id>/round<r>.pt, masks<r>.pt
+    results/race/cubes/<cube_id>.{dynamics,similarity}.nc, <stable_id>.stable_cells.nc
+
+A stack's runs keep their checkpoints inside the stack's directory, not under
+``runs/<run_id>/``: a stack is one job (its runs train together), and a Snakemake job
+declares a fixed number of outputs per rule, so a stack of any size declares its one
+directory; writing run directories outside it would leave them untracked (no atomic
+appearance, no rerun when one is deleted). Nothing here imports torch or matplotlib.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-from .. import datasets
-from ..store.catalog import Artifact
-from ..store.ids import spec_id
+from ..runtime import plan_device
+from ..specs import params
 from ..store.paths import StudyPaths
-from .schedule import checkpoint_steps, resolve_total_steps
-from .specs import DataSpec, ExtractOptions, ImpSpec, StableCellOptions, TrainSettings, resolved
+from . import ids
+from .artifacts import plan_artifacts
+from .figure_options import resolve_figures, resolve_tables
 
 STUDY = "race"
-FIGURES = ("fig1", "fig3", "fig4", "fig5", "fig7")
-TABLES = ("results/tables/race/table1.csv", "results/tables/race/table1.tex")
-FIGURES_WITH_MASKS = ("fig1", "fig5")
-
-
-def data_file(data_id):
-    return f"results/race/data/{data_id}.pt"
-
-
-def stack_dir(stack_id):
-    return f"results/race/stacks/{stack_id}"
-
-
-def imp_round_file(imp_id, r):
-    return f"results/race/imp/{imp_id}/round{r}.pt"
-
-
-def imp_masks_file(imp_id, r):
-    return f"results/race/imp/{imp_id}/masks{r}.pt"
-
-
-def cube_files(cube_id):
-    return {
-        "dynamics": f"results/race/cubes/{cube_id}.dynamics.nc",
-        "similarity": f"results/race/cubes/{cube_id}.similarity.nc",
-    }
-
-
-def stable_cells_file(stable_id):
-    return f"results/race/cubes/{stable_id}.stable_cells.nc"
-
-
-def figure_file(fig):
-    return f"results/figs/race/{fig}.pdf"
+# which runs' cubes a figure reads (grid, or d sweep and grid) and whether the IMP masks
+# too; fig7 reads the stable-cell cubes
+FIGURE_RUNS = {
+    "fig1": ("grid", True),
+    "fig3": ("sweep+grid", False),
+    "fig4": ("grid", False),
+    "fig5": ("grid", True),
+}
 
 
 @dataclass
 class RacePlan:
     config: dict
+    device: str  # "cpu" or "cuda" (runtime.plan_device)
     datasets: dict = field(default_factory=dict)  # data_id -> DataSpec
-    runs: dict = field(
-        default_factory=dict
-    )  # run_id -> {"stack_key", "data_id", "seed", "sigma0", "hidden", "N", "spec"}
-    stacks: dict = field(
-        default_factory=dict
-    )  # stack_id -> {"data_id", "hidden", "train", "runs": [...]}
-    imp: dict = field(
-        default_factory=dict
-    )  # imp_id -> {"run_id", "spec": ImpSpec, "train", "config"}
-    cubes: dict = field(default_factory=dict)  # cube_id -> {"run_id", "options", "config"}
-    run_cube: dict = field(default_factory=dict)  # run_id -> cube_id
-    stable: dict = field(default_factory=dict)  # stable_id -> {"data_id", "options", "config", "N"}
+    runs: dict = field(default_factory=dict)  # run_id -> record (ids.run_record)
+    stacks: dict = field(default_factory=dict)  # stack_id -> {data_id, hidden, train, runs}
+    imp: dict = field(default_factory=dict)  # imp_id -> {run_id, spec, train, config}
+    cubes: dict = field(default_factory=dict)  # cube_id -> {run_id, options, config}
+    cube_of: dict = field(default_factory=dict)  # run_id -> cube_id
+    stable_cells: dict = field(default_factory=dict)  # stable_id -> {data_id, options, config, N}
     grid_runs: list = field(default_factory=list)  # run ids of the default grid
     sweep_runs: list = field(default_factory=list)  # run ids of the d sweep
     imp_of_run: dict = field(default_factory=dict)  # run_id -> {sparsity: imp_id}
+    figures: dict = field(default_factory=dict)  # fig -> its options (figure_specs.FIGURES)
+    tables: dict = field(default_factory=dict)  # "table1" -> Table1Options
     rounds: int = 3
 
     def __post_init__(self):
         self.paths = StudyPaths.of(STUDY, self.config)
 
-    # -- building ------------------------------------------------------------------
+    # -- paths -----------------------------------------------------------------------
 
-    def dataset(self, n_train):
-        d = self.config[STUDY]["data"]
-        spec = DataSpec(
-            source=d["source"],
-            groups=tuple(tuple(map(int, g)) for g in d["groups"]),
-            n_train=int(n_train),
-            n_test=int(d["n_test"]),
-            seed=int(d["seed"]),
-            resize=d["resize"],
-            preprocess=d["preprocess"],
-            data_dir=str(self.config.get("data_dir", "data")),
-            download=bool(d["download"]),
-        )
-        data_id = spec_id(f"{spec.source}-N{n_train}", spec.identity())
-        self.datasets[data_id] = spec
-        return data_id
+    def data_file(self, data_id):
+        return self.paths.data(data_id, "pt")
 
-    def train_settings(self, n_train):
-        t, c = self.config[STUDY]["train"], self.config[STUDY]["checkpoints"]
-        total = resolve_total_steps(
-            n_train, t["batch_size"], epochs=t.get("epochs"), steps=t.get("steps")
-        )
-        return TrainSettings(
-            lr=t["lr"],
-            momentum=t["momentum"],
-            batch_size=t["batch_size"],
-            window=t["window"],
-            method=t["method"],
-            total_steps=total,
-            checkpoint_steps=tuple(
-                checkpoint_steps(total, c["dense_until"], c["dense_every"], c["n_log"])
-            ),
-        )
+    def stack_dir(self, stack_id):
+        return self.paths.artifact("stacks", stack_id)
 
-    def run(self, n_train, hidden, sigma0, seed):
-        data_id = self.dataset(n_train)
-        train = asdict(self.train_settings(n_train))
-        spec = {
-            "data": data_id,
-            "hidden": int(hidden),
-            "sigma0": float(sigma0),
-            "seed": int(seed),
-            "train": train,
-        }
-        run_id = spec_id(f"N{n_train}-d{hidden}-s{float(sigma0):g}-seed{seed}", spec)
-        stack_key = spec_id("key", {"data": data_id, "hidden": int(hidden), "train": train})
-        self.runs.setdefault(
-            run_id,
-            {
-                "stack_key": stack_key,
-                "data_id": data_id,
-                "seed": int(seed),
-                "sigma0": float(sigma0),
-                "hidden": int(hidden),
-                "N": int(n_train),
-                "spec": spec,
-            },
-        )
-        return run_id
+    def run_checkpoints(self, run_id):
+        return f"{self.stack_dir(self.runs[run_id]['stack_id'])}/{run_id}/checkpoints"
 
-    def finish_stacks(self):
-        """Group runs into stacks; the stack id hashes its shape and its member runs."""
-        groups = {}
-        for run_id, r in self.runs.items():
-            groups.setdefault(r["stack_key"], []).append(run_id)
-        for key, members in groups.items():
-            members = sorted(members)
-            first = self.runs[members[0]]
-            stack_id = spec_id(
-                f"N{first['N']}-d{first['hidden']}-x{len(members)}",
-                {"members": members, "shape": key},
-            )
-            self.stacks[stack_id] = {
-                "data_id": first["data_id"],
-                "hidden": first["hidden"],
-                "train": first["spec"]["train"],
-                "runs": [
-                    {"run_id": m, "seed": self.runs[m]["seed"], "sigma0": self.runs[m]["sigma0"]}
-                    for m in members
-                ],
-            }
-            for m in members:
-                self.runs[m]["stack_id"] = stack_id
+    def imp_file(self, imp_id, r, what="round"):
+        """Round r's retrained run (``round``) or its masks (``masks``)."""
+        return self.paths.artifact("imp", f"{imp_id}/{what}{r}.pt")
+
+    def cube_files(self, cube_id):
+        return {kind: self.paths.cube(cube_id, kind) for kind in ("dynamics", "similarity")}
+
+    def stable_cells_file(self, stable_id):
+        return self.paths.cube(stable_id, "stable_cells")
 
     def labels(self, run_id):
         r = self.runs[run_id]
@@ -181,277 +92,175 @@ class RacePlan:
 
     # -- what the rules ask (wildcards -> files / params) ----------------------------
 
-    def data_spec(self, wildcards):
-        return datasets.without_location(asdict(self.datasets[wildcards.data_id]))
+    def data_params(self, wildcards):
+        return params(self.datasets[wildcards.data_id])
 
-    def stack_data(self, wildcards):
-        return data_file(self.stacks[wildcards.stack_id]["data_id"])
+    def train_inputs(self, wildcards):
+        return {"data": self.data_file(self.stacks[wildcards.stack_id]["data_id"])}
 
-    def stack_spec(self, wildcards):
+    def train_params(self, wildcards):
         s = self.stacks[wildcards.stack_id]
-        return {
-            "hidden": s["hidden"],
-            "train": s["train"],
-            "runs": s["runs"],
-            "resume_every": self.config[STUDY]["train"]["resume_every"],
-        }
+        return {"hidden": s["hidden"], "train": params(s["train"]), "runs": s["runs"]}
 
-    def imp_inputs(self, wildcards):
+    def imp_round_inputs(self, wildcards):
         """Data, the dense run's stack, and round r-1 (r > 1)."""
         run = self.runs[self.imp[wildcards.imp_id]["run_id"]]
-        inputs = {"data": data_file(run["data_id"]), "stack": stack_dir(run["stack_id"])}
+        inputs = {"data": self.data_file(run["data_id"]), "stack": self.stack_dir(run["stack_id"])}
         if int(wildcards.r) > 1:
-            inputs["prev"] = imp_round_file(wildcards.imp_id, int(wildcards.r) - 1)
+            inputs["prev"] = self.imp_file(wildcards.imp_id, int(wildcards.r) - 1)
         return inputs
 
-    def imp_spec(self, wildcards):
+    def imp_round_params(self, wildcards):
         imp = self.imp[wildcards.imp_id]
         return {
             "imp_id": wildcards.imp_id,
             "run_id": imp["run_id"],
             "round": int(wildcards.r),
-            "imp": asdict(imp["spec"]),
-            "train": imp["train"],
-            "resume_every": self.config[STUDY]["train"]["resume_every"],
+            "imp": params(imp["spec"]),
+            "train": params(imp["train"]),
         }
 
     def extract_inputs(self, wildcards):
         run = self.runs[self.cubes[wildcards.cube_id]["run_id"]]
-        return {"data": data_file(run["data_id"]), "stack": stack_dir(run["stack_id"])}
+        return {"data": self.data_file(run["data_id"]), "stack": self.stack_dir(run["stack_id"])}
 
-    def extract_spec(self, wildcards):
+    def extract_params(self, wildcards):
         cube = self.cubes[wildcards.cube_id]
         return {
             "labels": self.labels(cube["run_id"]),
-            "options": asdict(cube["options"]),
+            "options": params(cube["options"]),
             "config": cube["config"],
         }
 
-    def stable_cells_data(self, wildcards):
-        return data_file(self.stable[wildcards.stable_id]["data_id"])
+    def stable_cells_inputs(self, wildcards):
+        return {"data": self.data_file(self.stable_cells[wildcards.stable_id]["data_id"])}
 
-    def stable_cells_spec(self, wildcards):
-        st = self.stable[wildcards.stable_id]
+    def stable_cells_params(self, wildcards):
+        st = self.stable_cells[wildcards.stable_id]
         return {
             "labels": {"data_id": st["data_id"], "N": st["N"]},
-            "options": asdict(st["options"]),
+            "options": params(st["options"]),
             "config": st["config"],
         }
 
     def figure_inputs(self, wildcards):
-        return self.record_files(wildcards.fig)
+        return self.inputs_of(wildcards.fig)
 
     def figure_options(self, wildcards):
-        return self.config[STUDY]["figures"][wildcards.fig]
+        return params(self.figures[wildcards.fig])
 
-    def table_inputs(self):
-        return self.record_files("table1")
+    def table_inputs(self, wildcards=None):
+        return self.inputs_of("table1")
 
-    def record_files(self, name):
+    def table_options(self, wildcards=None):
+        return params(self.tables["table1"])
+
+    def inputs_of(self, name):
         """The cubes (and IMP masks) a figure or table reads, by kind."""
         if name == "fig7":
-            return {
-                "stable_cells": [
-                    stable_cells_file(k)
-                    for k, v in sorted(self.stable.items(), key=lambda kv: kv[1]["N"])
-                ]
-            }
-        runs = (
-            list(dict.fromkeys(self.sweep_runs + self.grid_runs))
-            if name == "fig3"
-            else self.grid_runs
-        )
+            by_n = sorted(self.stable_cells.items(), key=lambda kv: kv[1]["N"])
+            return {"stable_cells": [self.stable_cells_file(k) for k, _ in by_n]}
+        which, masks = FIGURE_RUNS.get(name, ("grid", False))
+        runs = self.grid_runs
+        if which == "sweep+grid":
+            runs = list(dict.fromkeys(self.sweep_runs + self.grid_runs))
         files = {
-            kind: [cube_files(self.run_cube[r])[kind] for r in runs]
+            kind: [self.cube_files(self.cube_of[r])[kind] for r in runs]
             for kind in ("dynamics", "similarity")
         }
-        if name in FIGURES_WITH_MASKS:
-            files["masks"] = [
-                imp_masks_file(i, self.rounds)
-                for r in runs
-                for _, i in sorted(self.imp_of_run.get(r, {}).items())
-            ]
+        if masks:
+            files["masks"] = self.final_masks(runs)
         return files
+
+    def final_masks(self, runs):
+        return [
+            self.imp_file(i, self.rounds, "masks")
+            for r in runs
+            for _, i in sorted(self.imp_of_run.get(r, {}).items())
+        ]
 
     # -- what the shared layer asks ----------------------------------------------------
 
     def targets(self):
-        return [figure_file(f) for f in FIGURES] + list(TABLES)
+        figures = [self.paths.figure(f) for f in self.figures]
+        return figures + [self.paths.table("table1", ext) for ext in ("csv", "tex")]
 
     def claims_inputs(self):
         runs = list(dict.fromkeys(self.grid_runs + self.sweep_runs))
         return {
-            "dynamics": [cube_files(self.run_cube[r])["dynamics"] for r in runs],
-            "similarity": [cube_files(self.run_cube[r])["similarity"] for r in runs],
-            "masks": self.record_files("fig5")["masks"],
-            "stable_cells": self.record_files("fig7")["stable_cells"],
+            **{
+                kind: [self.cube_files(self.cube_of[r])[kind] for r in runs]
+                for kind in ("dynamics", "similarity")
+            },
+            "masks": self.final_masks(self.grid_runs),
+            "stable_cells": self.inputs_of("fig7")["stable_cells"],
         }
 
     def claims_options(self):
         race = self.config[STUDY]
         sweep = race["d_sweep"]
         return {
-            "d": race["train"]["hidden"],
-            "sigma0": list(race["grid"]["sigma0"]),
+            "d": int(race["train"]["hidden"]),
+            "sigma0": [float(s) for s in race["grid"]["sigma0"]],
             "seeds": list(race["grid"]["seeds"]),
             "sweep": {
                 "hidden": list(sweep["hidden"]),
                 "sigma0": float(sweep["sigma0"]),
                 "seeds": list(sweep["seeds"]),
             },
-            "early_step": race["figures"]["fig4"].get("early_step", 50),
+            "early_step": self.figures["fig4"].early_step,
+            "pruning_step": self.figures["fig5"].early_step,
         }
 
     def artifacts(self):
-        out = [
-            Artifact(
-                STUDY,
-                "data",
-                d,
-                data_file(d),
-                "torch",
-                {"N": s.n_train, "source": s.source},
-                asdict(s),
-            )
-            for d, s in self.datasets.items()
-        ]
-        for run_id, r in self.runs.items():
-            labels = {k: v for k, v in self.labels(run_id).items() if k != "run_id"}
-            out.append(
-                Artifact(
-                    STUDY,
-                    "run",
-                    run_id,
-                    f"{stack_dir(r['stack_id'])}/{run_id}.pt",
-                    "torch",
-                    labels,
-                    r["spec"],
-                )
-            )
-            cube_id = self.run_cube.get(run_id)
-            if cube_id:
-                for kind, path in cube_files(cube_id).items():
-                    out.append(
-                        Artifact(
-                            STUDY,
-                            "cube" if kind == "dynamics" else kind,
-                            cube_id,
-                            path,
-                            "netcdf",
-                            labels,
-                            self.cubes[cube_id]["config"],
-                        )
-                    )
-        for imp_id, imp in self.imp.items():
-            labels = {
-                **{k: v for k, v in self.labels(imp["run_id"]).items() if k != "run_id"},
-                "sparsity": imp["spec"].sparsity,
-            }
-            for r in range(1, self.rounds + 1):
-                for kind, path in (
-                    ("imp", imp_round_file(imp_id, r)),
-                    ("imp_masks", imp_masks_file(imp_id, r)),
-                ):
-                    out.append(
-                        Artifact(
-                            STUDY,
-                            kind,
-                            f"{imp_id}/{r}",
-                            path,
-                            "torch",
-                            {**labels, "round": r},
-                            imp["config"],
-                        )
-                    )
-        for stable_id, st in self.stable.items():
-            out.append(
-                Artifact(
-                    STUDY,
-                    "stable_cells",
-                    stable_id,
-                    stable_cells_file(stable_id),
-                    "netcdf",
-                    {"N": st["N"]},
-                    st["config"],
-                )
-            )
-        out += [
-            Artifact(
-                STUDY,
-                "figure",
-                f,
-                figure_file(f),
-                "pdf",
-                {"figure": f},
-                self.config[STUDY]["figures"][f],
-            )
-            for f in FIGURES
-        ]
-        out += [
-            Artifact(
-                STUDY,
-                "table",
-                "table1",
-                TABLES[0],
-                "csv",
-                {"table": "table1"},
-                self.config[STUDY]["figures"]["table1"],
-            )
-        ]
-        return out
+        return plan_artifacts(self)
 
 
 def build_plan(config):
     race = config[STUDY]
-    plan = RacePlan(config)
+    plan = RacePlan(config, plan_device(config.get("device", "auto")))
     grid, sweep = race["grid"], race["d_sweep"]
+
+    def add_run(n, hidden, sigma0, seed):
+        data_id, spec = ids.data_spec(config, n)
+        plan.datasets[data_id] = spec
+        train = ids.train_spec(config, n, plan.device)
+        run_id, record = ids.run_record(data_id, n, hidden, sigma0, seed, train)
+        plan.runs.setdefault(run_id, record)
+        return run_id
+
     for n in grid["n_train"]:
         for sigma0 in grid["sigma0"]:
             for seed in grid["seeds"]:
-                plan.grid_runs.append(plan.run(n, race["train"]["hidden"], sigma0, seed))
+                plan.grid_runs.append(add_run(n, race["train"]["hidden"], sigma0, seed))
     for n in sweep["n_train"]:
         for d in sweep["hidden"]:
             for seed in sweep["seeds"]:
-                plan.sweep_runs.append(plan.run(n, d, sweep["sigma0"], seed))
+                plan.sweep_runs.append(add_run(n, d, sweep["sigma0"], seed))
     plan.grid_runs = list(dict.fromkeys(plan.grid_runs))
     plan.sweep_runs = list(dict.fromkeys(plan.sweep_runs))
-    plan.finish_stacks()
+    plan.stacks = ids.stacks_of(plan.runs)
 
-    imp = race["imp"]
-    plan.rounds = int(imp["rounds"])
+    plan.rounds = int(race["imp"]["rounds"])
     for run_id in plan.grid_runs:
-        r = plan.runs[run_id]
-        if r["seed"] not in imp["seeds"]:
-            continue
-        # IMP rounds keep the start and end weights only, and masks need the direct method
-        train = {
-            **r["spec"]["train"],
-            "method": "direct",
-            "checkpoint_steps": [0, r["spec"]["train"]["total_steps"]],
-        }
-        for s in imp["sparsities"]:
-            spec = ImpSpec(
-                sparsity=float(s),
-                rounds=plan.rounds,
-                prune_output_layer=bool(imp["prune_output_layer"]),
-                rewind=imp["rewind"],
-            )
-            config_ = {"run": r["spec"], "imp": asdict(spec), "train": train}
-            imp_id = spec_id(f"{run_id.rsplit('-', 1)[0]}-p{float(s):g}", config_)
-            plan.imp[imp_id] = {"run_id": run_id, "spec": spec, "train": train, "config": config_}
-            plan.imp_of_run.setdefault(run_id, {})[float(s)] = imp_id
+        if plan.runs[run_id]["seed"] in race["imp"]["seeds"]:
+            for imp_id, record in ids.imp_records(config, run_id, plan.runs[run_id]).items():
+                plan.imp[imp_id] = record
+                plan.imp_of_run.setdefault(run_id, {})[record["spec"].sparsity] = imp_id
 
-    options = resolved(ExtractOptions, race["extract"])
+    extract = ids.extract_options(config)
     for run_id in dict.fromkeys(plan.grid_runs + plan.sweep_runs):
-        cube_spec = {"run": plan.runs[run_id]["spec"], "options": asdict(options)}
-        cube_id = spec_id(run_id.rsplit("-", 1)[0], cube_spec)
-        plan.cubes[cube_id] = {"run_id": run_id, "options": options, "config": cube_spec}
-        plan.run_cube[run_id] = cube_id
-
-    cells = resolved(StableCellOptions, race["stable_cells"])
+        cube_id, record = ids.cube_record(run_id, plan.runs[run_id], extract)
+        plan.cubes[cube_id] = record
+        plan.cube_of[run_id] = cube_id
     for n in grid["n_train"]:
-        data_id = plan.dataset(n)
-        spec = {"data": data_id, "options": asdict(cells)}
-        stable_id = spec_id(f"N{n}", spec)
-        plan.stable[stable_id] = {"data_id": data_id, "options": cells, "config": spec, "N": int(n)}
+        data_id, _ = ids.data_spec(config, n)
+        stable_id, record = ids.stable_cells_record(config, data_id, n)
+        plan.stable_cells[stable_id] = record
+
+    def checkpoint_steps_of(n):
+        return ids.train_spec(config, n, plan.device).checkpoint_steps
+
+    plan.figures = resolve_figures(config, extract, checkpoint_steps_of)
+    plan.tables = resolve_tables(config, extract)
     return plan

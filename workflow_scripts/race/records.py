@@ -169,11 +169,3 @@ def merge_rows(records):
                     }
                 )
     return rows
-
-
-def rel_threshold(records):
-    """The "large neuron" threshold (fraction of the largest a) the cubes were made with."""
-    for r in records:
-        if "dynamics" in r:
-            return float(json.loads(r["dynamics"].attrs["options"])["rel_threshold"])
-    return float("nan")

@@ -1,16 +1,23 @@
 """The resolved parameters of the race artifacts, as frozen dataclasses (no torch).
 
-The plan builds them from the config, filling every default here, so artifact ids
-hash fully resolved values (a changed default gives new ids); jobs get ``asdict`` of
-them through ``params:`` and rebuild them with ``Spec(**params)``.
+The plan builds them from the config with every value resolved (defaults here), so ids
+hash resolved values; ``workflow_scripts.specs`` hashes them (``identity``), carries them to
+the jobs (``params``) and rebuilds them there (``from_params``). Fields declared with
+``run_setting`` cannot change a result: they are in neither ids nor params, and a job
+reads them from the config it runs under (``configured_run_settings``).
+
+Each figure's options: ``figure_specs.py``.
 """
 
-from dataclasses import asdict, dataclass
+import dataclasses
+from dataclasses import dataclass
+
+from ..specs import is_run_setting, run_setting
 
 
 @dataclass(frozen=True)
 class DataSpec:
-    """A balanced binary data set (see ``data``)."""
+    """A balanced binary data set (``race.data``)."""
 
     source: str
     groups: tuple  # (source classes of binary class 0, of binary class 1)
@@ -19,46 +26,25 @@ class DataSpec:
     seed: int
     resize: str
     preprocess: str  # none | center | standardize (per-pixel, training-subset statistics)
-    data_dir: str  # where the source lives and whether it may be downloaded do not
-    download: bool  # change the data: ``identity`` leaves them out
-
-    def identity(self):
-        return {k: v for k, v in asdict(self).items() if k not in ("data_dir", "download")}
+    data_dir: str = run_setting("data", why="where the source lives, not what it holds")
+    download: bool = run_setting(False, why="whether a missing source may be fetched")
 
 
 @dataclass(frozen=True)
-class TrainSettings:
+class TrainSpec:
+    """SGD of every run of a stack (``race.train``, ``race.checkpoints``), resolved.
+
+    ``method`` is the effective update method (``method.effective_method``: never
+    ``auto``); ``window`` is the low-rank window, 1 under the direct method (``method``).
+    """
+
     lr: float
     momentum: float
     batch_size: int
     window: int
     method: str
     total_steps: int
-    checkpoint_steps: tuple
-
-
-@dataclass(frozen=True)
-class ExtractOptions:
-    """How a run's cubes are computed (``extract``); every field has its default here."""
-
-    taus: tuple = (0.70, 0.95, 0.99)
-    snapshots: tuple = ("init", "before_drop", "end")
-    rel_threshold: float = 0.01  # "large" neurons: a >= this fraction of the largest
-    weighting: str = "simplified"  # target vector weights r_s (metrics.alignment)
-    class_method: str = "dataset"  # how the output class c(a) is estimated
-    merge_split: str = "test"  # split the merged networks are evaluated on
-    drop_fraction: float = 0.1  # 'before_drop' = before the loss fell by this share
-    sample_chunk: int = 2048
-
-
-@dataclass(frozen=True)
-class StableCellOptions:
-    n_probes: int
-    seeds: tuple
-    t_max: int
-    patience: int
-    chunk: int
-    augment_bias: bool = False
+    checkpoint_steps: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -70,6 +56,40 @@ class ImpSpec:
     global_ranking: bool = True  # magnitudes ranked over W1 and W2 together
 
 
-def resolved(cls, options):
-    """``cls(**options)`` with tuples for lists (frozen, hashable-looking specs)."""
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in options.items()})
+@dataclass(frozen=True)
+class ExtractOptions:
+    """How a run's cubes are computed (``race.extract``); every default is here."""
+
+    taus: tuple[float, ...] = (0.70, 0.95, 0.99)
+    snapshots: tuple = ("init", "before_drop", "end")
+    rel_threshold: float = 0.01  # "large" neurons: a >= this fraction of the largest
+    weighting: str = "simplified"  # target vector weights r_s (metrics.alignment)
+    class_method: str = "dataset"  # how the output class c(a) is estimated
+    merge_split: str = "test"  # split the merged networks are evaluated on
+    drop_fraction: float = 0.1  # 'before_drop' = before the loss fell by this share
+    sample_chunk: int = run_setting(
+        2048, why="samples per matmul: float64 summation order only (memory knob)"
+    )
+
+
+@dataclass(frozen=True)
+class StableCellOptions:
+    """Algorithm 1 (``race.stable_cells``)."""
+
+    n_probes: int
+    seeds: tuple[int, ...]
+    t_max: int
+    patience: int
+    augment_bias: bool = False
+    chunk: int = run_setting(
+        4096, why="probes per matmul: the same probes, in batches (memory knob)"
+    )
+
+
+def configured_run_settings(cls, block):
+    """The run settings of ``cls`` that a config block sets (a job's side of ``params``)."""
+    return {
+        f.name: block[f.name]
+        for f in dataclasses.fields(cls)
+        if is_run_setting(f) and f.name in block
+    }

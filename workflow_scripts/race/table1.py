@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..store.atomic import atomic_path
-from .records import merge_rows, rel_threshold
+from .records import merge_rows
 
 
 def _pm(mean, std, fmt, signed=False):
@@ -18,8 +18,9 @@ def _pm(mean, std, fmt, signed=False):
     return m + ("^{*}" if not np.isfinite(std) else f" \\pm {format(std, fmt)}")
 
 
-def table1(records, out_csv, out_tex):
-    """CSV (one row per sigma0 x N x tau) and a LaTeX table laid out like the paper's."""
+def table1(records, options, out_csv, out_tex):
+    """CSV (one row per sigma0 x N x tau) and a LaTeX table laid out like the paper's
+    (``options``: ``figure_specs.Table1Options``)."""
     rows = merge_rows(records)
     fields = [
         "sigma0",
@@ -42,7 +43,7 @@ def table1(records, out_csv, out_tex):
                     {k: (f"{r[k]:.6g}" if isinstance(r[k], float) else r[k]) for k in fields}
                 )
     taus = sorted({r["tau"] for r in rows})
-    rel = 100 * rel_threshold(records)
+    rel = 100 * options.rel_threshold
     lines = [
         r"\begin{tabular}{ll" + "rrr" * len(taus) + "}",
         r"\toprule",

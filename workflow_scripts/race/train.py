@@ -1,33 +1,36 @@
-"""Training of race runs with weight dumps, resume after a kill, and atomic outputs.
+"""Training of race runs with checkpoints, resume after a kill, and atomic outputs.
 
 The runs of one job are trained together by ``stacked.BatchedRuns``. Outputs:
 
-- ``out`` and ``names`` (a training stack): ``<out>/<name>.pt`` per run; the directory
-  appears once every run is written;
-- ``out`` alone (one run, e.g. an IMP round): the file ``out``;
-- neither: the results are returned in memory (tests, benchmarks).
+- ``out`` and ``names`` (a training stack): the directory ``out`` with one checkpoints
+  directory per run, ``<out>/<name>/checkpoints/step_*.pt`` (``store.checkpoints``;
+  contents: ``dumps``); it appears once every run is trained;
+- ``out`` alone (one run: an IMP round): the file ``out``, the run's checkpoints as one
+  dict (``dumps.result_dict``, with the run's masks);
+- neither: those dicts are returned in memory (tests, benchmarks).
 
-Progress lives in ``<out>.partial/`` (``store.resume.Partial``): the weight dumps
-(``<name>/dump-<step>.pt``) as they are taken and one resume state (every run's weights,
-momentum buffers, generator state, epoch order and position) every ``resume_every``
-steps, rounded up to the window grid so that the trajectory does not depend on it. A
-rerun after a kill resumes from the newest state and ends bit-identical (CPU) to an
-uninterrupted run; a partial directory of other settings, data, init, masks or code is
-discarded.
+Progress lives in ``<out>.partial/`` (``store.resume.Partial``): the checkpoints as they
+are taken and a resume state (every run's weights, momentum buffers, generator state,
+epoch order and position) whenever ``Partial.due()`` at a block cut (``every_s``
+seconds apart: the config's ``resume_every_s``). Cuts lie on a fixed grid, so the
+trajectory does not depend on when states are saved. A rerun after a kill resumes from
+the newest state and ends bit-identical (CPU) to an uninterrupted run; a partial
+directory of other settings, data, init, masks or code is discarded.
 """
 
-import json
 import logging
-import math
 import time
 
 import torch
 
-from ..store.checkpoints import load_checkpoint, save_checkpoint
-from ..store.resume import Partial, fingerprint
-from .stacked import WEIGHTS, BatchedRuns, tensor_digest
+from ..store.checkpoints import checkpoint_path, load_checkpoint, save_step
+from ..store.resume import DEFAULT_EVERY_S, Partial, fingerprint
+from .dumps import WEIGHTS, entry_of, result_dict
+from .runs import tensor_digest
+from .stacked import BatchedRuns
 
 log = logging.getLogger(__name__)
+SINGLE = "run"  # the checkpoints folder of a one-run (file) output inside its partial dir
 
 
 def train_runs(
@@ -43,7 +46,7 @@ def train_runs(
     out=None,
     names=None,
     code="",
-    resume_every=2000,
+    every_s=DEFAULT_EVERY_S,
     window=32,
     method="auto",
     device="cpu",
@@ -53,7 +56,8 @@ def train_runs(
 ):
     """Train the stacked runs. Returns the result dicts (in memory) or the written paths.
 
-    ``on_boundary(step)`` is called after each window cut (tests inject crashes there).
+    ``on_boundary(step)`` is called after each block cut (``BatchedRuns.block``; tests
+    inject crashes there).
     """
     if names is not None and (len(names) != len(runs) or len(set(names)) != len(names)):
         raise ValueError("a stack output needs one distinct name per run")
@@ -75,7 +79,79 @@ def train_runs(
         window=window,
         device=device,
     )
-    settings = {
+    settings = _settings(trainer, total_steps, ckpt, data_meta)
+    metas = [_run_meta(settings, run, trainer) for run in runs]
+    partial = None
+    if out is not None:
+        partial = Partial(out, fingerprint(_identity(settings, runs, trainer), code), every_s)
+        _resume(trainer, partial, names, ckpt)
+    dumps = [[] for _ in runs]  # in-memory mode
+
+    def folder(r):
+        return partial.dir / (names[r] if names else SINGLE) / "checkpoints"
+
+    def record(at):
+        loss, acc = trainer.evaluate()
+        for r in range(trainer.R):
+            scores = {"train_loss": float(loss[r]), "test_accuracy": float(acc[r])}
+            if partial:
+                save_step(
+                    folder(r),
+                    at,
+                    trainer.weights(r),
+                    epoch=at / trainer.spe,
+                    **scores,
+                    meta=metas[r],
+                )
+            else:
+                dumps[r].append({**trainer.weights(r), "step": at, **scores})
+
+    step = trainer.step
+    if step == 0 and 0 in ckpt:
+        record(0)
+    ckpt_set = set(ckpt)
+    bar = _progress(total_steps, step, progress)
+    while step < total_steps:
+        nxt = min(
+            [total_steps, (step // trainer.block + 1) * trainer.block]
+            + [s for s in ckpt if s > step][:1]
+        )
+        trainer.advance(nxt - step)
+        bar.update(nxt - step)
+        step = nxt
+        if step in ckpt_set:
+            record(step)
+        if partial and step < total_steps and partial.due():
+            partial.save_state(step, {"runs": [trainer.run_state(r) for r in range(trainer.R)]})
+        if on_boundary is not None:
+            on_boundary(step)
+    bar.close()
+    log.info(
+        "trained %d run(s) x %d steps (%s) in %.1f s",
+        trainer.R,
+        total_steps,
+        trainer.method,
+        time.perf_counter() - t0,
+    )
+
+    if partial is not None and names is not None:
+        partial.finalize_directory()
+        return [out / name / "checkpoints" for name in names]
+    results = []
+    for r, meta in enumerate(metas):
+        if partial:
+            entries = [entry_of(load_checkpoint(checkpoint_path(folder(r), s))) for s in ckpt]
+        else:
+            entries = dumps[r]
+        results.append(result_dict(entries, meta, *_masks_of(trainer, r)))
+    if partial is None:
+        return results
+    partial.finalize(lambda tmp: torch.save(results[0], tmp))
+    return [out]
+
+
+def _settings(trainer, total_steps, ckpt, data_meta):
+    return {
         "hidden": trainer.d,
         "n_in": trainer.D,
         "n_train": trainer.N,
@@ -91,67 +167,6 @@ def train_runs(
         "dtype": "float32",
         "data": data_meta if data_meta is not None else {},
     }
-    save_every = trainer.window * max(1, math.ceil(int(resume_every) / trainer.window))
-    partial = None
-    if out is not None:
-        partial = Partial(out, fingerprint(_identity(settings, runs, trainer), code))
-        _resume(trainer, partial, names, ckpt)
-    dumps = [[] for _ in runs]  # in-memory mode
-
-    def dump_file(r, at):
-        return partial.file(f"{names[r] if names else 'run'}/dump-{at:09d}.pt")
-
-    def record(at):
-        loss, acc = trainer.evaluate()
-        for r in range(trainer.R):
-            entry = trainer.weights(r)
-            entry.update(step=at, train_loss=float(loss[r]), test_accuracy=float(acc[r]))
-            if partial:
-                save_checkpoint(dump_file(r, at), entry)
-            else:
-                dumps[r].append(entry)
-
-    step = trainer.step
-    if step == 0 and 0 in ckpt:
-        record(0)
-    ckpt_set = set(ckpt)
-    bar = _progress(total_steps, step, progress)
-    while step < total_steps:
-        nxt = min(
-            [total_steps, (step // trainer.window + 1) * trainer.window]
-            + [s for s in ckpt if s > step][:1]
-        )
-        trainer.advance(nxt - step)
-        bar.update(nxt - step)
-        step = nxt
-        if step in ckpt_set:
-            record(step)
-        if partial and step % save_every == 0 and step < total_steps:
-            partial.save_state(step, {"runs": [trainer.run_state(r) for r in range(trainer.R)]})
-        if on_boundary is not None:
-            on_boundary(step)
-    bar.close()
-
-    elapsed = time.perf_counter() - t0
-    results = []
-    for r, run in enumerate(runs):
-        entries = [load_checkpoint(dump_file(r, s)) for s in ckpt] if partial else dumps[r]
-        results.append(
-            result_dict(entries, _run_meta(settings, run, trainer, elapsed), *_masks_of(trainer, r))
-        )
-    if partial is None:
-        return results
-    if names is None:
-        partial.finalize(lambda tmp: torch.save(results[0], tmp))
-        return [out]
-
-    def write_stack(tmp):
-        tmp.mkdir(parents=True)
-        for name, res in zip(names, results):
-            torch.save(res, tmp / f"{name}.pt")
-
-    partial.finalize(write_stack)
-    return [out / f"{name}.pt" for name in names]
 
 
 def _identity(settings, runs, trainer):
@@ -177,19 +192,17 @@ def _resume(trainer, partial, names, ckpt):
     if latest is None:
         return
     step, state = latest
-    folders = names or ["run"]
-    if not all(
-        partial.file(f"{n}/dump-{s:09d}.pt").is_file() for n in folders for s in ckpt if s <= step
-    ):
+    folders = [partial.dir / name / "checkpoints" for name in (names or [SINGLE])]
+    if not all(checkpoint_path(f, s).is_file() for f in folders for s in ckpt if s <= step):
         log.warning(
-            "resume state at step %d lacks weight dumps: training %s afresh", step, partial.output
+            "resume state at step %d lacks checkpoints: training %s afresh", step, partial.output
         )
         return
     trainer.load_run_states(state["runs"])
     log.info("resumed %d run(s) at step %d from %s", trainer.R, step, partial.dir)
 
 
-def _run_meta(settings, run, trainer, elapsed):
+def _run_meta(settings, run, trainer):
     return {
         **settings,
         "seed": run.seed,
@@ -197,7 +210,6 @@ def _run_meta(settings, run, trainer, elapsed):
         "init": "given" if run.init is not None else "seeded gaussian (std sigma0), zero biases",
         "masked": trainer.mask_W1 is not None,
         "stack_size": trainer.R,
-        "stack_seconds": round(elapsed, 3),
         **run.meta,
     }
 
@@ -206,20 +218,6 @@ def _masks_of(trainer, r):
     if trainer.mask_W1 is None:
         return None, None
     return trainer.mask_W1[r].cpu(), trainer.mask_W2[r].cpu()
-
-
-def result_dict(entries, meta, mask_W1=None, mask_W2=None):
-    res = {
-        "steps": torch.tensor([int(e["step"]) for e in entries], dtype=torch.int64),
-        **{k: torch.stack([e[k] for e in entries]) for k in WEIGHTS},
-        "train_loss": torch.tensor([e["train_loss"] for e in entries], dtype=torch.float32),
-        "test_accuracy": torch.tensor([e["test_accuracy"] for e in entries], dtype=torch.float32),
-        "meta": json.dumps(meta, sort_keys=True),
-    }
-    if mask_W1 is not None:
-        res["mask_W1"] = mask_W1.to(torch.bool)
-        res["mask_W2"] = mask_W2.to(torch.bool)
-    return res
 
 
 def _progress(total, initial, enabled):

@@ -1,13 +1,13 @@
 """The yardstick for the stacked trainer: one race run as a plain PyTorch loop.
 
 nn.Linear layers + torch.optim.SGD, one step at a time, with the same init, data order
-and masking as ``train``. The tests check the stacked trainer against it and the
-benchmark times it; it is never used to produce results.
+and masking as ``workflow_scripts.race.train``. The tests check the stacked trainer
+against it and ``bench/bench_race.py`` times it; it is never used to produce results.
 """
 
 import torch
 
-from . import stacked as T
+from workflow_scripts.race import runs as T
 
 
 def plain_sgd_run(
