@@ -13,16 +13,21 @@ loss-drop phase when that falls inside the run). One thread, as the workflow run
 """
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import torch
 from peak import matmul_gflops  # bench/peak.py (bench/ is on sys.path when run as a script)
 from targets import judge
 
 from workflow_scripts.race import train as T
-from workflow_scripts.race.reference import plain_sgd_run
-from workflow_scripts.race.stacked import RunSpec
+from workflow_scripts.race.runs import RunSpec
 from workflow_scripts.runtime import configure_torch
+
+# the plain one-run-at-a-time loop is the tests' reference implementation
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.race.reference import plain_sgd_run  # noqa: E402
 
 
 def main(argv=None):

@@ -132,8 +132,15 @@ def test_a_variant_puts_figures_tables_and_claims_under_its_own_path(plans):
     for name, plan in plans.items():
         mine = set(plan.targets()) | {plan.paths.claims()}
         theirs = set(other[name].targets()) | {other[name].paths.claims()}
-        assert not mine & theirs, name
-        assert all(t.startswith("results/variants/trial/") for t in theirs if "/figs/" in t)
+        named = {
+            t
+            for t in theirs
+            if t.startswith(
+                ("results/figs/", "results/tables/", "results/claims/", "results/variants/")
+            )
+        }
+        assert named and not mine & named, name
+        assert all(t.startswith("results/variants/trial/") for t in named), name
         assert set(plan.runs) == set(other[name].runs)  # data, runs and cubes are shared
         shown = [a for a in other[name].artifacts() if a.kind in ("figure", "table")]
         assert shown and all(a.labels.get("variant") == "trial" for a in shown), name

@@ -85,7 +85,7 @@ def touch(file):
     [
         ("wtm/figures.py", {"wtm_figure"}),
         ("wtm/figure_specs.py", {"wtm_figure"}),
-        ("race/figures.py", {"race_figure"}),
+        ("race/figures/__init__.py", {"race_figure"}),
         ("race/table1.py", {"race_table"}),
         ("wtm/layca.py", {"wtm_train"}),
         ("race/train.py", {"race_train", "race_imp_round"}),

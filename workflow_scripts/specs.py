@@ -32,6 +32,14 @@ def is_run_setting(f):
     return RUN_SETTING in f.metadata
 
 
+def run_settings(cls, block):
+    """The run settings of ``cls`` that a config block sets: what a job reads from the
+    config it runs under, beside the ``params`` it was given (``from_params(cls, params,
+    **run_settings(cls, block))``)."""
+    return {f.name: block[f.name] for f in dataclasses.fields(cls)
+            if is_run_setting(f) and f.name in block}  # fmt: skip
+
+
 def identity(spec):
     """The spec as a plain dict for hashing: nested specs included, run settings left out."""
     return _plain(spec, keep=lambda f: not is_run_setting(f))

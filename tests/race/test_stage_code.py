@@ -42,7 +42,7 @@ def digests():
     [
         ("race/figures/fig1.py", {"race_figure"}),
         ("race/figure_specs.py", {"race_figure", "race_table"}),
-        ("race/figure_options.py", set()),  # the plan's: reaches jobs through params only
+        ("race/resolve.py", set()),  # the plan's: reaches jobs through params only
         ("race/lowrank.py", {"race_train", "race_imp_round"}),
         ("race/dumps.py", {"race_train", "race_imp_round", "race_extract"}),
         ("race/run_cube_vars.py", {"race_extract"}),

@@ -25,7 +25,7 @@ from ..specs import params
 from ..store.paths import StudyPaths
 from . import ids
 from .artifacts import plan_artifacts
-from .figure_options import resolve_figures, resolve_tables
+from .resolve import resolve_figures, resolve_tables
 
 STUDY = "race"
 # which runs' cubes a figure reads (grid, or d sweep and grid) and whether the IMP masks

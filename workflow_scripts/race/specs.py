@@ -4,15 +4,14 @@ The plan builds them from the config with every value resolved (defaults here), 
 hash resolved values; ``workflow_scripts.specs`` hashes them (``identity``), carries them to
 the jobs (``params``) and rebuilds them there (``from_params``). Fields declared with
 ``run_setting`` cannot change a result: they are in neither ids nor params, and a job
-reads them from the config it runs under (``configured_run_settings``).
+reads them from the config it runs under (``specs.run_settings``).
 
 Each figure's options: ``figure_specs.py``.
 """
 
-import dataclasses
 from dataclasses import dataclass
 
-from ..specs import is_run_setting, run_setting
+from ..specs import run_setting
 
 
 @dataclass(frozen=True)
@@ -84,12 +83,3 @@ class StableCellOptions:
     chunk: int = run_setting(
         4096, why="probes per matmul: the same probes, in batches (memory knob)"
     )
-
-
-def configured_run_settings(cls, block):
-    """The run settings of ``cls`` that a config block sets (a job's side of ``params``)."""
-    return {
-        f.name: block[f.name]
-        for f in dataclasses.fields(cls)
-        if is_run_setting(f) and f.name in block
-    }

@@ -126,12 +126,12 @@ def imp_round(smk, device):
 def extract(smk):
     import torch
 
-    from ..specs import from_params
+    from ..specs import from_params, run_settings
     from ..store.checkpoints import load_checkpoint
     from ..store.cube import standard_attrs
     from .dumps import load_run
     from .extract import extract_run
-    from .specs import ExtractOptions, configured_run_settings
+    from .specs import ExtractOptions
 
     p = smk.params.spec
     run_id = p["labels"]["run_id"]
@@ -146,7 +146,7 @@ def extract(smk):
         weights_meta=_meta(weights),
         data_meta=_meta(data),
     )
-    chunks = configured_run_settings(ExtractOptions, smk.config["race"]["extract"])
+    chunks = run_settings(ExtractOptions, smk.config["race"]["extract"])
     with torch.no_grad():
         extract_run(
             weights,
@@ -162,11 +162,11 @@ def extract(smk):
 def stable_cells(smk, device):
     import torch
 
-    from ..specs import from_params
+    from ..specs import from_params, run_settings
     from ..store.checkpoints import load_checkpoint
     from ..store.cube import standard_attrs
     from .extract_cells import extract_stable_cells
-    from .specs import StableCellOptions, configured_run_settings
+    from .specs import StableCellOptions
 
     p = smk.params.spec
     data = load_checkpoint(smk.input.data)
@@ -177,7 +177,7 @@ def stable_cells(smk, device):
         labels=p["labels"],
         data_meta=_meta(data),
     )
-    chunks = configured_run_settings(StableCellOptions, smk.config["race"]["stable_cells"])
+    chunks = run_settings(StableCellOptions, smk.config["race"]["stable_cells"])
     with torch.no_grad():
         extract_stable_cells(
             data,
