@@ -54,10 +54,11 @@ def gram(x, chunk=FEATURE_CHUNK):
 
 
 def centred_gram(x):
-    """X_c X_c^T of the flattened, batch-centred ``x`` computed in float32, as float64."""
+    """X_c X_c^T of the flattened, batch-centred ``x`` in float32 (``hsic_matrix``
+    converts it to float64 once, with the other layers')."""
     x = x.flatten(1).float()
     x = x - x.mean(dim=0, keepdim=True)
-    return (x @ x.T).to(torch.float64)
+    return x @ x.T
 
 
 def gram_of(x, precision):
@@ -85,8 +86,9 @@ def hsic_unbiased(k, m):
 
 
 def hsic_matrix(grams):
-    """Unbiased HSIC of every pair of Gram matrices [layers, n, n] -> [layers, layers]."""
-    g = torch.stack(grams).clone()
+    """Unbiased HSIC of every pair of Gram matrices [layers, n, n] -> [layers, layers],
+    in float64 (float32 Gram matrices are converted here)."""
+    g = torch.stack(grams).to(torch.float64)  # a new tensor: the diagonal is zeroed in it
     n = g.shape[-1]
     if n <= 3:
         raise ValueError(f"unbiased HSIC needs more than 3 samples per batch, got {n}")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from .cka import MinibatchCKA, gram_of
 from .layers import Taps, find_modules, prepare, to_device_layout, unit_activations
@@ -151,16 +152,17 @@ class _Accumulators:
             return
         if self.offsets is None:
             self._allocate(units)
-        for name in self.layers:
-            cols, act = self.offsets[name], units[name]
-            if self.si:
-                self.true.add(act, y, cols)
-                self.floor.add(act, y_floor, cols)
-            if self.samplesets:
-                self.active.add(act, y, cols)
-        if self.si:
+        act = torch.cat([units[name] for name in self.layers], dim=1)  # [batch, all units]
+        if self.si:  # true and shuffled labels in one float64 product (one-hot^T @ units)
+            c = self.n_classes
+            onehot = torch.cat([F.one_hot(y, c), F.one_hot(y_floor, c)], dim=1)
+            sums = onehot.to(torch.float64).T @ act.to(torch.float64)
+            self.true.sums += sums[:c]
+            self.floor.sums += sums[c:]
             self.true.count(y)
             self.floor.count(y_floor)
+        if self.samplesets:
+            self.active.add(act, y)
 
     def result(self, seen, accuracy):
         out = Measurement(self.layers, self.units, seen, accuracy, cka_layers=self.cka_layers)
