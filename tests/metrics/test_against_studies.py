@@ -5,6 +5,7 @@ samplesets' ``extract.evaluate`` + ``nodes.node_metrics``."""
 import copy
 
 import numpy as np
+import pytest
 import torch
 
 from workflow_scripts.metrics import sample_sets
@@ -48,20 +49,26 @@ def test_sample_set_counts_and_metrics_equal_the_study_extraction(mlp, probe, on
     y = probe.labels
     onehot = torch.nn.functional.one_hot(y, 10).float()
     with torch.no_grad():
-        counts, error, _ = evaluate(mlp, x, y, onehot, "ce")
+        counts, error, val_loss = evaluate(mlp, x, y, onehot, "ce")
     sizes = np.bincount(y.numpy(), minlength=10)
     ref = node_metrics(counts, sizes)
     batches = [(x[i : i + 64], y[i : i + 64]) for i in range(0, len(y), 64)]
     # the ReLU modules "1" and "3" fire exactly where the study's pre-activations are > 0
     m = measure(
-        mlp, batches, n_classes=10, layers=["1", "3"], selectivity_index=False, samplesets=True
+        mlp,
+        batches,
+        n_classes=10,
+        layers=["1", "3"],
+        selectivity_index=False,
+        samplesets=True,
+        loss=lambda logits, y: torch.nn.functional.cross_entropy(logits, y, reduction="sum"),
     )
     np.testing.assert_array_equal(m.counts, counts)
     np.testing.assert_array_equal(m.class_sizes, sizes)
     ours = sample_sets.node_metrics(m.counts, m.class_sizes)
     for key, value in ref.items():
         np.testing.assert_array_equal(ours[key], value, err_msg=key)
-    assert np.isclose(1 - m.accuracy, error)
+    assert np.isclose(1 - m.accuracy, error) and m.loss == pytest.approx(val_loss, rel=1e-6)
     assert 0 < ours["activation_fraction"].mean() < 1 and np.isfinite(ours["predictability"]).any()
 
 

@@ -45,6 +45,7 @@ class Measurement:
     cka_layers: tuple = ()
     cka: np.ndarray | None = None  # [layer, layer] float64
     cka_batches: int = 0
+    loss: float | None = None  # mean of ``loss`` over the labelled images, when given
 
     def unit_layer(self):
         """The layer of every unit (the units of all layers, concatenated)."""
@@ -71,13 +72,15 @@ def measure(
     cka_precision="float32",
     device="cpu",
     channels_last=False,
+    loss=None,
 ):
     """One pass over ``batches`` ((x, y) pairs; y None when unlabelled) -> Measurement.
 
     ``layers``: unit layers (selectivity, samplesets); ``cka_layers``: layers compared by
     CKA; ``floor_labels``: every image's label in batch order, shuffled (the SI noise
     floor; needed with ``selectivity_index``); ``batch_size``: the size a batch must have
-    to count for CKA (default: the first batch's).
+    to count for CKA (default: the first batch's); ``loss``: ``loss(logits, y)`` -> the
+    batch's summed loss (e.g. a study's validation loss, from the same pass).
     """
     layers, cka_layers = tuple(layers), tuple(cka_layers)
     modules = find_modules(model, list(dict.fromkeys(layers + cka_layers)))
@@ -94,7 +97,7 @@ def measure(
         if state["full"] and name in acc.cka_index:
             state["grams"][name] = gram_of(output, cka_precision)
 
-    seen, correct, labelled = 0, 0, True
+    seen, correct, labelled, loss_sum = 0, 0, True, 0.0
     with Taps(modules, on_output) as taps:
         for x, y in batches:
             n = len(x)
@@ -112,12 +115,15 @@ def measure(
             else:
                 y = y.to(device)
                 correct += int((logits.argmax(1) == y).sum())
+                loss_sum += float(loss(logits, y)) if loss is not None else 0.0
                 y_floor = floor[seen : seen + n].to(device) if floor is not None else None
                 acc.add_units(state["units"], y, y_floor)
             if state["full"] and acc.cka is not None:
                 acc.cka.add([state["grams"][name] for name in cka_layers])
             seen += n
-    return acc.result(seen, correct / seen if labelled and seen else None)
+    out = acc.result(seen, correct / seen if labelled and seen else None)
+    out.loss = loss_sum / seen if loss is not None and labelled and seen else None
+    return out
 
 
 class _Accumulators:
