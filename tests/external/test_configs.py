@@ -27,7 +27,9 @@ def test_the_worked_example_plans_once_its_run_exists(tmp_path, monkeypatch):
 
 def test_the_imagenet_config_plans_on_an_image_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    write_image_folder(tmp_path / "data" / "imagenet", classes=("n1", "n2"), per_class=(1, 2), size=(8, 8))
+    write_image_folder(
+        tmp_path / "data" / "imagenet", classes=("n1", "n2"), per_class=(1, 2), size=(8, 8)
+    )
     (tmp_path / "runs" / "resnet50").mkdir(parents=True)
     (tmp_path / "runs" / "resnet50" / "model_3.pth").write_bytes(b"")
     plan = build_plan(study_config("configs/external_resnet50_imagenet.yaml", {"data_dir": "data"}))
