@@ -15,7 +15,8 @@ images, batches of 250, one thread. Both sides of a ratio are interleaved (ABBA)
 repeated; the median ratio is printed with its range (single timings drift on a shared
 machine).
 
-Run: python bench/bench_metrics.py [--threads 1] [--repeats 4] [--ablation-images 4000]
+Run: python bench/bench_metrics.py [--threads 1] [--measure-repeats 16] [--repeats 4]
+     [--ablation-images 4000] [--skip-ablation]
 """
 
 import argparse
@@ -157,12 +158,13 @@ def main():
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=4, help="ablation pairs (minutes each)")
+    parser.add_argument("--measure-repeats", type=int, default=16, help="pairs of (a): 0.2 s each")
     parser.add_argument("--ablation-images", type=int, default=4000)
     parser.add_argument("--skip-ablation", action="store_true")
     args = parser.parse_args()
     configure_torch(args.threads)
-    bench_measure(args.repeats)
+    bench_measure(args.measure_repeats)
     if not args.skip_ablation:
         bench_ablation(args.repeats, args.ablation_images)
 
