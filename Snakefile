@@ -23,6 +23,7 @@ include: "rules/wtm.smk"
 include: "rules/race.smk"
 include: "rules/samplesets.smk"
 include: "rules/selectivity.smk"
+include: "rules/external.smk"
 include: "rules/shared.smk"
 
 

@@ -1,0 +1,1 @@
+"""Worked examples (docs): scripts a newcomer runs as they are."""
