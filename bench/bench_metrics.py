@@ -28,7 +28,7 @@ import torch
 
 from workflow_scripts.metrics.ablation import Group, ablation_curves
 from workflow_scripts.metrics.measure import measure
-from workflow_scripts.metrics.selectivity import floor_shuffle
+from workflow_scripts.metrics.selectivity_index import floor_shuffle
 from workflow_scripts.models import build
 from workflow_scripts.runtime import configure_torch
 from workflow_scripts.selectivity import ablate as study_ablate

@@ -3,7 +3,7 @@
 # merge into the run's cube, per (run, metric) a figure. Ids, paths and the input/params
 # functions are methods of the plan (workflow_scripts/external/plan.py).
 from workflow_scripts.external.plan import build_plan as build_external_plan
-from workflow_scripts.external.specs import FIGURES as EXTERNAL_FIGURES
+from workflow_scripts.external.figure_specs import FIGURES as EXTERNAL_FIGURES
 
 EXTERNAL = register_study("external", build_external_plan(config))
 EXTERNAL_RESOURCES = config["external"]["resources"]

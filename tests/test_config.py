@@ -13,7 +13,12 @@ def load(*overlays):
 OVERLAYS = sorted(f"configs/{p.name}" for p in (REPO / "configs").glob("*.yaml"))
 
 
-@pytest.mark.parametrize("overlay", [None, *OVERLAYS])
+# the external study's overlays name checkpoint files a user creates first (its plan checks
+# they exist): tests/external/test_configs.py validates them with their files present
+SELF_CONTAINED = [o for o in OVERLAYS if not o.startswith("configs/external_")]
+
+
+@pytest.mark.parametrize("overlay", [None, *SELF_CONTAINED])
 def test_default_and_every_overlay_are_valid(overlay):
     validate_config(load(*([overlay] if overlay else [])))
 

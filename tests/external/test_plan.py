@@ -13,8 +13,8 @@ import yaml
 from workflow_scripts import specs
 from workflow_scripts.external import figures
 from workflow_scripts.external import plan as plan_module
+from workflow_scripts.external.figure_specs import FIGURES
 from workflow_scripts.external.plan import build_plan
-from workflow_scripts.external.specs import FIGURES
 from workflow_scripts.models import build
 from workflow_scripts.study import REPO, Plan
 

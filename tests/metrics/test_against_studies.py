@@ -11,7 +11,7 @@ import torch
 from workflow_scripts.metrics import sample_sets
 from workflow_scripts.metrics.ablation import Group, ablation_curves
 from workflow_scripts.metrics.measure import measure
-from workflow_scripts.metrics.selectivity import floor_shuffle
+from workflow_scripts.metrics.selectivity_index import floor_shuffle
 from workflow_scripts.samplesets.extract import evaluate
 from workflow_scripts.samplesets.nodes import node_metrics
 from workflow_scripts.selectivity import ablate as study_ablate

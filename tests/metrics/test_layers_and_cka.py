@@ -11,7 +11,7 @@ from workflow_scripts import metrics
 from workflow_scripts.metrics import cka
 from workflow_scripts.metrics.layers import RepeatedModuleError, UnknownLayerError, find_modules
 from workflow_scripts.metrics.measure import MissingLabelsError, measure
-from workflow_scripts.metrics.selectivity import floor_shuffle
+from workflow_scripts.metrics.selectivity_index import floor_shuffle
 
 BLOCKS = [f"layer{m}.{b}" for m in range(1, 5) for b in range(2)]
 

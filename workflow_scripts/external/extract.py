@@ -23,7 +23,7 @@ from ..datasets.probe import open_probe
 from ..metrics import datasets as tables
 from ..metrics.ablation import Group, ablation_curves
 from ..metrics.measure import measure
-from ..metrics.selectivity import floor_shuffle
+from ..metrics.selectivity_index import floor_shuffle
 from ..store.atomic import atomic_path
 from . import loading
 

@@ -14,7 +14,12 @@ import numpy as np
 from ..metrics.datasets import normalised_auc
 from ..plotting import save_figure
 from ..specs import from_params
-from .specs import AblationFigure, CkaFigure, SamplesetsFigure, SelectivityFigure
+from .figure_specs import (
+    AblationFigureOptions,
+    CkaFigureOptions,
+    SamplesetsFigureOptions,
+    SelectivityFigureOptions,
+)
 
 QUANTITIES = {
     "activation_fraction": "activation fraction f",
@@ -50,7 +55,7 @@ def _ordered(means, layers):
 
 
 def selectivity(inputs, options, out):
-    o = from_params(SelectivityFigure, options)
+    o = from_params(SelectivityFigureOptions, options)
     cube = inputs["cube"]
     si = _ordered(layer_means(cube, "si", ["dead"]), o.layers)
     floor = _ordered(layer_means(cube, "si_floor", ["dead"]), o.layers)
@@ -68,7 +73,7 @@ def selectivity(inputs, options, out):
 
 
 def samplesets(inputs, options, out):
-    o = from_params(SamplesetsFigure, options)
+    o = from_params(SamplesetsFigureOptions, options)
     cube = inputs["cube"]
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), sharex=True)
     excludes = {
@@ -98,7 +103,7 @@ def panel_times(times, panels):
 
 
 def cka(inputs, options, out):
-    o = from_params(CkaFigure, options)
+    o = from_params(CkaFigureOptions, options)
     cube = inputs["cube"]
     chosen = panel_times(cube["time"].values, o.panels)
     fig, axes = plt.subplots(1, len(chosen), figsize=(3.2 * len(chosen), 3.2), squeeze=False)
@@ -114,7 +119,7 @@ def cka(inputs, options, out):
 
 
 def ablation(inputs, options, out):
-    o = from_params(AblationFigure, options)
+    o = from_params(AblationFigureOptions, options)
     cube = inputs["cube"]
     auc = normalised_auc(cube["ablation_accuracy"])
     t = cube["time"].values

@@ -24,8 +24,8 @@ from ..runtime import plan_device
 from ..store.catalog import Artifact
 from ..store.ids import spec_id
 from ..store.paths import StudyPaths
+from .figure_specs import FIGURES
 from .runs import STUDY, resolve
-from .specs import FIGURES
 
 FIGURE_METRIC = {fig: fig for fig in FIGURES}  # each figure shows the metric of its name
 

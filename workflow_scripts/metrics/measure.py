@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from .cka import MinibatchCKA, gram_of
 from .layers import Taps, find_modules, prepare, to_device_layout, unit_activations
 from .sample_sets import ActiveCounts
-from .selectivity import ClassMeans, selectivity
+from .selectivity_index import ClassMeans, selectivity
 
 
 class MissingLabelsError(ValueError):
