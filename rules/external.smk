@@ -105,10 +105,3 @@ rule external_figure:
         code=stage_code("external_figure"),
     script:
         RUN_SCRIPT
-
-
-# every figure of every configured run: `snakemake --cores 2 external_all`
-rule external_all:
-    input:
-        EXTERNAL.targets(),
-    localrule: True

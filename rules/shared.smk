@@ -1,4 +1,5 @@
 # Rules every registered study gets (included after the studies' rules files):
+# <study>_all (every target of the study and its claims table: `snakemake --cores 2 <study>_all`),
 # results/figs/fig<N>.pdf (figure N of default_study), results/claims/<study>.csv (both
 # under results/variants/<variant>/ for a variant other than the default), and
 # the explicit Fashion-MNIST install step. Names no study.
@@ -68,3 +69,15 @@ rule datasets_install_fashion_mnist:
         code=stage_code("datasets_install_fashion_mnist"),
     script:
         RUN_SCRIPT
+
+
+# <study>_all: one study, everything it builds (its figures, tables and claims table)
+for _study, _plan in STUDIES.items():
+
+    rule:
+        name:
+            f"{_study}_all"
+        input:
+            _plan.targets(),
+            _plan.paths.claims(),
+        localrule: True

@@ -52,3 +52,26 @@ def test_several_gpus_without_slurm_claim_one(monkeypatch, tmp_path):
             fh.close()
         runtime._CLAIMED_GPU.clear()
     assert devices == {0, 1}
+
+
+@pytest.mark.parametrize(
+    "visible_devices, nodes, expected",
+    [("", True, "cpu"), ("-1", True, "cpu"), (None, False, "cpu"), (None, True, "cuda"),
+     ("0", True, "cuda")],
+)  # fmt: skip
+def test_the_plan_resolves_auto_once_without_torch(monkeypatch, visible_devices, nodes, expected):
+    if visible_devices is None:
+        monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    else:
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible_devices)
+    real_glob = runtime.Path.glob
+    monkeypatch.setattr(
+        runtime.Path, "glob",
+        lambda self, pattern: iter([self / "nvidia0"]) if nodes and pattern.startswith("nvidia")
+        else real_glob(self, pattern),
+    )  # fmt: skip
+    monkeypatch.setattr(runtime.Path, "is_dir", lambda self: False)
+    assert runtime.plan_device("auto") == expected
+    assert runtime.plan_device("cpu") == "cpu" and runtime.plan_device("cuda") == "cuda"
+    with pytest.raises(ValueError, match="device must be one of"):
+        runtime.plan_device("tpu")
