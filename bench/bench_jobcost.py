@@ -171,7 +171,8 @@ def default_jobs(tmp):
 
 
 def rule_extras(smoke_dir, tmp):
-    """{rule: set of EXTRAS modules its real job imports} from a kept smoke build."""
+    """{rule: the modules of ``torch`` and EXTRAS its real job imports} from a kept smoke
+    build."""
     copy = tmp / "smoke_copy"
     shutil.copytree(smoke_dir, copy, symlinks=True)
     env = dict(os.environ, PATH=f"{Path(PY).parent}{os.pathsep}{os.environ['PATH']}")
@@ -188,8 +189,17 @@ def rule_extras(smoke_dir, tmp):
             print(f"   {rule}: rerun failed, extras unknown ({proc.stderr[-300:]!r})")
             continue
         loaded = {m.group(1) for m in re.finditer(r"\| +(\S+)$", proc.stderr, re.M)}
-        out[rule] = {mod for mod in EXTRAS if mod in loaded}
+        out[rule] = {mod for mod in ("torch", *EXTRAS) if mod in loaded}
     return out
+
+
+def increment(cost, module, present):
+    """The ladder's price of ``module`` on top of the torch stage; torchvision imports
+    torch._dynamo itself, so with both present it adds only what it has beyond it."""
+    price = cost[f"  + {module}"] - cost["no-op stage with torch"]
+    if module == "torchvision" and "torch._dynamo" in present:
+        price = cost["  + torchvision"] - cost["  + torch._dynamo"]
+    return max(price, 0.0)
 
 
 def share(jobs, cost, extras, build_seconds, where):
@@ -198,10 +208,12 @@ def share(jobs, cost, extras, build_seconds, where):
     print(f"2.-3. the default build: {sum(jobs.values())} jobs; fixed cost per job and rule")
     total = 0.0
     for rule, n in sorted(jobs.items(), key=lambda kv: -kv[1]):
-        torch = entry_point(rule).trainscope_stage["torch"]
-        base = cost["no-op stage with torch" if torch else "no-op stage, no torch"]
-        add = extras.get(rule, set()) if extras is not None else set()
-        per_job = base + sum(cost[f"  + {m}"] - cost["no-op stage with torch"] for m in add)
+        if extras is not None and rule in extras:  # what the real job imported
+            torch, add = "torch" in extras[rule], extras[rule] - {"torch"}
+        else:  # the adapter's flag; the extras unknown
+            torch, add = entry_point(rule).trainscope_stage["torch"], set()
+        per_job = cost["no-op stage with torch" if torch else "no-op stage, no torch"]
+        per_job += sum(increment(cost, m, add) for m in add)
         total += n * per_job
         print(
             f"   {rule:24s} {n:4d} jobs x {per_job:5.2f} s = {n * per_job:6.1f} s "
