@@ -49,7 +49,7 @@ from targets import judge, met  # noqa: E402
 
 from tests.fake_data import write_learnable_fashion_mnist  # noqa: E402
 from workflow_scripts.race import train as race_train  # noqa: E402
-from workflow_scripts.race.stacked import RunSpec  # noqa: E402
+from workflow_scripts.race.runs import RunSpec  # noqa: E402
 from workflow_scripts.runtime import configure_torch  # noqa: E402
 from workflow_scripts.selectivity.specs import (  # noqa: E402
     NO_REGULARIZER,
