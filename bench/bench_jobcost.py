@@ -48,9 +48,10 @@ PY = sys.executable
 END = "######## snakemake preamble end #########"
 # run.py's real path with the rule's adapter swapped for one that does nothing (same
 # ``@stage`` flags and signature, so the set-up does exactly what it does for the rule)
+RUN_PY = REPO / "workflow_scripts" / "run.py"
 NOOP = f"""
 import importlib.util, inspect
-_spec = importlib.util.spec_from_file_location("trainscope_run", {str(REPO / "workflow_scripts" / "run.py")!r})
+_spec = importlib.util.spec_from_file_location("trainscope_run", {str(RUN_PY)!r})
 _run = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_run)
 _real = _run.entry_point
@@ -221,8 +222,9 @@ def share(jobs, cost, extras, build_seconds, where):
         )
     bound = "" if extras is not None else " (lower bound: no --smoke-dir, extras not counted)"
     print(
-        f"   fixed cost of the build {total:.0f} job-seconds{bound} = {100 * total / build_seconds:.0f} % "
-        f"of {build_seconds:.0f} job-seconds ({where}); {total / 2 / 60:.1f} min of wall on 2 cores"
+        f"   fixed cost of the build {total:.0f} job-seconds{bound} = "
+        f"{100 * total / build_seconds:.0f} % of {build_seconds:.0f} job-seconds ({where}); "
+        f"{total / 2 / 60:.1f} min of wall on 2 cores"
     )
 
 

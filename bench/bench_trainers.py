@@ -179,7 +179,8 @@ def bench_selectivity(tmp, repeats, n_batches, profile):
     n = len(images)
     print(
         f"(a) selectivity, narrow ResNet-18 w16, {n} images x 1 epoch, batch {SEL_BATCH}, "
-        f"{len(spec.checkpoint_batches) + 1} checkpoints: trainer {n / np.median(times['trainer']):.0f} "
+        f"{len(spec.checkpoint_batches) + 1} checkpoints: "
+        f"trainer {n / np.median(times['trainer']):.0f} "
         f"images/s, plain loop {n / np.median(times['plain']):.0f} images/s (medians)"
     )
     report("selectivity", times, "trainer", "plain")

@@ -42,7 +42,8 @@ def norm(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-image = {norm(line.split("#")[0].strip()) for line in open(image_file) if line.split("#")[0].strip()}
+names = [line.split("#")[0].strip() for line in open(image_file)]
+image = {norm(name) for name in names if name}
 seen, todo, missing = set(), list(ROOTS), []
 while todo:
     name = norm(todo.pop())
