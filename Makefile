@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/bench_trainers.py
 	$(VENV)/bin/python bench/bench_peers.py
 	$(VENV)/bin/python bench/bench_jobcost.py
+	$(VENV)/bin/python bench/bench_metrics.py
 
 lint: $(STAMP)
 	$(VENV)/bin/snakemake --lint

@@ -46,11 +46,24 @@ def test_missing_mnist_has_no_debian_advice(tmp_path):
     assert "apt-get" not in msg and idx.MNIST_URL in msg and str(tmp_path / "MNIST" / "raw") in msg
 
 
-def test_idx_files_read_through_torchvision(tmp_path):
+def test_idx_files_read_as_torchvision_reads_them(tmp_path):
+    import torchvision
+
     write_fake_idx(tmp_path / "FashionMNIST" / "raw")
     images, labels = datasets.load_arrays("fashion_mnist", tmp_path, train=True)
     assert images.shape == (80, 28, 28) and images.dtype == np.uint8
     assert np.bincount(labels).tolist() == [8] * 10
+    reference = torchvision.datasets.FashionMNIST(root=str(tmp_path), train=True)
+    assert np.array_equal(images, reference.data.numpy())
+    assert np.array_equal(labels, reference.targets.numpy())
+
+
+def test_a_truncated_idx_file_is_named(tmp_path):
+    raw = write_fake_idx(tmp_path / "FashionMNIST" / "raw")
+    target = raw / "train-images-idx3-ubyte"
+    target.write_bytes(target.read_bytes()[:-7])
+    with pytest.raises(MissingDatasetError, match="train-images-idx3-ubyte is truncated"):
+        datasets.load_arrays("fashion_mnist", tmp_path, train=True)
 
 
 def test_install_from_the_debian_layout_gunzips(tmp_path):

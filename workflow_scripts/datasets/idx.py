@@ -1,7 +1,7 @@
-"""MNIST-format idx files (MNIST, Fashion-MNIST), read by torchvision.
+"""MNIST-format idx files (MNIST, Fashion-MNIST), read from ``<data_dir>/<folder>/raw/``.
 
-torchvision's ``MNIST``/``FashionMNIST`` read the uncompressed files from
-``<data_dir>/<folder>/raw/``. Debian ships Fashion-MNIST as gzipped files in
+The files are read with numpy (``read_idx``); torchvision's ``MNIST``/``FashionMNIST`` are
+used only to download them where ``download: true``. Debian ships Fashion-MNIST as gzipped files in
 ``/usr/share/datasets/fashion-mnist`` (package ``dataset-fashion-mnist``);
 ``install_debian`` gunzips them into place (``snakemake --cores 1
 datasets_install_fashion_mnist``, or ``python -m workflow_scripts.datasets.idx
@@ -53,12 +53,12 @@ def how_to_get(source, data_dir):
 
 
 def load(source, data_dir, train, download=False):
-    import torchvision
-
     raw = raw_dir(source, data_dir)
     needed = [f for f in FILES if f.startswith("train" if train else "t10k")]
-    dataset_class = getattr(torchvision.datasets, source.folder)
     if download and not all((raw / f).is_file() for f in needed):
+        import torchvision
+
+        dataset_class = getattr(torchvision.datasets, source.folder)
         try:
             dataset_class(root=str(data_dir), train=train, download=True)
         except Exception as exc:  # no network, proxy: say so, then name what is missing
@@ -79,8 +79,38 @@ def load(source, data_dir, train, download=False):
             [f"{f} (uncompressed)" for f in missing],
             how_to_get(source, data_dir),
         )
-    ds = dataset_class(root=str(data_dir), train=train, download=False)
-    return ds.data.numpy().astype(np.uint8), ds.targets.numpy().astype(np.int64)
+    images, labels = (read_idx(raw / f) for f in needed)
+    return images.astype(np.uint8), labels.astype(np.int64)
+
+
+# Why by hand: the idx format is a 4-byte magic (zero, zero, dtype code, rank), one
+# big-endian uint32 per dimension, then the raw array; torchvision reads it too, but
+# importing torch and torchvision costs a job seconds, more than reading the file.
+IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path):
+    """The array stored in an (uncompressed) idx file."""
+    data = Path(path).read_bytes()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in IDX_TYPES:
+        raise MissingDatasetError(
+            path.parent.parent.name,
+            path.parent,
+            [path.name],
+            f"{path} is not an idx file: delete it and install it again",
+        )
+    rank = data[3]
+    shape = tuple(int(d) for d in np.frombuffer(data, ">u4", count=rank, offset=4))
+    dtype = np.dtype(IDX_TYPES[data[2]])
+    count = int(np.prod(shape)) if shape else 1
+    if len(data) != 4 + 4 * rank + count * dtype.itemsize:
+        raise MissingDatasetError(
+            path.parent.parent.name,
+            path.parent,
+            [path.name],
+            f"{path} is truncated: delete it and install it again",
+        )
+    return np.frombuffer(data, dtype, count=count, offset=4 + 4 * rank).reshape(shape)
 
 
 def install_debian(name, data_dir, debian_dir=None):
