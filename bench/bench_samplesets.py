@@ -1,11 +1,15 @@
 """Speed of the samplesets chain, as ratios measured in one run on this machine.
 
-(a) metric extraction against training alone (target <= 1.1x): a 9x320 CE run is
-    trained for one epoch (800 Adam steps, batch 60, one thread) with the default
-    checkpoint schedule cut at that step, then its count / metric cube is extracted on
-    12000 validation samples. The per-step and per-checkpoint costs give the ratio of
-    the default schedule (10 epochs = 8000 steps, 32 checkpoints), of 26 epochs (the
-    runs behind the study's calibration) and of the paper's (200 epochs, 58 checkpoints).
+(a) metric extraction against training alone (target <= 1.1x): a 9x320 CE run trained for
+    one epoch (800 Adam steps, batch 60, one thread) with the default checkpoint schedule
+    cut at that step; its count / metric cube extracted on 12000 validation samples
+    (``extract.extract_cube``: the shared metrics layer's ``measure``); and, as the floor
+    any exact extraction has, the plain forward passes of the validation set through the
+    same checkpoints (load + ``net(x)`` in the extraction's chunks, nothing measured).
+    The three are interleaved (ABBA) ``--repeats`` times; each repetition's per-step and
+    per-checkpoint costs give the ratio (training + extraction) / training of the default
+    schedule (10 epochs = 8000 steps, 32 checkpoints), of 26 epochs and of the paper's
+    (200 epochs, 58 checkpoints): medians with their range.
 (b) the binary activation cube's write throughput (bit packing + chunked h5netcdf
     writes, 2560 nodes x 12000 samples per time point) against bit packing + a raw
     sequential write of the packed bytes (target >= 0.5), both fsync'ed, best of 3; also
@@ -15,7 +19,7 @@
 
 Targets: bench/targets.py (issue 18); each ratio ends with "met" or "missed".
 
-Run: python bench/bench_samplesets.py [--threads 1] [--points 16]
+Run: python bench/bench_samplesets.py [--threads 1] [--points 16] [--repeats 3]
 """
 
 import argparse
@@ -32,9 +36,11 @@ from targets import judge
 
 from workflow_scripts.runtime import configure_torch
 from workflow_scripts.samplesets.activations import pack, read_activations, write_activations
-from workflow_scripts.samplesets.extract import extract_cube
+from workflow_scripts.samplesets.extract import CHUNK, extract_cube
+from workflow_scripts.samplesets.network import build_net
 from workflow_scripts.samplesets.specs import TrainSpec, checkpoint_steps
 from workflow_scripts.samplesets.train import train_run
+from workflow_scripts.store.checkpoints import load_steps
 from workflow_scripts.store.cube import standard_attrs
 
 N_TRAIN, N_VAL, BATCH = 48000, 12000, 60
@@ -62,7 +68,37 @@ def spec(total_steps, steps, adam_impl="fused"):
     )
 
 
-def extraction_overhead(tmp):
+SCHEDULES = (
+    ("default (10 epochs)", 8000, len(checkpoint_steps(8000, 30, 9))),
+    ("26 epochs", 20800, len(checkpoint_steps(20800, 30, 9))),
+    ("paper (200 epochs)", 160000, len(checkpoint_steps(160000, 60, 9))),
+)
+
+
+def plain_forward(run, data, s):
+    """The floor: every checkpoint loaded and the validation set passed forward in the
+    extraction's chunks, nothing measured."""
+    net = build_net(s)
+    x = torch.as_tensor(data["x_val"].astype(np.float32) / 255.0)
+    with torch.no_grad():
+        for _, ckpt in load_steps(run):
+            net.load_state_dict(ckpt["model"])
+            for start in range(0, len(x), CHUNK):
+                net(x[start : start + CHUNK])
+
+
+def interleaved(variants, repeats):
+    """{name: [seconds]} of ``variants`` {name: callable}, run in ABBA order."""
+    names, times = list(variants), {n: [] for n in variants}
+    for rep in range(repeats):
+        for name in names if rep % 2 == 0 else names[::-1]:
+            start = time.perf_counter()
+            variants[name]()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def extraction_overhead(tmp, repeats):
     rng = np.random.default_rng(0)
     data = {
         "x_train": rng.integers(0, 256, (N_TRAIN, 784), dtype=np.uint8),
@@ -70,49 +106,52 @@ def extraction_overhead(tmp):
         "x_val": rng.integers(0, 256, (N_VAL, 784), dtype=np.uint8),
         "y_val": rng.integers(0, 10, N_VAL),
     }
-    default = checkpoint_steps(8000, 30, 9)
-    steps = [s for s in default if s <= 800]
-    s = spec(800, steps)
-    start = time.perf_counter()
+    steps = [step for step in checkpoint_steps(8000, 30, 9) if step <= 800]
+    s, runs = spec(800, steps), iter(range(10**6))
     train_run(data["x_train"], data["y_train"], s, tmp / "run", show_progress=False)
-    t_train = time.perf_counter() - start
-    start = time.perf_counter()
-    extract_cube(
-        tmp / "run",
-        data,
-        s,
-        tmp / "cube.nc",
-        standard_attrs("bench", "samplesets", {}),
-        class_names=[str(c) for c in range(10)],
-        show_progress=False,
+
+    def train():
+        out = tmp / f"run{next(runs)}"
+        train_run(data["x_train"], data["y_train"], s, out, show_progress=False)
+        shutil.rmtree(out)
+
+    def extract():
+        attrs = standard_attrs("bench", "samplesets", {})
+        names = [str(c) for c in range(10)]
+        Path(tmp / "cube.nc").unlink(missing_ok=True)
+        extract_cube(
+            tmp / "run", data, s, tmp / "cube.nc", attrs, class_names=names, show_progress=False
+        )
+
+    times = interleaved(
+        {
+            "train": train,
+            "extract": extract,
+            "forward": lambda: plain_forward(tmp / "run", data, s),
+        },
+        repeats,
     )
-    t_extract = time.perf_counter() - start
-    start = time.perf_counter()
-    train_run(
-        data["x_train"],
-        data["y_train"],
-        spec(400, (0, 400), "for_loop"),
-        tmp / "loop",
-        show_progress=False,
-    )
-    per_step_loop = (time.perf_counter() - start) / 400
-    per_step, per_point = t_train / 800, t_extract / len(steps)
+    per_step = np.array(times["train"]) / 800
+    per_point = np.array(times["extract"]) / len(steps)
+    floor = np.array(times["forward"]) / len(steps)
+
+    def med(v, scale=1.0):
+        v = np.asarray(v) * scale
+        return f"{np.median(v):.3g} [{v.min():.3g}-{v.max():.3g}]"
+
     print(
-        f"(a) training: {1e3 * per_step:.2f} ms per Adam step (fused; 800 steps, {len(steps)} "
-        f"checkpoint dumps included; for-loop Adam {1e3 * per_step_loop:.2f} ms); "
-        f"extraction: {per_point:.3f} s per checkpoint ({len(steps)} checkpoints x {N_VAL} "
-        "samples)"
+        f"(a) {repeats} interleaved repetitions, medians [range]: training {med(per_step, 1e3)} "
+        f"ms per Adam step (fused; 800 steps, {len(steps)} checkpoint dumps included); "
+        f"extraction {med(per_point)} s per checkpoint ({N_VAL} samples), of which the plain "
+        f"forward passes {med(floor)} s (extraction / forward {med(per_point / floor)})"
     )
-    for name, total, points in (
-        ("default (10 epochs)", 8000, len(default)),
-        ("26 epochs", 20800, len(checkpoint_steps(20800, 30, 9))),
-        ("paper (200 epochs)", 160000, len(checkpoint_steps(160000, 60, 9))),
-    ):
-        ratios = [(total * t + points * per_point) / (total * t) for t in (per_step, per_step_loop)]
+    for name, total, points in SCHEDULES:
+        ratio = (total * per_step + points * per_point) / (total * per_step)
+        least = (total * per_step + points * floor) / (total * per_step)
         print(
             f"    {name}: {total} steps + {points} checkpoints -> training + extraction "
-            f"= {ratios[0]:.3f}x training alone (for-loop Adam: {ratios[1]:.3f}x; "
-            f"{judge('samplesets_a', ratios[0])})"
+            f"= {med(ratio)}x training alone ({judge('samplesets_a', np.median(ratio))}); "
+            f"the floor, training + plain forward passes: {med(least)}x"
         )
 
 
@@ -223,6 +262,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--points", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=3, help="(a): interleaved repetitions")
+    parser.add_argument("--only", choices=("a", "b"), help="one part only")
     args = parser.parse_args()
     configure_torch(args.threads)
     print(
@@ -231,9 +272,11 @@ def main():
     )
     tmp = Path(tempfile.mkdtemp(prefix="bench_samplesets_", dir="."))
     try:
-        extraction_overhead(tmp)
-        activation_cube(tmp, args.points)
-        built_cube()
+        if args.only in (None, "a"):
+            extraction_overhead(tmp, args.repeats)
+        if args.only in (None, "b"):
+            activation_cube(tmp, args.points)
+            built_cube()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

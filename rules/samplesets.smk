@@ -1,7 +1,8 @@
 # The samplesets study (evolution of sample-set clusters): data split -> training
 # (checkpoints) -> cubes (counts and metrics; binary activations of named runs) ->
 # figures and the grid table. Ids, paths and the input/params functions are methods of
-# the plan (workflow_scripts/samplesets/plan.py).
+# the plan (workflow_scripts/samplesets/plan.py). Priorities: the estimated seconds of the
+# job (samplesets/cost.py), so the longest jobs start first.
 from workflow_scripts.samplesets.plan import build_plan as build_samplesets_plan
 from workflow_scripts.samplesets.figure_specs import FIGURES as SAMPLESETS_FIGURES
 
@@ -39,6 +40,7 @@ rule samplesets_train:
         SAMPLESETS.paths.benchmark("train", "{run_id}")
     wildcard_constraints:
         run_id=one_of(SAMPLESETS.runs),
+    priority: SAMPLESETS.train_priority
     conda:
         CONDA_ENV
     threads: SAMPLESETS_RESOURCES["train"]["threads"]
@@ -63,6 +65,7 @@ rule samplesets_extract:
         SAMPLESETS.paths.benchmark("extract", "{cube_id}")
     wildcard_constraints:
         cube_id=one_of(SAMPLESETS.cubes),
+    priority: SAMPLESETS.extract_priority
     conda:
         CONDA_ENV
     threads: SAMPLESETS_RESOURCES["extract"]["threads"]
@@ -87,6 +90,7 @@ rule samplesets_activations:
         SAMPLESETS.paths.benchmark("activations", "{act_id}")
     wildcard_constraints:
         act_id=one_of(SAMPLESETS.activations),
+    priority: SAMPLESETS.activations_priority
     conda:
         CONDA_ENV
     threads: SAMPLESETS_RESOURCES["activations"]["threads"]

@@ -20,6 +20,7 @@ def cube(
     depth=None,
     loss="ce",
     u_max=0.302,
+    width_attr=320,
 ):
     layers = sorted(f_by_layer)
     depth = depth or len(layers) + 1
@@ -48,12 +49,18 @@ def cube(
             "val_loss": (("time",), 2.3 * np.asarray(error, dtype=float)),
             "epoch": (("time",), np.asarray(STEPS) / 800),
         },
-        coords={"time": STEPS, "node": np.arange(n), "layer": ("node", np.repeat(layers, width))},
+        coords={
+            "time": STEPS,
+            "node": np.arange(n),
+            "layer": ("node", np.repeat(layers, width)),
+            "unit": ("node", np.tile(np.arange(width), len(layers))),
+        },
         attrs={
             "steps_per_epoch": 800,
             "max_informativeness": u_max,
             "depth": depth,
-            "width": 320,
+            "width": width_attr,
+            "n_validation": 12000,
             "loss": loss,
             "seed": seed,
             "net": f"{depth}x320_{loss}",

@@ -6,10 +6,10 @@ import pytest
 import torch
 import xarray as xr
 
+from workflow_scripts.metrics.sample_sets import max_informativeness, node_metrics
 from workflow_scripts.samplesets.activations import extract_activations, read_activations
 from workflow_scripts.samplesets.extract import extract_cube
 from workflow_scripts.samplesets.network import build_net
-from workflow_scripts.samplesets.nodes import max_informativeness, node_metrics
 from workflow_scripts.samplesets.train import train_run
 from workflow_scripts.store.checkpoints import load_steps
 from workflow_scripts.store.cube import open_cube, standard_attrs

@@ -95,6 +95,38 @@ def test_fig3_plots_the_mean_error_and_marks_the_onset_its_options_define(drawn)
     assert STEPS[first] == 50  # the 50 % onset lies later than the 5 % one
 
 
+def test_fig3_marks_the_loss_onset_and_the_median_layer_f_peak_the_claim_compares(drawn):
+    cubes = ce_cubes(error=[0.9, 0.9, 0.9, 0.9, 0.9, 0.89, 0.6, 0.3, 0.2, 0.15, 0.12])
+    fig = drawn("fig3", cubes, Fig3Options(NET, SETUP))
+    curve, onset_line, peak_line = fig.axes[1].lines
+    loss = np.mean([ds["val_loss"].values for ds in cubes], axis=0)
+    np.testing.assert_allclose(curve.get_ydata(), loss)
+    # the loss stays >= 5 % of its drop below the start from step 50 on (index 6)
+    assert onset_line.get_xdata()[0] == pytest.approx(50 / 800)
+    # the layers' seed-mean f peaks after init: RISE_FALL at step 5, FALL at step 1
+    # (it only falls), the linear rise at the end: the median is step 5
+    assert peak_line.get_xdata()[0] == pytest.approx(5 / 800)
+    labels = [t.get_text() for t in fig.axes[1].texts]
+    assert labels == ["loss onset: step 50", "f peak (median layer): step 5"]
+
+
+@pytest.mark.parametrize("name", ["fig3", "fig4", "fig5", "fig7", "grid"])
+def test_no_text_is_smaller_than_8_points(drawn, name):
+    """Legible at the figure's own size: 8 pt is 8 px at 72 dpi (x-small was 6.7)."""
+    cubes = ce_cubes()
+    options = {
+        "fig3": Fig3Options(NET, SETUP),
+        "fig4": Fig4Options(NET, 0, SETUP),
+        "grid": GridOptions((NET,), SETUP),
+    }.get(name, Fig5Options(NET, SETUP))
+    fig = drawn(name, cubes[:1] if name == "fig4" else cubes, options)
+    fig.canvas.draw()
+    texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_fontsize")) if t.get_text()]
+    assert texts and min(t.get_fontsize() for t in texts) >= 7.99, sorted(
+        (t.get_fontsize(), t.get_text()) for t in texts
+    )[:3]
+
+
 def test_fig4_maps_the_activation_fraction_of_every_node(drawn):
     (ds,) = ce_cubes()[:1]
     fig = drawn("fig4", [ds], Fig4Options(NET, 0, SETUP))
@@ -111,6 +143,13 @@ def test_the_grid_draws_its_options_quantity_for_every_net(drawn, quantity):
     fig = drawn("grid", ce + mse, options)
     panels = [ax for ax in fig.axes if ax.get_visible() and ax.lines]
     assert len(panels) == 2
+    # the table's other cells (depth 2 with CE, depth 4 with MSE) say why they are empty
+    notes = sorted(t.get_text() for ax in fig.axes if not ax.lines for t in ax.texts)
+    assert notes == [
+        "2x320 cross-entropy:\nnot planned\n(samplesets.nets)",
+        "4x320 MSE:\nnot planned\n(samplesets.nets)",
+    ]
+    assert all(not ax.texts for ax in panels)
     titles = {ax.get_title().split(":")[0]: ax for ax in panels}
     for cubes, title in ((mse, "2x320 MSE"), (ce, "4x320 cross-entropy")):
         expected = layer_means(cubes, quantity)

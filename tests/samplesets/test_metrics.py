@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from workflow_scripts.metrics.sample_sets import max_informativeness, node_metrics
 from workflow_scripts.samplesets import metrics
-from workflow_scripts.samplesets.nodes import max_informativeness, node_metrics
 
 LOG2_LOG10 = math.log(2) / math.log(10)
 

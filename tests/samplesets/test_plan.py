@@ -232,3 +232,24 @@ def test_parsing_the_plan_imports_neither_torch_nor_matplotlib():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_priorities_start_the_longest_jobs_first():
+    """Snakemake priorities are the jobs' estimated seconds: longer runs (deeper, more
+    steps) before shorter ones, a run's training before any extraction."""
+    plan = sp.build_plan(study_config())
+    train = {
+        plan.runs[r]["net"].name: plan.train_priority(SimpleNamespace(run_id=r)) for r in plan.runs
+    }
+    extract = {
+        plan.runs[c["run_id"]]["net"].name: plan.extract_priority(SimpleNamespace(cube_id=c_id))
+        for c_id, c in plan.cubes.items()
+    }
+    assert train["9x320_ce"] == train["9x320_mse"] > train["2x320_mse"] > extract["9x320_ce"]
+    assert extract["9x320_ce"] > extract["2x320_mse"] > 0
+    (act_id,) = plan.activations
+    assert plan.activations_priority(SimpleNamespace(act_id=act_id)) == extract["9x320_ce"]
+    # the estimate follows the work: the paper's 200 epochs weigh 20x the default's 10
+    paper = sp.build_plan(study_config("configs/paper.yaml"))
+    run = paper.run_of[("9x320_ce", 0)]
+    assert paper.train_priority(SimpleNamespace(run_id=run)) > 15 * train["9x320_ce"]

@@ -145,15 +145,16 @@ def write_activations(out, slices, *, n_times, spec, labels, source_index, attrs
 def extract_activations(
     checkpoints, data, spec, out, attrs, *, node_chunk, device="cpu", show_progress=True
 ):
-    """The cube of the run whose checkpoint directory is ``checkpoints`` (``extract``
-    makes the forward passes)."""
+    """The cube of the run whose checkpoint directory is ``checkpoints`` (``network.forward_all``
+    makes the forward passes, ``extract.CHUNK`` samples at a time)."""
     import torch
 
     from ..progress import progress
     from ..store.checkpoints import list_checkpoints, load_steps
-    from .extract import _setup, validation_passes
+    from .extract import CHUNK, _setup
+    from .network import forward_all
 
-    net, x, _, _ = _setup(spec, data, device)
+    net, x, _ = _setup(spec, data, device)
     n_samples, n_nodes = len(data["y_val"]), (spec.depth - 1) * spec.width
     files = list_checkpoints(checkpoints)
 
@@ -168,9 +169,10 @@ def extract_activations(
             net.load_state_dict(ckpt["model"])
             bits = np.empty((n_nodes, -(-n_samples // 8)), dtype=np.uint8)
             with torch.no_grad():
-                for sl, pre, _ in validation_passes(net, x):
+                for start in range(0, n_samples, CHUNK):
+                    pre, _ = forward_all(net, x[start : start + CHUNK])
                     # CHUNK is a multiple of 8: each chunk fills whole bytes
-                    cols = slice(sl.start // 8, -(-min(sl.stop, n_samples) // 8))
+                    cols = slice(start // 8, -(-min(start + CHUNK, n_samples) // 8))
                     row = 0
                     for z in pre:
                         bits[row : row + z.shape[1], cols] = pack((z > 0).T.cpu().numpy())

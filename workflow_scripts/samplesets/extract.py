@@ -2,9 +2,12 @@
 
 ``extract_cube``: for every hidden node, the exact number of validation samples of each
 class with pre-activation > 0 (``count``, time x node x class), the node metrics derived
-from it (``nodes.node_metrics``: f, p, u, dead, always active) and the validation
-error and loss, from one forward pass over the validation set per checkpoint, in
-chunks, on the job's device. (The binary activations themselves: ``activations``.)
+from it (f, p, u, dead, always active) and the validation error and loss. The measuring
+is the shared metrics layer's (``metrics.measure.measure`` with ``samplesets=True``, the
+formulas in ``metrics.sample_sets``): one forward pass over the validation set per
+checkpoint, in chunks, on the job's device, the hidden Linear layers' outputs (the
+pre-activations) read by forward hooks. This module lays the results out as the study's
+cube. (The binary activations themselves: ``activations``.)
 """
 
 import logging
@@ -13,12 +16,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..metrics.measure import measure
+from ..metrics.sample_sets import max_informativeness, node_metrics
 from ..progress import progress
 from ..store.checkpoints import list_checkpoints, load_steps
 from ..store.cube import CubeWriter
 from .data import scaled
-from .network import build_net, forward_all
-from .nodes import max_informativeness, node_metrics
+from .network import build_net
 
 log = logging.getLogger(__name__)
 CHUNK = 4000  # validation samples per forward pass (a multiple of 8: packed bits)
@@ -26,28 +30,41 @@ STEP = {"long_name": "training step (optimizer updates done)", "units": "steps"}
 BOOL = {"dtype": "bool"}  # netCDF has no bool: int8 with this attr, which xarray decodes
 
 
-def validation_passes(net, x, chunk=CHUNK):
-    """Per chunk: (slice, hidden pre-activations [list of n x width], outputs [n x classes])."""
+def chunks(x, y, chunk=CHUNK):
+    """(x, y) of consecutive validation chunks."""
     for start in range(0, len(x), chunk):
-        pre, out = forward_all(net, x[start : start + chunk])
-        yield slice(start, start + chunk), pre, out
+        yield x[start : start + chunk], y[start : start + chunk]
 
 
-def evaluate(net, x, y, onehot, loss):
+def hidden_layers(net):
+    """The ``named_modules`` names of the hidden Linear layers (their outputs are the
+    pre-activations; a node is active where its output is > 0)."""
+    names = [name for name, module in net.named_modules() if isinstance(module, torch.nn.Linear)]
+    return names[:-1]
+
+
+def summed_loss(loss):
+    """The batch's summed validation loss, as trained: CE, or MSE averaged over outputs."""
+    if loss == "ce":
+        return lambda out, y: F.cross_entropy(out, y, reduction="sum")
+    return lambda out, y: ((out - F.one_hot(y, out.shape[1]).to(out.dtype)) ** 2).mean(1).sum()
+
+
+def evaluate(net, x, y, n_classes, loss):
     """(counts [node, class] int64, validation error, mean loss) of the net on (x, y)."""
-    counts, wrong, loss_sum = 0, 0, 0.0
-    for sl, pre, out in validation_passes(net, x):
-        onehot_t = onehot[sl].T.contiguous()
-        # float32 matmul of 0/1 values: exact while a count stays below 2^24. One layer at
-        # a time: its [n, width] block stays in cache (one [n, nodes] block: 1.4x slower)
-        counts = counts + torch.cat([onehot_t @ (z > 0).to(onehot_t.dtype) for z in pre], dim=1)
-        wrong += int((out.argmax(1) != y[sl]).sum())
-        if loss == "ce":
-            loss_sum += float(F.cross_entropy(out, y[sl], reduction="sum"))
-        else:  # mean over outputs, as in training
-            loss_sum += float(((out - onehot[sl]) ** 2).mean(1).sum())
-    counts = counts.T.round().to(torch.int64).cpu().numpy()
-    return counts, wrong / len(y), loss_sum / len(y)
+    m = measure(
+        net,
+        chunks(x, y),
+        n_classes=n_classes,
+        layers=hidden_layers(net),
+        selectivity_index=False,
+        samplesets=True,
+        loss=summed_loss(loss),
+        device=x.device,
+    )
+    # the error from the number of wrong images (exact), not 1 - accuracy (one rounding more)
+    wrong = m.n_images - round(m.accuracy * m.n_images)
+    return m.counts, wrong / m.n_images, m.loss
 
 
 def node_coords(spec):
@@ -75,15 +92,14 @@ def _setup(spec, data, device):
     device = torch.device(device)
     x = torch.as_tensor(scaled(data["x_val"]), device=device)
     y = torch.as_tensor(data["y_val"], dtype=torch.int64, device=device)
-    onehot = F.one_hot(y, spec.n_classes).to(torch.float32)
-    return build_net(spec, device), x, y, onehot
+    return build_net(spec, device), x, y
 
 
 def extract_cube(
     checkpoints, data, spec, out, attrs, *, class_names, device="cpu", show_progress=True
 ):
     """The cube of the run whose checkpoint directory is ``checkpoints``."""
-    net, x, y, onehot = _setup(spec, data, device)
+    net, x, y = _setup(spec, data, device)
     sizes = np.bincount(data["y_val"], minlength=spec.n_classes)
     u_max = max_informativeness(sizes)
     coords = {
@@ -191,7 +207,7 @@ def extract_cube(
             enabled=show_progress,
         ):
             net.load_state_dict(ckpt["model"])
-            counts, error, loss = evaluate(net, x, y, onehot, spec.loss)
+            counts, error, loss = evaluate(net, x, y, spec.n_classes, spec.loss)
             m = node_metrics(counts, sizes)
             cube.append(
                 step,

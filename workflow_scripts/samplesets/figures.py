@@ -2,112 +2,29 @@
 ``(inputs, options, out)``: ``inputs["cubes"]`` the opened cubes the plan's
 ``figure_inputs`` names, ``options`` the figure's options dataclass.
 
-The numbers come from ``workflow_scripts.samplesets.metrics``; this module only draws.
-Time axes are logarithmic in epochs like the paper's (1e-3 .. end), with the optimizer
-step on the top axis; step 0 (the initial weights) sits half a step left of step 1,
-marked "init".
+The numbers come from ``workflow_scripts.samplesets.metrics``; this module only draws
+(helpers: ``figure_axes``). Time axes are logarithmic in epochs like the paper's
+(1e-3 .. end), with the optimizer step on the top axis; step 0 (the initial weights) sits
+half a step left of step 1, marked "init".
 """
 
-import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
 from ..plotting import save_figure
 from . import metrics
-
-LABELS = {
-    "activation_fraction": "activation fraction $f_l$",
-    "predictability": "predictability $p_l$",
-    "informativeness": "informativeness $u_l$",
-}
-LOSS_NAMES = {"ce": "cross-entropy", "mse": "MSE"}
-
-
-def net_title(ds):
-    return f"{ds.attrs['depth']}x{ds.attrs['width']} {LOSS_NAMES[ds.attrs['loss']]}"
-
-
-def epochs_of(ds):
-    """x positions (epochs) of the time points; step 0 at half a step."""
-    steps = ds["time"].values.astype(float)
-    return np.where(steps == 0, 0.5, steps) / float(ds.attrs["steps_per_epoch"])
-
-
-def layer_colours(n):
-    return mpl.colormaps["viridis"](np.linspace(0.0, 0.88, n))
-
-
-def _decimal(x, _pos=None):
-    return f"{x:g}" if x >= 1e-4 else f"$10^{{{int(round(np.log10(x)))}}}$"
-
-
-def log_time_axis(ax, ds, top=True):
-    """Log epochs below (readable decimals, 'init' for step 0), steps above."""
-    spe = float(ds.attrs["steps_per_epoch"])
-    x = epochs_of(ds)
-    ax.set_xscale("log")
-    ax.set_xlim(x[0] / 1.3, x[-1] * 1.3)
-    lo, hi = np.floor(np.log10(x[0])), np.ceil(np.log10(x[-1]))
-    # a decade tick closer than a factor 3 to the init tick would overprint it
-    decades = [10.0**k for k in np.arange(lo, hi + 1) if x[0] * 3 < 10.0**k <= x[-1] * 1.3]
-    ticks = ([x[0]] if ds["time"].values[0] == 0 else []) + decades
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_major_formatter(
-        FuncFormatter(lambda v, pos: "init" if np.isclose(v, 0.5 / spe) else _decimal(v))
-    )
-    ax.xaxis.set_minor_locator(LogLocator(subs=np.arange(2, 10)))
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel("epoch (log scale)")
-    if top:
-        sec = ax.secondary_xaxis("top", functions=(lambda e: e * spe, lambda s: s / spe))
-        sec.xaxis.set_major_locator(LogLocator(base=10))
-        sec.xaxis.set_major_formatter(FuncFormatter(lambda v, pos: f"{v:g}"))
-        sec.xaxis.set_minor_formatter(NullFormatter())
-        sec.set_xlabel("step", fontsize="small")
-        sec.tick_params(labelsize="small")
-    return x
-
-
-def band(ax, x, mean, se, colour, label):
-    ax.plot(x, mean, color=colour, lw=1.3, label=label)
-    if np.isfinite(se).any():
-        ax.fill_between(x, mean - se, mean + se, color=colour, alpha=0.25, lw=0)
-
-
-def plot_layers(ax, cubes, quantity, legend=True, n_colours=None):
-    """Per-layer seed means with standard-error bands, shallow (dark) to deep (light)."""
-    curves = [metrics.layer_means(ds, quantity) for ds in cubes]
-    mean, se = metrics.seed_stats(curves)
-    x = log_time_axis(ax, cubes[0], top=legend)
-    layers = mean["layer"].values
-    for colour, layer in zip(layer_colours(n_colours or len(layers)), layers):
-        band(
-            ax,
-            x,
-            mean.sel(layer=layer).values,
-            se.sel(layer=layer).values,
-            colour,
-            f"layer {layer}",
-        )
-    ax.set_ylim(0, 1)
-    if legend and len(layers) > 1:
-        ax.legend(frameon=False, fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
-    return mean
-
-
-def _seeds(cubes):
-    seeds = sorted(int(ds.attrs["seed"]) for ds in cubes)
-    return f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''}"
-
-
-def cubes_of(inputs, net):
-    """The input cubes, which must all be of ``net`` (the figure's options name it)."""
-    cubes = inputs["cubes"]
-    other = sorted({str(ds.attrs["net"]) for ds in cubes} - {net})
-    if other or not cubes:
-        raise ValueError(f"the figure's options name net {net}, its input cubes hold {other}")
-    return cubes
+from .figure_axes import (
+    LABELS,
+    LOSS_NAMES,
+    band,
+    cubes_of,
+    epochs_of,
+    layer_colours,
+    log_time_axis,
+    net_title,
+    plot_layers,
+    seeds_text,
+)
 
 
 def layer_figure(cubes, quantity, out):
@@ -130,15 +47,41 @@ def layer_figure(cubes, quantity, out):
         ax.set_ylim(0, max(0.35, u_max + 0.05))
     ax.set_title(
         f"{LABELS[quantity].split(' $')[0].capitalize()}, {net_title(cubes[0])} "
-        f"(validation set, mean of {_seeds(cubes)} ± SE)",
+        f"(validation set, mean of {seeds_text(cubes)} ± SE)",
         fontsize="medium",
     )
     save_figure(fig, out)
 
 
+def mark_step(ax, step, spe, text, y, style=":"):
+    """A vertical line at ``step`` (step 0 at half a step) labelled ``text`` at axes
+    height ``y``."""
+    pos = max(step, 0.5) / spe
+    ax.axvline(pos, color="0.4", ls=style, lw=1)
+    ax.text(
+        pos * 1.2,
+        y,
+        text,
+        fontsize="small",
+        va="bottom",
+        color="0.3",
+        transform=ax.get_xaxis_transform(),
+    )
+
+
+def median_layer_f_peak(cubes):
+    """Step of the seed-mean f peak (after init) of the median layer (the claim's
+    ``fall_starts_with_loss_drop`` reads it per seed)."""
+    f = metrics.seed_mean_layers(cubes, "activation_fraction").isel(time=slice(1, None))
+    steps = [metrics.peak(f.sel(layer=layer))[0] for layer in f["layer"].values]
+    return float(np.median(steps))
+
+
 def fig3(inputs, options, out):
-    """Validation error and loss over training, seed mean with standard-error band."""
+    """Validation error and loss over training, seed mean with standard-error band; each
+    panel marks its onset, the loss panel also the median layer's f peak (Fig. 5)."""
     cubes = cubes_of(inputs, options.net)
+    spe = float(cubes[0].attrs["steps_per_epoch"])
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.2))
     for ax, var, label in (
         (axes[0], "val_error", "validation error"),
@@ -148,25 +91,16 @@ def fig3(inputs, options, out):
         x = log_time_axis(ax, cubes[0])
         band(ax, x, mean.values, se.values, "tab:blue", label)
         ax.set_ylabel(label)
-    onset = metrics.error_onset(metrics.seed_mean_error(cubes), options.onset_fraction)
-    if onset is not None:
-        pos = max(onset, 0.5) / float(cubes[0].attrs["steps_per_epoch"])
-        for ax in axes:
-            ax.axvline(pos, color="0.5", ls=":", lw=1)
-        axes[0].text(
-            pos * 1.2,
-            0.05,
-            f"error onset: step {onset}",
-            fontsize="small",
-            va="bottom",
-            color="0.35",
-            transform=axes[0].get_xaxis_transform(),
-        )
+        onset = metrics.error_onset(mean, options.onset_fraction)
+        if onset is not None:
+            mark_step(ax, onset, spe, f"{label.split()[1]} onset: step {onset}", 0.05)
+    peak = median_layer_f_peak(cubes)
+    mark_step(axes[1], peak, spe, f"f peak (median layer): step {peak:g}", 0.2, "--")
     axes[0].set_ylim(0, 1)
     final = float(metrics.seed_mean_error(cubes).isel(time=-1))
     fig.suptitle(
         f"{net_title(cubes[0])}: final validation error {100 * final:.1f} % "
-        f"(mean of {_seeds(cubes)} ± SE)",
+        f"(mean of {seeds_text(cubes)} ± SE)",
         fontsize="medium",
     )
     fig.tight_layout()
@@ -201,7 +135,7 @@ def fig4(inputs, options, out):
             0.99,
             (layer + 0.5) * width / n_nodes,
             f"layer {layer + 1}",
-            fontsize="x-small",
+            fontsize="small",
             va="center",
             ha="right",
             color="white",
@@ -244,7 +178,8 @@ def fig10(inputs, options, out):
 
 
 def grid(inputs, options, out):
-    """Beyond the paper: the per-layer curves of every planned net, one panel each."""
+    """Beyond the paper: the per-layer curves of every planned net, one panel each (rows:
+    depth; columns: loss and width); a cell of that table with no planned net says so."""
     quantity = options.quantity
     groups = metrics.group_by_net(inputs["cubes"])
     if set(groups) != set(options.nets):
@@ -259,25 +194,36 @@ def grid(inputs, options, out):
         len(depths),
         len(columns),
         squeeze=False,
-        figsize=(2.5 * len(columns) + 1.2, 2.1 * len(depths) + 0.6),
+        figsize=(2.9 * len(columns) + 1.4, 2.4 * len(depths) + 0.7),
     )
-    for ax in axes.flat:
-        ax.set_visible(False)
+    for ax in axes.flat:  # cells without a planned net: a note instead of a blank
+        ax.set_axis_off()
+    for depth, ax_row in zip(depths, axes):
+        for (width, loss), ax in zip(columns, ax_row):
+            ax.text(
+                0.5,
+                0.5,
+                f"{depth}x{width} {LOSS_NAMES[loss]}:\nnot planned\n(samplesets.nets)",
+                ha="center",
+                va="center",
+                fontsize="small",
+                color="0.45",
+                transform=ax.transAxes,
+            )
     for group in groups.values():
         ds = group[0]
         ax = axes[
             depths.index(int(ds.attrs["depth"])),
             columns.index((int(ds.attrs["width"]), str(ds.attrs["loss"]))),
         ]
-        ax.set_visible(True)
+        ax.set_axis_on()
+        ax.texts[0].remove()
         plot_layers(ax, group, quantity, legend=False, n_colours=max_layers)
         err = float(metrics.seed_mean_error(group).isel(time=-1))
         ax.set_title(f"{net_title(ds)}: error {100 * err:.1f} %", fontsize="small")
-        ax.tick_params(labelsize="x-small")
-        ax.xaxis.label.set_size("x-small")
-    for row in axes:
-        for ax in row:
-            ax.set_ylabel(LABELS[quantity], fontsize="x-small")
+        ax.tick_params(labelsize="small")
+        ax.xaxis.label.set_size("small")
+        ax.set_ylabel(LABELS[quantity], fontsize="small")
     handles = [
         plt.Line2D([], [], color=c, label=f"layer {i + 1}")
         for i, c in enumerate(layer_colours(max_layers))

@@ -1,7 +1,7 @@
 """Sample-set metrics on the study's cubes: pure functions, no torch.
 
-The node formulas (f, p, u, the informativeness bound) are in ``nodes``, which the
-extraction uses; this module aggregates the cubes: per-layer means leaving out the
+The node formulas (f, p, u, the informativeness bound) are the shared metrics layer's
+(``metrics.sample_sets``), which the extraction uses; this module aggregates the cubes: per-layer means leaving out the
 nodes the paper's eqs. 16-17 leave out, seed means and standard errors, peaks, the
 error onset, and the grid summary rows.
 """

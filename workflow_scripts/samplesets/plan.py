@@ -18,6 +18,7 @@ from ..specs import identity, params
 from ..store.catalog import Artifact
 from ..store.ids import spec_id
 from ..store.paths import StudyPaths
+from . import cost
 from .figure_specs import FIGURES, TABLES
 from .resolve import STUDY, caption_setup, data_spec, planned_nets, train_spec
 from .specs import ActivationOptions, ExtractOptions
@@ -144,6 +145,20 @@ class SamplesetsPlan:
     def activations_params(self, wildcards):
         act = self.activations[wildcards.act_id]
         return {**self._cube_params(act["run_id"], act["config"]), "options": params(ACTIVATIONS)}
+
+    # Snakemake priorities: the estimated seconds of the job (``cost``), longest first
+    def train_priority(self, wildcards):
+        return cost.priority(cost.train_seconds(self.runs[wildcards.run_id]["train"]))
+
+    def _forward_priority(self, run_id):
+        spec = self.runs[run_id]["train"]
+        return cost.priority(cost.forward_seconds(spec, self.data.n_validation))
+
+    def extract_priority(self, wildcards):
+        return self._forward_priority(self.cubes[wildcards.cube_id]["run_id"])
+
+    def activations_priority(self, wildcards):
+        return self._forward_priority(self.activations[wildcards.act_id]["run_id"])
 
     def activations_file(self, act_id):
         return self.paths.artifact("activations", f"{act_id}.nc")
