@@ -1,23 +1,18 @@
 """The shared metrics give the studies' own numbers on the same checkpoints (so the
-studies can switch to them): selectivity's ``extract.measure`` and ``ablate.ablation_curves``,
-samplesets' ``extract.evaluate`` + ``nodes.node_metrics``."""
+studies can switch to them): selectivity's ``extract.measure`` and ``ablate.ablation_curves``.
+(samplesets has switched: its cubes were compared before and after, equal.)"""
 
 import copy
 
 import numpy as np
-import pytest
-import torch
 
-from workflow_scripts.metrics import sample_sets
 from workflow_scripts.metrics.ablation import Group, ablation_curves
 from workflow_scripts.metrics.measure import measure
 from workflow_scripts.metrics.selectivity_index import floor_shuffle
-from workflow_scripts.samplesets.extract import evaluate
-from workflow_scripts.samplesets.nodes import node_metrics
 from workflow_scripts.selectivity import ablate as study_ablate
 from workflow_scripts.selectivity import extract as study_extract
 from workflow_scripts.selectivity import network
-from workflow_scripts.selectivity.specs import AblationSpec
+from workflow_scripts.selectivity.specs import AblationOptions
 
 BLOCKS = [f"layer{m}.{b}" for m in range(1, 5) for b in range(2)]
 
@@ -44,39 +39,11 @@ def test_selectivity_floor_accuracy_and_cka_equal_the_study_measure(resnet, prob
     assert ref["si"].std() > 0.01  # the units differ: the comparison is not of constants
 
 
-def test_sample_set_counts_and_metrics_equal_the_study_extraction(mlp, probe, one_thread):
-    x = probe.x.flatten(1)
-    y = probe.labels
-    onehot = torch.nn.functional.one_hot(y, 10).float()
-    with torch.no_grad():
-        counts, error, val_loss = evaluate(mlp, x, y, onehot, "ce")
-    sizes = np.bincount(y.numpy(), minlength=10)
-    ref = node_metrics(counts, sizes)
-    batches = [(x[i : i + 64], y[i : i + 64]) for i in range(0, len(y), 64)]
-    # the ReLU modules "1" and "3" fire exactly where the study's pre-activations are > 0
-    m = measure(
-        mlp,
-        batches,
-        n_classes=10,
-        layers=["1", "3"],
-        selectivity_index=False,
-        samplesets=True,
-        loss=lambda logits, y: torch.nn.functional.cross_entropy(logits, y, reduction="sum"),
-    )
-    np.testing.assert_array_equal(m.counts, counts)
-    np.testing.assert_array_equal(m.class_sizes, sizes)
-    ours = sample_sets.node_metrics(m.counts, m.class_sizes)
-    for key, value in ref.items():
-        np.testing.assert_array_equal(ours[key], value, err_msg=key)
-    assert np.isclose(1 - m.accuracy, error) and m.loss == pytest.approx(val_loss, rel=1e-6)
-    assert 0 < ours["activation_fraction"].mean() < 1 and np.isfinite(ours["predictability"]).any()
-
-
 def test_ablation_curves_equal_the_study_ablation(resnet, probe, one_thread):
     module, block, _ = network.unit_coords(resnet)
     unit_module, unit_block = np.asarray(module), np.asarray(block)
     si = np.random.default_rng(0).random(len(module)).astype(np.float32)
-    spec = AblationSpec(modules=(4, 5, 6, 7), fractions=(0, 0.25, 0.5, 0.75), draws=3, seed=2)
+    spec = AblationOptions(modules=(4, 5, 6, 7), fractions=(0, 0.25, 0.5, 0.75), draws=3, seed=2)
     ref, base = study_ablate.ablation_curves(
         copy.deepcopy(resnet), probe, si, unit_module, unit_block, spec, 50, "cpu"
     )

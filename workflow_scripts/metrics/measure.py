@@ -89,11 +89,15 @@ def measure(
     if selectivity_index and layers and floor_labels is None:
         raise ValueError("selectivity needs floor_labels (the shuffled labels)")
     floor = None if floor_labels is None else torch.as_tensor(floor_labels)
-    state = {"units": {}, "grams": {}, "full": False}
+    state = {"units": {}, "grams": {}, "full": False, "y": None}
 
     def on_output(name, output):
         if name in acc.unit_layers:
-            state["units"][name] = unit_activations(output)
+            if acc.si:
+                state["units"][name] = unit_activations(output)
+            if acc.samplesets and state["y"] is not None:
+                # counted here, before any later in-place operation: no copy, no concat
+                acc.count_active(name, output, state["y"])
         if state["full"] and name in acc.cka_index:
             state["grams"][name] = gram_of(output, cka_precision)
 
@@ -103,6 +107,7 @@ def measure(
             n = len(x)
             batch_size = batch_size or n
             state.update(units={}, grams={}, full=n == batch_size)
+            state["y"] = None if y is None else y.to(device)
             taps.start_pass()
             logits = model(to_device_layout(x.to(device), channels_last))
             if y is None:
@@ -137,7 +142,7 @@ class _Accumulators:
         self.cka_layers = cka_layers
         self.cka_index = {n: i for i, n in enumerate(cka_layers)}
         self.cka = MinibatchCKA(len(cka_layers), device) if cka_layers else None
-        self.units, self.offsets = {}, None
+        self.units, self.offsets, self.active = {}, None, {}
         self.sizes = torch.zeros(n_classes or 0, dtype=torch.int64, device=device)
 
     def _allocate(self, units):
@@ -148,13 +153,20 @@ class _Accumulators:
         if self.si:
             self.true = ClassMeans(self.n_classes, total, self.device)
             self.floor = ClassMeans(self.n_classes, total, self.device)
-        if self.samplesets:
-            self.active = ActiveCounts(self.n_classes, total, self.device)
+
+    def count_active(self, name, output, y):
+        """Samples of each class on which each unit of ``name`` is active (> 0; a conv
+        channel: its spatial mean), from the layer's output as the hook sees it."""
+        units = output if output.ndim == 2 else unit_activations(output)
+        if name not in self.active:
+            self.units[name] = int(units.shape[1])
+            self.active[name] = ActiveCounts(self.n_classes, self.units[name], self.device)
+        self.active[name].add(units, y)
 
     def add_units(self, units, y, y_floor):
         if self.n_classes:
             self.sizes += torch.bincount(y, minlength=self.n_classes)
-        if not self.unit_layers:
+        if not self.si:
             return
         if self.offsets is None:
             self._allocate(units)
@@ -167,8 +179,6 @@ class _Accumulators:
             self.floor.sums += sums[c:]
             self.true.count(y)
             self.floor.count(y_floor)
-        if self.samplesets:
-            self.active.add(act, y)
 
     def result(self, seen, accuracy):
         out = Measurement(self.layers, self.units, seen, accuracy, cka_layers=self.cka_layers)
@@ -176,8 +186,8 @@ class _Accumulators:
             out.class_sizes = self.sizes.cpu().numpy()
         if self.si and self.offsets is not None:
             out.selectivity = selectivity(self.true, self.floor)
-        if self.samplesets and self.offsets is not None:
-            out.counts = self.active.value()
+        if self.samplesets and self.active:
+            out.counts = np.concatenate([self.active[n].value() for n in self.layers])
         if self.cka is not None:
             out.cka = self.cka.value().cpu().numpy()
             out.cka_batches = self.cka.batches
