@@ -28,7 +28,7 @@ data: $(STAMP)
 
 # everything but the default-size claims builds
 test: $(STAMP)
-	$(VENV)/bin/pytest -m "not claims"
+	$(VENV)/bin/pytest -n $(CORES) --dist loadgroup -m "not claims"
 
 # every study built at default size, its claims checked on the cubes (needs `make data`)
 claims: $(STAMP)

@@ -25,6 +25,25 @@ DATA = REPO / "data"
 FASHION = DATA / "FashionMNIST" / "raw" / "train-images-idx3-ubyte"
 
 
+# Session and module fixtures that build or start something once (a smoke build, a SLURM
+# cluster) are per process under pytest-xdist: `make test` runs `-n 2 --dist loadgroup`, and
+# the tests of each session fixture below, and otherwise of each module, go to one worker as
+# a group, so each is built once (and two SLURM clusters never fight over the same ports).
+XDIST_GROUPS = {
+    "smoke_build": "reader_smoke_build",
+    "slurm_cluster": "slurm_cluster",
+    "smoke_workdir": "wtm_smoke_build",
+    "default_build": "default_build",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        shared = [g for f, g in XDIST_GROUPS.items() if f in item.fixturenames]
+        group = shared[0] if shared else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture
 def one_thread():
     import torch
