@@ -164,7 +164,9 @@ def test_catalog_finds_and_opens_every_kind(smoke_workdir, monkeypatch):
     assert run["checkpoints"]["step_000000000"]["epoch"] == 0
     data = catalog.open("wtm", "data", sigma=0.4, split="test")
     assert data["x"].shape[1] == 100
-    evals = catalog.open_many("wtm", "eval", concat_dim="sigma_train")
+    with pytest.raises(catalog.CatalogError, match="values repeat"):
+        catalog.open_many("wtm", "eval", concat_dim="sigma_train")  # one per seed
+    evals = catalog.open_many("wtm", "eval", concat_dim="sigma_train", seed=0)
     assert evals["test_accuracy"].dims == ("sigma_train", "sigma_test")
     assert evals["sigma_train"].values.tolist() == list(
         PLAN.figures["noise_generalization"].sigma_train
