@@ -143,6 +143,10 @@ def main():
         # (a) no dumps but the first and last epoch: the cost of training itself
         flops = (4 * S * D * H + 3 * S * H) * (args.epochs + 1)  # fwd + dW1 (no dX) + output
         rounds = {"trainer": [], "loop": [], "peak": []}
+        # one untimed short run of each first: the first call pays one-time costs (lazy
+        # initialisation, allocator growth) that would bias whichever variant runs first
+        timed_training(x, y, spec(1, 0, 10**9), tmp / "warmup")
+        timed_plain_loop(x, y, 1)
         for rep in range(args.repeats):
             order = ("trainer", "loop") if rep % 2 == 0 else ("loop", "trainer")
             rounds["peak"].append(matmul_gflops())
