@@ -35,6 +35,7 @@ def train_spec(**kw):
         batch_size=0,
         max_epochs=30,
         target_train_accuracy=1.1,
+        early_stop=True,
         seed=3,
         checkpoint_dense_until=4,
         checkpoint_every=10,

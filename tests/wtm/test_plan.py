@@ -140,7 +140,7 @@ def test_figure_options_state_what_the_config_decides():
     assert figures["fig3"].changes == (
         "activation linear instead of relu, sigma_train 0.4 instead of 1.1",
         "hidden 2 instead of 1000, sigma_train 0.4 instead of 1.1",
-        "sigma_train 0.1 instead of 1.1",
+        "early_stop false instead of true, sigma_train 0.1 instead of 1.1",
     )
 
 

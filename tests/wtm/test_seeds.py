@@ -6,7 +6,7 @@ import json
 import pytest
 
 from workflow_scripts.claims import NotMeasured
-from workflow_scripts.wtm import claims, metrics
+from workflow_scripts.wtm import claim_measures, claims, metrics
 from workflow_scripts.wtm.plan import build_plan
 
 from ..configs import SMOKE
@@ -74,14 +74,20 @@ def test_a_negative_frozen_output_weight_is_a_degenerate_seed(tmp_path, one_thre
     assert (neg["logit"].values <= 0).all()
     assert metrics.single_class_prediction(neg) and metrics.final_test_accuracy(neg) == 0.5
     assert not metrics.single_class_prediction(pos) and metrics.final_test_accuracy(pos) > 0.6
-    rows = claims.accuracy_by_run([pos, neg])
-    assert rows["one_neuron"]["acc"] == [metrics.final_test_accuracy(pos)]
-    assert rows["one_neuron"]["degenerate"] == [1] and rows["one_neuron"]["w2_negative"]
-    note = claims._degenerate_note(rows)
+    rows = claim_measures.runs_by_name([pos, neg])
+    one = rows["one_neuron"]
+    assert one["accuracy by seed"] == [metrics.final_test_accuracy(pos)]
+    assert one["degenerate"] == [1] and one["w2_negative"] and one["trained"] == 1
+    # with every seed: the 0.50 of the degenerate seed pulls the mean down
+    every = (metrics.final_test_accuracy(pos) + 0.5) / 2
+    assert one["accuracy with every seed"].value == pytest.approx(every)
+    note = claim_measures.degenerate_note(rows)
     assert "one_neuron 1 of 2 (seeds 1; frozen output weight < 0)" == note
     # no seed left to average: the ablation claims cannot be measured (declared), and say why
-    with pytest.raises(NotMeasured, match="every seed of run 'one_neuron'"):
-        claims.accuracy_by_run([neg])
+    ctx = {"full": [pos], "ablations": [neg]}
+    for key in ("ablations_generalise_worse", "ablations_about_80"):
+        with pytest.raises(NotMeasured, match="every seed of run 'one_neuron'"):
+            claims.CLAIMS[key].measure(ctx)
 
 
 def test_run_seed_reads_the_cube_config(tmp_path):

@@ -2,13 +2,16 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from workflow_scripts.store.checkpoints import list_checkpoints, load_checkpoint, load_steps
-from workflow_scripts.wtm import train
+from workflow_scripts.wtm import data, train
+from workflow_scripts.wtm.fullbatch import FullBatchStep
+from workflow_scripts.wtm.layca import Layca
 from workflow_scripts.wtm.network import pattern_mlp, weights
 
+from .runs import data_spec, train_spec
 from .runs import train as train_small
-from .runs import train_spec
 
 
 def test_checkpoint_schedule_dense_then_sparse():
@@ -33,6 +36,44 @@ def test_training_stops_at_target_accuracy_and_saves_the_schedule(tmp_path, one_
     assert final["train_accuracy"] == 1.0 and final["train_loss"] == pytest.approx(history[-1][1])
     assert not (tmp_path / f"{out.name}.partial").exists()
     assert (out / "history.csv").read_text().count("\n") == len(history) + 1
+
+
+def test_without_early_stop_training_runs_every_epoch(tmp_path, one_thread):
+    spec = train_spec(target_train_accuracy=1.0, max_epochs=40, early_stop=False)
+    out, history = train_small(tmp_path, spec, sigma=0.1)
+    assert [int(row[0]) for row in history] == list(range(41))
+    assert history[5][2] == 1.0  # the target was reached long before the last epoch
+    assert list_checkpoints(out)[-1][0] == 40
+
+
+@pytest.mark.parametrize("activation,hidden", [("relu", 16), ("linear", 16), ("relu", 1)])
+def test_the_full_batch_step_is_the_autograd_step_bit_for_bit(one_thread, activation, hidden):
+    arrays = data.generate(data_spec(sigma=0.4), "train")
+    x = torch.as_tensor(arrays["x"])
+    y = torch.as_tensor(arrays["y"], dtype=torch.float32)
+
+    def network():
+        torch.manual_seed(5)
+        model = pattern_mlp(x.shape[1], hidden, activation)
+        return model, Layca(model.parameters(), lr=0.05)
+
+    reference, ref_opt = network()
+    model, opt = network()
+    step = FullBatchStep(model, x, y)
+    for _ in range(25):
+        ref_logits = reference(x)
+        ref_loss = F.binary_cross_entropy_with_logits(ref_logits, y)
+        ref_opt.zero_grad(set_to_none=True)
+        ref_loss.backward()
+        logits, loss = step.forward()
+        assert torch.equal(logits, ref_logits.detach()) and torch.equal(loss, ref_loss.detach())
+        step.backward()
+        for mine, theirs in zip(model.parameters(), reference.parameters(), strict=True):
+            assert torch.equal(mine.grad, theirs.grad)
+        ref_opt.step()
+        opt.step()
+    for mine, theirs in zip(model.parameters(), reference.parameters(), strict=True):
+        assert torch.equal(mine, theirs)
 
 
 def test_a_checkpoint_holds_the_network_it_names(tmp_path, one_thread):

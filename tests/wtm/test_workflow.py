@@ -132,13 +132,17 @@ def test_report_has_every_built_figure_with_caption(smoke_workdir):
 
 
 def test_claims_table_records_every_claim_at_smoke_size(smoke_workdir):
+    from workflow_scripts.claims import VERDICTS
     from workflow_scripts.claims.table import read_table
     from workflow_scripts.wtm.claims import CLAIMS
 
     rows = read_table(smoke_workdir / PLAN.paths.claims())
     assert [r["claim"] for r in rows] == [c.key for c in CLAIMS]
     assert {r["size"] for r in rows} == {"smoke"}
-    assert all(r["verdict"] in ("reproduced", "not reproduced") and r["measured"] for r in rows)
+    assert all(r["verdict"] in VERDICTS and r["reason"] for r in rows)
+    # a measured claim states its headline figure with an interval and what it rests on
+    measured = [r for r in rows if r["verdict"] != "not measured"]
+    assert measured and all(r["measured"] and r["interval"] and r["n"] for r in measured)
 
 
 def test_catalog_finds_and_opens_every_kind(smoke_workdir, monkeypatch):
@@ -160,7 +164,9 @@ def test_catalog_finds_and_opens_every_kind(smoke_workdir, monkeypatch):
     assert run["checkpoints"]["step_000000000"]["epoch"] == 0
     data = catalog.open("wtm", "data", sigma=0.4, split="test")
     assert data["x"].shape[1] == 100
-    evals = catalog.open_many("wtm", "eval", concat_dim="sigma_train")
+    with pytest.raises(catalog.CatalogError, match="values repeat"):
+        catalog.open_many("wtm", "eval", concat_dim="sigma_train")  # one per seed
+    evals = catalog.open_many("wtm", "eval", concat_dim="sigma_train", seed=0)
     assert evals["test_accuracy"].dims == ("sigma_train", "sigma_test")
     assert evals["sigma_train"].values.tolist() == list(
         PLAN.figures["noise_generalization"].sigma_train

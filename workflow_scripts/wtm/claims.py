@@ -1,24 +1,38 @@
-"""The winner-take-most paper's claims, measured on the study's cubes.
+"""The winner-take-most paper's claims, measured on the study's cubes, with intervals.
 
 The claims table ``results/claims/wtm.csv`` and the claims tests both call these.
 Inputs (``WtmPlan.claims_inputs``), every seed of ``wtm.seeds``: ``full`` (fig2's run),
 ``ablations`` (fig3's runs), ``difficulty`` (fig4's run), ``evals`` (the noise sweep).
 
-Seeds: a claim about one trained network (spread, difficult share) must hold in every
-seed; the ablation claims compare seed means. A run whose final model predicts one
-class for every test sample is *degenerate* (``metrics.single_class_prediction``): with
-one hidden neuron, Layca cannot rotate the 1x1 output weight, so a seed that draws it
-negative can never output a positive logit and lands at exactly 0.50 whatever it
-learned. Such seeds are counted and named in the table, and left out of the means
-(README, wtm results, explains why the paper's setting avoids them); a run whose every
-seed is degenerate leaves the ablation claims not measured (``NotMeasured``).
+Every claim returns checks (``claims.Check``): a measured figure with its 95 % interval
+over seeds (t interval), for accuracies joined with the binomial interval of the test
+images (``stats.accuracy_over_seeds``), against the threshold the paper's words set.
+
+Degenerate seeds: a run whose final model predicts one class for every test sample
+(``metrics.single_class_prediction``). With one hidden neuron, Layca cannot rotate the
+1x1 output weight, so a seed that draws it negative can never output a positive logit
+and lands at exactly 0.50 whatever it learned. The ablation claims rest on the trained
+(non-degenerate) seeds and state the figure with every seed beside it; a run whose every
+seed is degenerate leaves them not measured (``NotMeasured``). Shared helpers:
+``claim_measures``.
 """
 
 import numpy as np
 
-from ..claims import Claims, NotMeasured, Result
+from ..claims import Check, Claims, NotMeasured, Result, stats
 from ..store.cube import open_cube
 from . import metrics
+from .claim_measures import (
+    accuracy_difference,
+    degenerate_note,
+    runs_by_name,
+    spread_of_run,
+)
+
+PAPER_ACCURACY, ABOUT = 0.80, 0.05  # the ablations' "poor accuracy (about 80 %)"
+WORSE_BY = 0.03  # the ablations generalise worse than the full model by at least this
+NO_SPREAD = 2.0  # "no intra-class spread": the spread less than doubles over training
+DOMINANT_AROUND = (3, 9)  # "around the 6th epoch": 6 +- 50 %
 
 
 def open_inputs(inputs, options):
@@ -37,32 +51,13 @@ def _paths(value):
 CLAIMS = Claims("wtm", load=open_inputs)
 
 
-def _held(flags):
-    return f"{sum(flags)} of {len(flags)}"
-
-
 def _range(values, fmt="{:.2f}"):
     lo, hi = min(values), max(values)
     return fmt.format(lo) if lo == hi else f"{fmt.format(lo)}-{fmt.format(hi)}"
 
 
-def spread_of_run(ds):
-    """WTM spread of one run: (growth of the negative-dL/da class, growth of the other
-    class, every neuron > 2x, start, end), 5 most influential neurons, top-3 - bottom-3."""
-    spread = metrics.wtm_spread(ds, n_neurons=5, k=3)
-    neg, pos = spread["negative"], spread["positive"]
-    first, last = neg.isel(epoch=0), neg.isel(epoch=-1)
-    return {
-        "growth": float(last.mean() / first.mean()),
-        "other": float(pos.isel(epoch=-1).mean() / pos.isel(epoch=0).mean()),
-        "every": bool((last > 2 * first).all()),
-        "start": float(first.mean()),
-        "end": float(last.mean()),
-    }
-
-
-def spread_holds(s):
-    return s["growth"] > 3 and s["growth"] > 2 * s["other"] and s["every"]
+def _mean_check(name, values, threshold, side):
+    return Check(name, stats.mean_over_seeds(values), threshold, side, per_seed=tuple(values))
 
 
 @CLAIMS.claim(
@@ -70,70 +65,49 @@ def spread_holds(s):
     figure="fig2",
     statement="within the class whose mean dL/da is negative, patterns with larger average "
     "pre-activation are pushed up and the others down: the spread grows",
-    threshold="top-3 minus bottom-3 pattern spread of that class, 5 most influential neurons: "
-    "grows > 3x on average, > 2x the other class's growth, > 2x in every neuron; "
-    "in every seed",
+    threshold="top-3 minus bottom-3 pattern spread of that class, 5 most influential neurons, "
+    "seed mean (t interval): growth > 3x; growth minus twice the other class's growth > 0; "
+    "the weakest neuron's growth > 2x",
 )
 def wtm_spread(ctx):
     runs = [spread_of_run(ds) for ds in ctx["full"]]
-    ok = [spread_holds(s) for s in runs]
+    growth = [s["growth"] for s in runs]
+    beyond_other = [s["growth"] - 2 * s["other"] for s in runs]
+    weakest = [s["weakest"] for s in runs]
     return Result(
         {
             "spread start": float(np.mean([s["start"] for s in runs])),
             "end": float(np.mean([s["end"] for s in runs])),
-            "growth": float(np.mean([s["growth"] for s in runs])),
-            "growth by seed": _range([s["growth"] for s in runs], "{:.1f}"),
+            "growth by seed": _range(growth, "{:.1f}"),
             "other class growth": float(np.mean([s["other"] for s in runs])),
-            "seeds where it holds": _held(ok),
+            "weakest neuron by seed": _range(weakest, "{:.1f}"),
         },
-        holds=all(ok),
+        checks=[
+            _mean_check("growth", growth, 3.0, "above"),
+            _mean_check("growth - 2 x other class", beyond_other, 0.0, "above"),
+            _mean_check("weakest neuron's growth", weakest, 2.0, "above"),
+        ],
     )
 
 
-def accuracy_by_run(cubes):
-    """{run name: {"acc": [final test accuracy of the non-degenerate seeds], "degenerate":
-    [seeds], "w2_negative": bool (every degenerate seed has a single negative output
-    weight), "seeds": n}}, in input order."""
-    out = {}
-    for ds in cubes:
-        row = out.setdefault(
-            ds.attrs["run_name"], {"acc": [], "degenerate": [], "seeds": 0, "w2_negative": True}
-        )
-        row["seeds"] += 1
-        if metrics.single_class_prediction(ds):
-            row["degenerate"].append(metrics.run_seed(ds))
-            w2 = ds["output_weight"].values
-            row["w2_negative"] &= bool(len(w2) == 1 and w2[0] < 0)
-        else:
-            row["acc"].append(metrics.final_test_accuracy(ds))
-    for name, row in out.items():
-        if not row["acc"]:
+def ablation_runs(ctx, spread=False):
+    """(full model's name, {name: run summary}) for the full model and the ablations;
+    ``spread``: the claim reads their spread growth too."""
+    full, ablations = runs_by_name(ctx["full"]), runs_by_name(ctx["ablations"])
+    ((full_name, _),) = full.items()
+    runs = {**full, **ablations}
+    for name, run in runs.items():
+        if not run["trained"]:
             raise NotMeasured(
                 f"every seed of run {name!r} is degenerate (one class predicted for every "
                 "test sample): no accuracy to average; add seeds (wtm.seeds)"
             )
-    return out
-
-
-def _degenerate_note(rows):
-    notes = [
-        f"{name} {len(r['degenerate'])} of {r['seeds']} (seeds "
-        f"{', '.join(map(str, r['degenerate']))}"
-        + ("; frozen output weight < 0" if r["w2_negative"] else "")
-        + ")"
-        for name, r in rows.items()
-        if r["degenerate"]
-    ]
-    return "; ".join(notes) or "none"
-
-
-def ablation_summary(ctx):
-    full = accuracy_by_run(ctx["full"])
-    ablations = accuracy_by_run(ctx["ablations"])
-    ((full_name, full_row),) = full.items()
-    means = {name: float(np.mean(r["acc"])) for name, r in {**full, **ablations}.items()}
-    spread = {name: float(np.std(r["acc"])) for name, r in {**full, **ablations}.items()}
-    return full_name, full, ablations, means, spread
+        if spread and run["spread growth"] is None:
+            raise NotMeasured(
+                f"run {name!r}: no spread to measure (a class has fewer than 6 patterns for "
+                "its top-3 and bottom-3)"
+            )
+    return full_name, runs
 
 
 @CLAIMS.claim(
@@ -141,16 +115,31 @@ def ablation_summary(ctx):
     figure="fig3",
     statement="without ReLU, with one hidden neuron or on less noisy data there is no "
     "intra-class spread and the models generalise poorly",
-    threshold="each ablation's mean final test accuracy over its non-degenerate seeds "
-    "(sigma_test of the cubes) at least 0.03 below the full model's seed mean",
+    threshold=f"per ablation, over its trained seeds: full model's minus its final test "
+    f"accuracy (sigma_test of the cubes; seed t and binomial intervals) > {WORSE_BY:g}; "
+    f"the spread measure of wtm_spread grows < {NO_SPREAD:g}x (seed mean, t interval)",
 )
 def ablations_generalise_worse(ctx):
-    full_name, full, ablations, means, spread = ablation_summary(ctx)
-    values = {"full": means[full_name]}
-    values.update({name: means[name] for name in ablations})
-    values["std over seeds"] = ", ".join(f"{n} {spread[n]:.3f}" for n in [full_name, *ablations])
-    values["degenerate seeds (left out)"] = _degenerate_note({**full, **ablations})
-    return Result(values, holds=all(means[n] < means[full_name] - 0.03 for n in ablations))
+    full_name, runs = ablation_runs(ctx, spread=True)
+    full = runs[full_name]
+    values, checks = {}, []
+    for name, run in runs.items():
+        values[f"{name} accuracy"] = run["accuracy"].describe()
+        values[f"{name} spread growth"] = run["spread growth"].describe()
+        if name == full_name:
+            continue
+        checks.append(
+            Check(
+                f"{name}: {full_name} minus its accuracy",
+                accuracy_difference(full["accuracy"], run["accuracy"]),
+                WORSE_BY,
+                "above",
+            )
+        )
+        growth = run["spread growth by seed"]
+        checks.append(_mean_check(f"{name}: spread growth", growth, NO_SPREAD, "below"))
+    values["degenerate seeds (left out)"] = degenerate_note(runs)
+    return Result(values, checks=checks)
 
 
 @CLAIMS.claim(
@@ -158,59 +147,112 @@ def ablations_generalise_worse(ctx):
     figure="fig3",
     statement="these models (no ReLU, one hidden neuron, less noisy data) have poor "
     "accuracy, about 80 %",
-    threshold="each ablation's mean final test accuracy over its non-degenerate seeds "
-    "within 0.05 of 0.80",
+    threshold=f"each ablation's final test accuracy over its trained seeds (seed t and "
+    f"binomial intervals) within {ABOUT:g} of {PAPER_ACCURACY:g}: > {PAPER_ACCURACY - ABOUT:g} "
+    f"and < {PAPER_ACCURACY + ABOUT:g}",
 )
 def ablations_about_80(ctx):
-    _, full, ablations, means, spread = ablation_summary(ctx)
-    values = {
-        name: f"{means[name]:.3f} +- {spread[name]:.3f} "
-        f"({len(ablations[name]['acc'])} of {ablations[name]['seeds']} seeds)"
-        for name in ablations
-    }
-    return Result(values, holds=all(abs(means[n] - 0.80) <= 0.05 for n in ablations))
+    full_name, runs = ablation_runs(ctx)
+    values, checks, notes = {}, [], []
+    for name, run in runs.items():
+        if name == full_name:
+            continue
+        values[name] = f"{run['accuracy'].describe()} ({run['trained']} of {run['seeds']} seeds)"
+        checks += about_80_checks(name, run["accuracy"])
+        if run["degenerate"]:
+            every = Result({}, checks=about_80_checks(name, run["accuracy with every seed"]))
+            values[f"{name} with every seed"] = every.estimate.describe()
+            notes.append(
+                f"with its degenerate seeds, over all {run['seeds']}: {every.verdict} "
+                f"({every.reason}); the verdict rests on the trained seeds: a degenerate "
+                "seed's 0.50 is the sign of its initial 1x1 output weight, which Layca "
+                "cannot rotate, not the accuracy of a trained model"
+            )
+    return Result(values, checks=checks, note="; ".join(notes))
+
+
+def about_80_checks(name, accuracy):
+    return [
+        Check(f"{name} accuracy", accuracy, PAPER_ACCURACY - ABOUT, "above"),
+        Check(f"{name} accuracy", accuracy, PAPER_ACCURACY + ABOUT, "below"),
+    ]
+
+
+def difficult_shares(ctx):
+    """Per seed: the difficult group's share at the start and end, and the first
+    recorded epoch at which it reaches 0.5 (None: never)."""
+    rows = []
+    for ds in ctx["difficulty"]:
+        share, _ = metrics.loss_share(ds, fraction=0.25)
+        rows.append(
+            {
+                "start": float(share.isel(epoch=0)),
+                "end": float(share.isel(epoch=-1)),
+                "crossed": metrics.first_epoch_above(share, 0.5),
+                "last": int(share["epoch"][-1]),
+            }
+        )
+    return rows
 
 
 @CLAIMS.claim(
     "difficult_share_dominates",
     figure="fig4",
-    statement="the difficult group's share of the training loss rises and becomes dominant "
-    "early (around epoch 6)",
-    threshold="top-25 % difficulty group: share starts within 0.05 of 0.25, ends > 0.15 "
-    "higher, passes 0.5 by epoch 50; in every seed",
+    statement="the difficult group's share of the training loss rises during training and "
+    "becomes dominant",
+    threshold="top-25 % difficulty group, seed mean (t interval): share at the end minus "
+    "at epoch 0 > 0.15; share at the end > 0.5",
 )
 def difficult_share_dominates(ctx):
-    rows = []
-    for ds in ctx["difficulty"]:
-        share, _ = metrics.loss_share(ds, fraction=0.25)
-        start, end = float(share.isel(epoch=0)), float(share.isel(epoch=-1))
-        crossed = metrics.first_epoch_above(share, 0.5)
-        rows.append(
-            {
-                "start": start,
-                "end": end,
-                "crossed": crossed,
-                "holds": abs(start - 0.25) <= 0.05
-                and end > start + 0.15
-                and crossed is not None
-                and crossed <= 50,
-            }
-        )
-    crossings = [r["crossed"] for r in rows if r["crossed"] is not None]
+    rows = difficult_shares(ctx)
+    rise = [r["end"] - r["start"] for r in rows]
+    end = [r["end"] for r in rows]
     return Result(
         {
             "share start": float(np.mean([r["start"] for r in rows])),
-            "end": float(np.mean([r["end"] for r in rows])),
-            "passes 0.5 at epoch": (
-                f"{int(np.median(crossings))} (median; {_range(crossings, '{:d}')})"
-                if crossings
-                else "never"
-            ),
-            "never passes in": f"{len(rows) - len(crossings)} of {len(rows)} seeds",
-            "seeds where it holds": _held([r["holds"] for r in rows]),
+            "end by seed": _range(end, "{:.3f}"),
         },
-        holds=all(r["holds"] for r in rows),
+        checks=[_mean_check("rise", rise, 0.15, "above"), _mean_check("end", end, 0.5, "above")],
     )
+
+
+@CLAIMS.claim(
+    "difficult_share_dominant_around_epoch_6",
+    figure="fig4",
+    statement="around the 6th epoch the share of the difficult group becomes dominant",
+    threshold=f"first epoch at which the top-25 % group holds half the training loss, seed "
+    f"mean (t interval; a seed that never does counts its last epoch + 1): between "
+    f"{DOMINANT_AROUND[0]} and {DOMINANT_AROUND[1]} (6 +- 50 %)",
+)
+def difficult_share_dominant_around_epoch_6(ctx):
+    rows = difficult_shares(ctx)
+    epochs = [r["crossed"] if r["crossed"] is not None else r["last"] + 1 for r in rows]
+    low, high = DOMINANT_AROUND
+    return Result(
+        {
+            "passes 0.5 at epoch by seed": _range(epochs, "{:d}"),
+            "never passes in": f"{sum(r['crossed'] is None for r in rows)} of {len(rows)} seeds",
+        },
+        checks=[
+            _mean_check("epoch", epochs, low, "above"),
+            _mean_check("epoch", epochs, high, "below"),
+        ],
+    )
+
+
+def noise_sweep(ctx):
+    """{sigma_train: [per-seed test accuracy over the images of every sigma_test]}, and
+    the number of test images behind one seed's accuracy."""
+    acc, images = {}, set()
+    for ds in ctx["evals"]:
+        n = ds["test_samples"].values
+        acc.setdefault(float(ds.attrs["sigma_train"]), []).append(
+            float((ds["test_accuracy"].values * n).sum() / n.sum())
+        )
+        images.add(int(n.sum()))
+    if len(images) != 1:
+        raise NotMeasured(f"the noise evaluations differ in their test images: {sorted(images)}")
+    return dict(sorted(acc.items())), images.pop()
 
 
 @CLAIMS.claim(
@@ -218,21 +260,24 @@ def difficult_share_dominates(ctx):
     figure="noise_generalization",
     statement="training noise sigma_train about 0.4 generalises best across test noise; low "
     "and high sigma_train are worse",
-    threshold="sigma_train 0.4 has the best mean test accuracy over sigma_test, beats the "
-    "highest sigma_train at >= 90 % of test levels and by > 0.03 on average",
+    threshold="mean test accuracy over every sigma_test, per seed: the sigma_train nearest "
+    "0.4 minus each other sigma_train > 0 (seed t and binomial intervals of each, "
+    "differenced)",
 )
 def moderate_noise_generalises_best(ctx):
-    acc = {}
-    for ds in ctx["evals"]:
-        acc.setdefault(float(ds.attrs["sigma_train"]), []).append(ds["test_accuracy"].values)
-    mean = {s: np.mean(v, axis=0) for s, v in sorted(acc.items())}
-    best = max(mean, key=lambda s: mean[s].mean())
-    moderate = min(mean, key=lambda s: abs(s - 0.4))
-    high = max(mean)
-    wins = float(np.mean(mean[moderate] >= mean[high]))
-    margin = float(mean[moderate].mean() - mean[high].mean())
-    values = {f"mean acc sigma_train {s:g}": float(m.mean()) for s, m in mean.items()}
-    return Result(
-        {**values, "best": best, "0.4 >= highest at share of levels": wins},
-        holds=np.isclose(best, 0.4) and wins >= 0.9 and margin > 0.03,
-    )
+    sweep, images = noise_sweep(ctx)
+    accuracy = {s: stats.accuracy_over_seeds(v, images) for s, v in sweep.items()}
+    moderate = min(sweep, key=lambda s: abs(s - 0.4))
+    values = {f"sigma_train {s:g}": a.describe() for s, a in accuracy.items()}
+    values["seeds"] = ", ".join(f"{s:g}: {len(v)}" for s, v in sweep.items())
+    checks = [
+        Check(
+            f"sigma_train {moderate:g} minus {s:g}",
+            accuracy_difference(accuracy[moderate], accuracy[s]),
+            0.0,
+            "above",
+        )
+        for s in sweep
+        if s != moderate
+    ]
+    return Result(values, checks=checks)

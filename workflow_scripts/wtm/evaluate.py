@@ -16,8 +16,9 @@ def accuracy(W1, w2, x, y, activation):
 def evaluate(ckpt_dir, test_sets, activation, out_path, attrs):
     """test_sets: list of (sigma_test, arrays); writes accuracy over dim sigma_test."""
     W1, w2 = weights(load_checkpoint(list_checkpoints(ckpt_dir)[-1][1])["model"])
-    rows = sorted((sigma, accuracy(W1, w2, a["x"], a["y"], activation)) for sigma, a in test_sets)
-    sigmas = np.array([s for s, _ in rows], dtype=np.float64)
+    rows = sorted(
+        (sigma, accuracy(W1, w2, a["x"], a["y"], activation), len(a["y"])) for sigma, a in test_sets
+    )
     with CubeWriter(
         out_path,
         grow_dim="sigma_test",
@@ -30,8 +31,13 @@ def evaluate(ckpt_dir, test_sets, activation, out_path, attrs):
                 ("sigma_test",),
                 "f4",
                 {"long_name": "test accuracy of the final weights", "units": "1"},
-            )
+            ),
+            "test_samples": (
+                ("sigma_test",),
+                "i4",
+                {"long_name": "number of test samples the accuracy is measured on", "units": "1"},
+            ),
         },
     ) as cube:
-        for sigma, acc in zip(sigmas, (a for _, a in rows)):
-            cube.append(sigma, test_accuracy=acc)
+        for sigma, acc, n in rows:
+            cube.append(np.float64(sigma), test_accuracy=acc, test_samples=n)

@@ -51,7 +51,7 @@ class NoiseGeneralizationOptions:
 
     sigma_train: tuple[float, ...] = (0.1, 0.4, 0.8, 1.2)
     sigma_test: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2)
-    seeds: tuple[int, ...] = (0,)
+    seeds: tuple[int, ...] = (0, 1, 2)
 
 
 FIGURES = {

@@ -39,8 +39,9 @@ def changes(wtm, name, reference):
 
 
 def _show(value):
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return f"{value:g}" if number else str(value)
+    if isinstance(value, bool):
+        return str(value).lower()  # as the config writes it
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
 
 
 def figure_options(wtm):
@@ -59,17 +60,18 @@ def figure_options(wtm):
 def input_roles(plan, options):
     """The files a figure reads, named by role after the options fields that ask for
     them: ``run`` (the named run's first-seed cube), ``runs`` (one per named run, first
-    seed), ``reference`` (``seeds``: every seed of the reference and of ``runs``), and
-    the noise sweep (``evals``: every evaluation the plan holds)."""
+    seed), or with a ``reference`` ``seeds`` instead (every seed of the reference and of
+    ``runs``: the figure picks its examples among them), and the noise sweep (``evals``:
+    every evaluation the plan holds)."""
     names = {f.name for f in fields(options)}
     roles = {}
     if "run" in names:
         roles["run"] = plan.first_seed_cube(options.run)
-    if "runs" in names:
-        roles["runs"] = [plan.first_seed_cube(n) for n in options.runs]
     if "reference" in names:
         every = dict.fromkeys([options.reference, *options.runs])
         roles["seeds"] = [c for n in every for c in plan.seed_cube_files(n)]
+    elif "runs" in names:
+        roles["runs"] = [plan.first_seed_cube(n) for n in options.runs]
     if "sigma_test" in names:
         roles["evals"] = [plan.eval_file(e) for e in sorted(plan.evals)]
     return roles

@@ -36,6 +36,7 @@ class TrainSpec:
     batch_size: int  # 0 = full batch
     max_epochs: int
     target_train_accuracy: float
+    early_stop: bool  # stop at target_train_accuracy; false: always train max_epochs
     seed: int
     checkpoint_dense_until: int
     checkpoint_every: int

@@ -25,6 +25,7 @@ from ..progress import progress
 from ..specs import params
 from ..store.checkpoints import save_step
 from ..store.resume import DEFAULT_EVERY_S, Partial, fingerprint
+from .fullbatch import FullBatchStep
 from .layca import Layca
 from .network import pattern_mlp
 
@@ -65,6 +66,7 @@ def train_run(x, y, spec, out_dir, device, code="", every_s=DEFAULT_EVERY_S, sho
         start = int(state["epoch"]) + 1
         log.info("resuming from epoch %d (%s)", start, partial.dir)
     save_at = set(spec.checkpoint_epochs())
+    full_batch = FullBatchStep(model, xt, yt) if spec.batch_size == 0 else None
     bar = progress(
         range(start, spec.max_epochs + 1),
         desc="train",
@@ -75,21 +77,24 @@ def train_run(x, y, spec, out_dir, device, code="", every_s=DEFAULT_EVERY_S, sho
     )
     for epoch in bar:
         # weights W_epoch: evaluate (full batch: this forward is also the training step)
-        logits = model(xt)
-        loss = F.binary_cross_entropy_with_logits(logits, yt)
+        if full_batch is not None:
+            logits, loss = full_batch.forward()
+        else:
+            with torch.no_grad():
+                logits = model(xt)
+                loss = F.binary_cross_entropy_with_logits(logits, yt)
         loss_value = loss.item()
         acc = ((logits > 0).float() == yt).float().mean().item()
         history.append((epoch, loss_value, acc))
         bar.set_postfix(loss=f"{loss_value:.4f}", acc=f"{acc:.3f}")
-        done = acc >= spec.target_train_accuracy or epoch == spec.max_epochs
+        done = epoch == spec.max_epochs or (spec.early_stop and acc >= spec.target_train_accuracy)
         if epoch in save_at or done:
             save_weights(partial.dir, model, epoch, epoch * per_epoch, loss_value, acc)
         if done:
             log.info("stopped at epoch %d: train loss %.4f, accuracy %.4f", epoch, loss_value, acc)
             break
-        if spec.batch_size == 0:
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
+        if full_batch is not None:
+            full_batch.backward()
             opt.step()
         else:
             _minibatch_epoch(model, opt, xt, yt, spec.batch_size, order_gen)
