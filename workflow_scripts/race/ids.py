@@ -30,6 +30,7 @@ def data_spec(config, n_train):
         seed=int(d["seed"]),
         resize=d["resize"],
         preprocess=d["preprocess"],
+        inputs=d["inputs"],
         data_dir=str(config.get("data_dir", "data")),
         download=bool(d["download"]),
     )
