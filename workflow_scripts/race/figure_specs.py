@@ -36,7 +36,7 @@ class Fig1Options:
     imp_rewind: str
     data: DataDescription
     tau: float = 0.99
-    large_only: bool = False  # the largest cluster among large neurons only
+    large_only: bool = False  # the largest cluster that holds a large neuron
 
 
 @dataclass(frozen=True)
