@@ -43,7 +43,7 @@ def train_spec(config, n_train, device):
     total = resolve_total_steps(
         n_train, t["batch_size"], epochs=t.get("epochs"), steps=t.get("steps")
     )
-    method = effective_method(t["method"], device)
+    method = effective_method(t["method"], device, n_train=n_train)
     return TrainSpec(
         lr=float(t["lr"]),
         momentum=float(t["momentum"]),
