@@ -1,10 +1,11 @@
-"""What the race claims measure, with their intervals: per-seed values of the cubes,
-differences between sets of runs, and the accuracy change of merging (``race.claims``)."""
+"""What the race claims measure, with their intervals: the claims' inputs (``open_inputs``,
+the claims' ``load``), per-seed values of the cubes, differences between sets of runs, the
+growth checks of the cluster counts and the accuracy change of merging (``race.claims``)."""
 
 import numpy as np
 from scipy.stats import spearmanr
 
-from ..claims import stats
+from ..claims import Check, stats
 from . import records as rec
 
 
@@ -103,3 +104,59 @@ def merge_change(records, tau):
         "union of the t interval over runs and the pooled paired-image (Wilson) interval",
     )
     return est, tuple(change)
+
+
+def open_inputs(inputs, options):
+    """The claims' context (``Claims`` load): the options, every run's records (``all``),
+    the grid runs at the grid's d, init scales and seeds (``grid``), the d-sweep runs
+    (``sweep_runs``) and the stable-cell records (``cells``)."""
+    records = rec.load_records(
+        dynamics=inputs["dynamics"], similarity=inputs["similarity"], masks=inputs.get("masks", ())
+    )
+    cell_records = rec.load_records(stable_cells=inputs.get("stable_cells", ()))
+    grid_seeds = options.get("seeds")
+    grid = [
+        r
+        for r in records
+        if r["d"] == options["d"]
+        and any(np.isclose(r["sigma0"], s) for s in options["sigma0"])
+        and (grid_seeds is None or r["seed"] in grid_seeds)
+    ]
+    sweep = options.get("sweep")
+    swept = [
+        r
+        for r in records
+        if sweep
+        and r["d"] in sweep["hidden"]
+        and np.isclose(r["sigma0"], sweep["sigma0"])
+        and r["seed"] in sweep["seeds"]
+    ]
+    return {**options, "grid": grid, "sweep_runs": swept, "all": records, "cells": cell_records}
+
+
+def small(ctx):
+    """The grid runs at the smallest init scale."""
+    return rec.select(ctx["grid"], sigma0=min(ctx["sigma0"]))
+
+
+def growth_checks(ctx, large):
+    """One check per d of the d sweep (small init, tau 0.95, end of training): clusters at
+    the largest N minus at the smallest (Welch interval over seeds) above 0, or, where the
+    count is saturated (the paper: counts grow "until they saturate their capacity",
+    d = n_clusters: mean >= 0.9 d at the smallest N), the count at the smallest N above
+    0.9 d."""
+    runs = ctx["sweep_runs"] or small(ctx)
+    values, checks = {}, []
+    for d in rec.sorted_unique(runs, "d"):
+        by_n = clusters_by_n(rec.select(runs, d=d), 0.95, large=large)
+        ns = sorted(by_n)
+        values[f"d={d} by N"] = means(by_n)
+        lo, hi = by_n[ns[0]], by_n[ns[-1]]
+        if np.mean(lo) >= 0.9 * d:
+            est = stats.mean_over_seeds(lo)
+            checks.append(Check(f"d={d} saturated at N={ns[0]}", est, 0.9 * d, "above"))
+            continue
+        est, per_seed = difference(hi, lo)
+        checks.append(Check(f"d={d}: N={ns[-1]} minus N={ns[0]}", est, 0.0, per_seed=per_seed))
+    values["N"] = ns
+    return values, checks

@@ -1,11 +1,11 @@
 """The race paper's claims, measured on the study's cubes (grid, d sweep, IMP, cells).
 
 ``results/claims/race.csv`` and the claims tests call these. Inputs
-(``RacePlan.claims_inputs``): the dynamics and similarity cubes of every grid and
-d-sweep run, the final IMP masks and the stable-cell cubes; options
-(``RacePlan.claims_options``): the grid's d, init scales and seeds, the d sweep, and the
-early steps of Fig 4 (``early_step``) and Fig 5 (``pruning_step``), as the plan resolved
-them for the figures.
+(``RacePlan.claims_inputs``, read by ``claim_measures.open_inputs``): the dynamics and
+similarity cubes of every grid and d-sweep run, the final IMP masks and the stable-cell
+cubes; options (``RacePlan.claims_options``): the grid's d, init scales and seeds, the d
+sweep, and the early steps of Fig 4 (``early_step``) and Fig 5 (``pruning_step``), as the
+plan resolved them for the figures.
 
 Every claim returns its measured figures with 95 % intervals (``claims.stats``): over
 seeds (t intervals; Welch for a difference between two sets of runs), over the IMP runs
@@ -25,42 +25,15 @@ from .claim_measures import (
     cells,
     clusters_by_n,
     difference,
+    growth_checks,
     means,
     merge_change,
+    open_inputs,
+    small,
     spearman_final_norm,
 )
 
-
-def open_inputs(inputs, options):
-    records = rec.load_records(
-        dynamics=inputs["dynamics"], similarity=inputs["similarity"], masks=inputs.get("masks", ())
-    )
-    cells = rec.load_records(stable_cells=inputs.get("stable_cells", ()))
-    grid_seeds = options.get("seeds")
-    grid = [
-        r
-        for r in records
-        if r["d"] == options["d"]
-        and any(np.isclose(r["sigma0"], s) for s in options["sigma0"])
-        and (grid_seeds is None or r["seed"] in grid_seeds)
-    ]
-    sweep = options.get("sweep")
-    swept = [
-        r
-        for r in records
-        if sweep
-        and r["d"] in sweep["hidden"]
-        and np.isclose(r["sigma0"], sweep["sigma0"])
-        and r["seed"] in sweep["seeds"]
-    ]
-    return {**options, "grid": grid, "sweep_runs": swept, "all": records, "cells": cells}
-
-
 CLAIMS = Claims("race", load=open_inputs)
-
-
-def small(ctx):
-    return rec.select(ctx["grid"], sigma0=min(ctx["sigma0"]))
 
 
 # ---------------------------------------------------------------------------------
@@ -88,29 +61,6 @@ def few_clusters(ctx):
             Check(f"clusters at N={n0}", est, ctx["d"] / 10, "below", per_seed=tuple(every[n0]))
         ],
     )
-
-
-def growth_checks(ctx, large):
-    """One check per d of the d sweep (small init, tau 0.95, end of training): clusters at
-    the largest N minus at the smallest (Welch interval over seeds) above 0, or, where the
-    count is saturated (the paper: counts grow "until they saturate their capacity",
-    d = n_clusters: mean >= 0.9 d at the smallest N), the count at the smallest N above
-    0.9 d."""
-    runs = ctx["sweep_runs"] or small(ctx)
-    values, checks = {}, []
-    for d in rec.sorted_unique(runs, "d"):
-        by_n = clusters_by_n(rec.select(runs, d=d), 0.95, large=large)
-        ns = sorted(by_n)
-        values[f"d={d} by N"] = means(by_n)
-        lo, hi = by_n[ns[0]], by_n[ns[-1]]
-        if np.mean(lo) >= 0.9 * d:
-            est = stats.mean_over_seeds(lo)
-            checks.append(Check(f"d={d} saturated at N={ns[0]}", est, 0.9 * d, "above"))
-            continue
-        est, per_seed = difference(hi, lo)
-        checks.append(Check(f"d={d}: N={ns[-1]} minus N={ns[0]}", est, 0.0, per_seed=per_seed))
-    values["N"] = ns
-    return values, checks
 
 
 @CLAIMS.claim(
