@@ -19,6 +19,7 @@ class DataDescription:
     source: str
     groups: tuple
     preprocess: str
+    inputs: str = "all"  # varying: pixels constant over the training subset dropped
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def fig3(records, options, out):
             transform=ax_all.transAxes,
             ha="right",
             va="top",
-            fontsize="x-small",
+            fontsize="small",
             color="0.35",
         )
     ax_all.set_title(
@@ -66,7 +66,7 @@ def fig3(records, options, out):
         loc="left",
         fontsize="small",
     )
-    ax_all.legend(frameon=False, fontsize="x-small", ncol=2)
+    ax_all.legend(frameon=False, fontsize="small", ncol=2)
     names = o.snapshot_titles
     axes = right.subplots(len(o.sigmas), len(names), squeeze=False)
     im = None
