@@ -9,6 +9,8 @@ from workflow_scripts.race import data as rd
 from workflow_scripts.race.specs import DataSpec
 from workflow_scripts.store.checkpoints import load_checkpoint
 
+from ..fake_data import write_idx_images, write_idx_labels
+
 PAPER_GROUPS = [[0, 3], [1, 2]]
 
 
@@ -24,7 +26,10 @@ def test_cifar_channel_order_and_luma():
 
 def test_idx_padding_and_bilinear(fake_fashion):
     images, _ = datasets.load_arrays("fashion_mnist", fake_fashion, train=True)
-    x = rd.to_features(images[:3])
+    assert torch.equal(
+        rd.to_features(images[:3]), torch.from_numpy(images[:3] / 255.0).float().reshape(3, 784)
+    )  # resize none: the source's own pixels
+    x = rd.to_features(images[:3], resize="pad")
     assert x.shape == (3, 1024)
     grid = x.reshape(3, 32, 32)
     assert torch.all(grid[:, :2] == 0) and torch.all(grid[:, :, -2:] == 0)
@@ -48,6 +53,7 @@ def test_binary_set_balanced_shapes_and_deterministic(tmp_path, source, fake_wri
         seed=3,
         resize="pad",
         preprocess="none",
+        inputs="all",
         data_dir=str(tmp_path),
         download=False,
     )
@@ -60,10 +66,10 @@ def test_binary_set_balanced_shapes_and_deterministic(tmp_path, source, fake_wri
     images, _ = datasets.load_arrays(source, tmp_path, train=True)
     pixels = rd.to_features(images).unique()  # the features are pixel values / 255
     assert torch.isin(b["x_train"].unique(), pixels).all()
-    again = rd.build_binary_dataset(source, tmp_path, PAPER_GROUPS, 20, 8, 3)
+    again = rd.build_binary_dataset(source, tmp_path, PAPER_GROUPS, 20, 8, 3, "pad", inputs="all")
     for key in ["x_train", "y_train", "x_test", "y_test"]:
         assert torch.equal(again[key], a[key])
-    other = rd.build_binary_dataset(source, tmp_path, PAPER_GROUPS, 20, 8, 4)
+    other = rd.build_binary_dataset(source, tmp_path, PAPER_GROUPS, 20, 8, 4, "pad", inputs="all")
     assert not torch.equal(other["x_train"], a["x_train"])
     meta = json.loads(b["meta"])
     assert meta["groups"] == PAPER_GROUPS and meta["n_train"] == 20
@@ -132,8 +138,9 @@ def test_preprocessed_data_file_keeps_its_statistics(tmp_path, fake_writers, how
         n_train=20,
         n_test=8,
         seed=0,
-        resize="pad",
+        resize="none",
         preprocess=how,
+        inputs="varying",
         data_dir=str(tmp_path),
         download=False,
     )
@@ -149,3 +156,90 @@ def test_preprocessed_data_file_keeps_its_statistics(tmp_path, fake_writers, how
     )
     meta = json.loads(load_checkpoint(tmp_path / "d.pt")["meta"])
     assert meta["preprocess"] == how and "training subset" in meta["scale"]
+
+
+# ---------------------------------------------------------------------------------
+# inputs: only the features that vary over the training subset (race.data.inputs)
+
+
+def _blank_bordered_fashion(root):
+    """Fake Fashion-MNIST whose images are blank outside their central 20x20 pixels and
+    whose pixel (14, 14) is 128 in every image: 28 * 28 - 20 * 20 + 1 = 385 constant
+    pixels, 399 that vary."""
+    rng = np.random.default_rng(0)
+    raw = root / "FashionMNIST" / "raw"
+    for prefix, per_class in (("train", 8), ("t10k", 4)):
+        labels = np.repeat(np.arange(10), per_class)
+        images = np.zeros((len(labels), 28, 28), np.uint8)
+        images[:, 4:24, 4:24] = rng.integers(1, 256, size=(len(labels), 20, 20))
+        images[:, 14, 14] = 128
+        write_idx_images(raw / f"{prefix}-images-idx3-ubyte", images)
+        write_idx_labels(raw / f"{prefix}-labels-idx1-ubyte", labels)
+    return root
+
+
+def test_constant_inputs_are_dropped_and_padding_with_them(tmp_path):
+    root = _blank_bordered_fashion(tmp_path)
+    groups = [[0, 5], [1, 8]]
+    native = rd.build_binary_dataset("fashion_mnist", root, groups, 20, 8, 0, "none", False)
+    padded = rd.build_binary_dataset("fashion_mnist", root, groups, 20, 8, 0, "pad", False)
+    everything = rd.build_binary_dataset(
+        "fashion_mnist", root, groups, 20, 8, 0, "pad", False, inputs="all"
+    )
+    assert everything["x_train"].shape == (20, 1024)
+    constant = everything["x_train"].std(0) == 0
+    assert int(constant.sum()) == 1024 - 399  # 240 padded + 385 blank or fixed pixels
+    for data, side in ((native, 28), (padded, 32)):
+        assert data["x_train"].shape == (20, 399) and data["x_test"].shape == (8, 399)
+        assert data["x_train"].std(0).min() > 0  # no constant input reaches the network
+        meta = json.loads(data["meta"])
+        assert meta["n_features"] == 399 and meta["n_inputs_dropped"] == side * side - 399
+        rows, cols = data["input_index"] // side, data["input_index"] % side
+        pad = (side - 28) // 2  # the kept inputs are the varying source pixels
+        assert set(zip((rows - pad).tolist(), (cols - pad).tolist())) == {
+            (r, c) for r in range(4, 24) for c in range(4, 24) if (r, c) != (14, 14)
+        }
+    # padding then dropping equals dropping from the native pixels, train and test alike
+    for key in ("x_train", "x_test"):
+        assert torch.equal(native[key], padded[key])
+        assert torch.equal(padded[key], everything[key][:, padded["input_index"]])
+    with pytest.raises(ValueError, match="inputs"):
+        rd.varying_inputs(native["x_train"], "some")
+
+
+def test_cifar_pixels_all_vary_so_nothing_is_dropped(fake_cifar):
+    data = rd.build_binary_dataset("cifar10", fake_cifar, PAPER_GROUPS, 20, 8, 0)
+    assert data["x_train"].shape == (20, 1024)
+    assert torch.equal(data["input_index"], torch.arange(1024))
+
+
+def test_no_always_zero_input_reaches_imp_at_default(tmp_path, one_thread):
+    """The default config's data (inputs: varying) give IMP's first round only inputs that
+    carry data: its W1 masks have one column per varying input, none constant."""
+    from workflow_scripts.race import ids, imp
+    from workflow_scripts.race import train as T
+    from workflow_scripts.race.runs import RunSpec
+    from workflow_scripts.race.specs import ImpSpec, TrainSpec
+
+    from ..configs import study_config
+
+    root = _blank_bordered_fashion(tmp_path)
+    config = study_config({"data_dir": str(root)})
+    config["race"]["data"]["n_test"] = 8
+    _, spec = ids.data_spec(config, 20)
+    assert (spec.inputs, spec.resize) == ("varying", "none")
+    data = rd.write_binary_dataset(tmp_path / "data.pt", spec)
+    X = data["x_train"]
+    assert X.shape[1] == 399 and X.std(0).min() > 0
+    train = TrainSpec(1e-3, 0.9, 4, 1, "direct", 20, (0, 20))
+    dense = T.train_runs(
+        data, [RunSpec(seed=0, sigma0=1e-5)], hidden=8, total_steps=20, ckpt_steps=(0, 20)
+    )[0]
+    imp.run_round(
+        data, dense, dense, run_id="r", imp_id="i", round_index=1,
+        spec=ImpSpec(0.2, 3, True, "init"), train=train, out_run=tmp_path / "round1.pt",
+        out_masks=tmp_path / "masks1.pt", every_s=60, device="cpu",
+    )  # fmt: skip
+    masks = load_checkpoint(tmp_path / "masks1.pt")
+    assert masks["mask_W1"].shape == (8, 399)
+    assert json.loads(masks["meta"])["n_prunable"] == 8 * 399 + 2 * 8

@@ -23,26 +23,33 @@ def ids_of(plan):
 
 def test_auto_is_lowrank_on_the_cpu_and_direct_on_a_gpu_or_with_masks():
     assert method.effective_method("auto", "cpu") == "lowrank"
+    assert method.effective_method("auto", "cpu", n_train=800) == "dual"  # small N
+    assert method.effective_method("auto", "cpu", n_train=4000) == "lowrank"
     assert method.effective_method("auto", "cuda") == "direct"
     assert method.effective_method("auto", "cpu", masked=True) == "direct"
     assert method.effective_method("lowrank", "cuda") == "lowrank"  # explicit: kept
     assert method.effective_method("direct", "cpu") == "direct"
-    with pytest.raises(ValueError, match="direct"):
-        method.effective_method("lowrank", "cpu", masked=True)
+    for explicit in ("lowrank", "dual"):
+        with pytest.raises(ValueError, match="direct"):
+            method.effective_method(explicit, "cpu", masked=True)
     with pytest.raises(ValueError, match="unknown method"):
         method.effective_method("fast", "cpu")
 
 
 def test_a_cpu_and_a_cuda_plan_differ_exactly_where_the_method_differs():
-    """method: auto trains low-rank on the CPU and direct on a GPU: the stacks, their runs,
-    the cubes and IMP rounds downstream of them differ; data and stable cells do not."""
+    """method: auto trains dual (N <= 1024) or low-rank on the CPU and direct on a GPU: the
+    stacks, their runs, the cubes and IMP rounds downstream of them differ; data and
+    stable cells do not."""
     cpu, cuda = plan_of({"device": "cpu"}), plan_of({"device": "cuda"})
     assert (cpu.device, cuda.device) == ("cpu", "cuda")
     a, b = ids_of(cpu), ids_of(cuda)
     assert a["datasets"] == b["datasets"] and a["stable_cells"] == b["stable_cells"]
     for kind in ("runs", "stacks", "imp", "cubes"):
         assert a[kind] and not a[kind] & b[kind], kind
-    assert {r["train"].method for r in cpu.runs.values()} == {"lowrank"}
+    assert all(
+        r["train"].method == ("dual" if r["N"] <= method.DUAL_MAX_N else "lowrank")
+        for r in cpu.runs.values()
+    )
     assert {r["train"].method for r in cuda.runs.values()} == {"direct"}
     # what the jobs get is what the ids hash
     stack = next(iter(cuda.stacks))
@@ -55,7 +62,7 @@ def test_a_cpu_and_a_cuda_plan_differ_exactly_where_the_method_differs():
         }
 
 
-@pytest.mark.parametrize("explicit", ["direct", "lowrank"])
+@pytest.mark.parametrize("explicit", ["direct", "lowrank", "dual"])
 def test_an_explicit_method_gives_the_same_ids_on_both_devices(explicit):
     overlay = {"race": {"train": {"method": explicit}}}
     cpu = plan_of(overlay, {"device": "cpu"})

@@ -73,6 +73,10 @@ def test_merging_dissimilar_neurons_changes_the_function():
     assert ev["k"] == [1, 8]
     assert ev["relative_change"][1] == 0.0
     assert ev["relative_change"][0] < 0  # everything in one neuron: a linear-ish model
+    # the change is the discordant samples' balance: gained - lost of the n samples
+    assert ev["n"] == 300 and ev["gained"][1] == ev["lost"][1] == 0
+    assert ev["gained"][0] == 0  # nothing to gain from a 100 % accurate network
+    assert ev["accuracy_merged"][0] == pytest.approx(1.0 - ev["lost"][0] / 300)
 
 
 def test_relative_change_and_accuracy():

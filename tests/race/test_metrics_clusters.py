@@ -52,13 +52,30 @@ def test_clusters_at_thresholds():
     assert lab_large[6] == -1 and lab_large[5] == -1
 
 
-def test_large_neurons_are_not_bridged_by_small_ones():
-    # two large neurons at 90 degrees bridged by a small neuron at 45 degrees (cos .707)
-    V = np.array([[1.0, 0.0], [0.0, 1.0], [1e-3, 1e-3]])
+def test_large_clusters_are_the_clusters_that_hold_a_large_neuron():
+    # two large neurons at 90 degrees bridged by a small neuron at 45 degrees (cos .707):
+    # one cluster of all neurons at tau 0.7, and it holds a large neuron, so k_large = 1
+    # (re-clustering the large neurons alone would give 2 > k: Table 1's old defect)
+    V = np.array([[1.0, 0.0], [0.0, 1.0], [1e-3, 1e-3], [-1e-3, 0.0]])
     S = cl.cosine_similarity_matrix(V)
-    assert cl.n_clusters(cl.cluster_labels(S, 0.7)) == 1
-    include = np.array([True, True, False])
-    assert cl.n_clusters(cl.cluster_labels(S, 0.7, include=include)) == 2
+    a = np.linalg.norm(V, axis=1) ** 2
+    lab_all, k, lab_large, k_large = cl.cluster_counts(S, 0.7, a, rel_threshold=0.01)
+    assert (k, k_large) == (2, 1)  # {0, 1, 2} and the lone small neuron 3
+    np.testing.assert_array_equal(lab_large, [0, 0, 0, -1])  # small members keep the cluster
+
+
+def test_large_cluster_count_never_exceeds_the_count_over_all_neurons():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        V = rng.normal(size=(30, 3)) * rng.lognormal(sigma=3.0, size=(30, 1))
+        S = cl.cosine_similarity_matrix(V)
+        a = np.linalg.norm(V, axis=1) ** 2
+        for tau in (0.7, 0.95):
+            lab_all, k, lab_large, k_large = cl.cluster_counts(S, tau, a, rel_threshold=0.01)
+            assert 1 <= k_large <= k
+            # each large-cluster label is one cluster of the all-neuron labels
+            for j in range(k_large):
+                assert len(np.unique(lab_all[lab_large == j])) == 1
 
 
 def test_order_groups_clusters():

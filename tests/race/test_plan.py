@@ -161,7 +161,7 @@ def test_data_train_and_imp_rounds_chain_as_the_rules_do(tmp_path, config, fake_
     )
     dense = load_run(tmp_path / p.run_checkpoints(info["run_id"]))
     spec = info["spec"]
-    n = 16 * 1024 + 2 * 16
+    n = 16 * data["x_train"].shape[1] + 2 * 16
     prev = dense
     for r in range(1, p.rounds + 1):
         out_run, out_masks = (

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 import torch
 import xarray as xr
+from scipy import stats as sps
 
 from workflow_scripts import plotting
+from workflow_scripts.race import claim_measures as cm
 from workflow_scripts.race import claims as rc
 from workflow_scripts.race import extract as ex
 from workflow_scripts.race import figures as figs
@@ -230,7 +232,25 @@ def test_fig3_plots_mean_cluster_counts_per_width(grid, drawn, tmp_path):
             ]
             np.testing.assert_allclose(np.asarray(line.get_xdata(), float), [20, 40])
             np.testing.assert_allclose(np.asarray(line.get_ydata(), float), want)
+        # the y scale is the data's (error bars included), not the saturation line's
+        tops = [
+            max(np.asarray(c.lines[0].get_ydata(), float)) + np.max(_bar_halves(c))
+            for c in ax.containers
+        ]
+        assert max(tops) <= ax.get_ylim()[1] <= 1.2 * max(tops)
     assert "1 % of max" in ax_large.get_ylabel()
+    # each width's saturation line d: drawn where it fits the axis, else named above it
+    drawn_d = {round(line.get_ydata()[0]) for line in ax_all.lines if line.get_linestyle() == ":"}
+    note = " ".join(t.get_text() for t in ax_all.texts)
+    for d in (4, 8):
+        assert (d in drawn_d) == (d <= ax_all.get_ylim()[1]), (d, drawn_d)
+        assert (d in drawn_d) or f"{d}" in note.split("d = ")[1]
+
+
+def _bar_halves(container):
+    """Half-lengths of an errorbar container's vertical bars."""
+    (bars,) = container.lines[2]
+    return [abs(seg[1][1] - seg[0][1]) / 2 for seg in bars.get_segments()]
 
 
 def test_fig4_plots_norm_against_alignment_at_both_times(grid, drawn, tmp_path):
@@ -343,13 +363,57 @@ def test_claims_table_on_the_synthetic_grid(grid):
     )
     by = {r["claim"]: r for r in rows}
     assert list(by) == [c.key for c in rc.CLAIMS]
-    assert all(r["verdict"] in ("reproduced", "not reproduced") for r in rows), rows
+    assert all(r["verdict"] in ("reproduced", "not reproduced", "inconclusive") for r in rows)
+    assert all(r["interval"].startswith("[") and r["reason"] for r in rows), rows
     # the synthetic weights grow by the same factor for every neuron, so early and final
     # norms rank alike: the alignment-norm claim's measured rho equals a direct computation
     records = rec.load_records(**files)
     rho = [rc.spearman_final_norm(r["dynamics"], 10) for r in records]
     assert f"{min(rho):.2f}-{max(rho):.2f}" in by["early_alignment_predicts_norm"]["measured"]
-    merge = max(abs(rc._merge_change(r, 0.99)) for r in records)
-    assert by["merge_099_costs_nothing"]["verdict"] == (
-        "reproduced" if merge < 1 else "not reproduced"
+    # merging: the headline is the worst cell's mean change over its two seeds
+    ctx = rc.CLAIMS.load(
+        {**files, "stable_cells": cells}, {"d": 8, "sigma0": [1e-5, 1e-3], "early_step": 10}
     )
+    result = rc.CLAIMS["merge_099_costs_nothing"].measure(ctx)
+    cell_means = [
+        np.mean([float(r["similarity"]["merge_relative_change"].sel(tau=0.99)) for r in runs])
+        for _, _, runs in cm.cells(ctx["grid"])
+    ]
+    assert result.estimate.value == pytest.approx(min(cell_means))
+    assert len(result.checks) == 4  # 2 sigma0 x 2 N
+
+
+def _similarity(changes, gained, lost, n=1000, accuracy=0.8):
+    """A record whose similarity cube holds only the merge numbers at tau 0.7."""
+    sim = xr.Dataset(
+        {
+            "merge_relative_change": (("tau",), [changes]),
+            "merge_gained": (("tau",), [gained]),
+            "merge_lost": (("tau",), [lost]),
+        },
+        coords={"tau": [0.7]},
+        attrs={"merge_n_samples": n, "merge_accuracy_original": accuracy},
+    )
+    return {"similarity": sim, "seed": 0}
+
+
+def test_merge_change_interval_joins_seeds_and_paired_images():
+    # no discordant image: the change is exactly zero whatever the number of images
+    est, _ = cm.merge_change([_similarity(0.0, 0, 0), _similarity(0.0, 0, 0)], 0.7)
+    assert (est.value, est.low, est.high) == (0.0, 0.0, 0.0)
+    # 40 lost, 10 gained of 800 correct (two runs alike): -3.75 % each, no seed spread;
+    # the pooled images give the interval: Wilson on 20 gained of 100 discordant pairs
+    runs = [_similarity(-3.75, 10, 40), _similarity(-3.75, 10, 40)]
+    est, per_run = cm.merge_change(runs, 0.7)
+    wilson = sps.binomtest(20, 100).proportion_ci(0.95, method="wilson")
+    assert est.value == pytest.approx(-3.75) and per_run == (-3.75, -3.75)
+    assert est.low == pytest.approx((2 * wilson.low - 1) * 100 / 1600 * 100)
+    assert est.high == pytest.approx((2 * wilson.high - 1) * 100 / 1600 * 100)
+    assert est.high < -2.0  # so merge_070_hurts would be reproduced on these runs
+
+
+def test_difference_without_spread_is_exact():
+    est, per_seed = cm.difference([5, 5, 5], [3, 3, 3])
+    assert (est.value, est.low, est.high) == (2.0, 2.0, 2.0) and per_seed == (2.0, 2.0, 2.0)
+    est, _ = cm.difference([5, 6, 7], [3, 3, 4])
+    assert est.low < est.value < est.high and est.method == "Welch t interval"

@@ -94,3 +94,28 @@ def test_augment_bias_and_bad_alignment():
     np.testing.assert_allclose(Xs[y == 0], -Xa[y == 0])
     with pytest.raises(ValueError):
         sc.signed_data(X, y, 0)
+
+
+def test_both_alignments_share_the_first_step_exactly():
+    """Step 1 for alignment -1 read off alignment +1's products (-W, gates X W < 0) is
+    bit for bit the step computed from the negated signed data."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 7)) - 0.2
+    y = rng.integers(0, 2, 60)
+    dev, dtype = torch.device("cpu"), torch.float64
+    shared = sc._first_step(X, y, 500, 4, (1, -1), False, 128, dev, dtype)
+    for a in (1, -1):
+        Xa, Xs = sc.signed_data(X, y, a)
+        Xt, Xst = (torch.as_tensor(v, dtype=dtype) for v in (Xa, Xs))
+        W0 = np.random.default_rng(4).standard_normal((500, 7))
+        W0 /= np.linalg.norm(W0, axis=1, keepdims=True)
+        rows = [
+            sc._step((torch.as_tensor(W0[lo : lo + 128]) @ Xt.T) > 0, Xt, Xst)
+            for lo in range(0, 500, 128)
+        ]
+        np.testing.assert_array_equal(shared[a], np.unique(np.concatenate(rows), axis=0))
+    both = sc.stable_cell_counts(X, y, n_probes=500, seed=4, chunk=128)
+    for a in (1, -1):
+        assert both[a] == sc.stable_cell_count(
+            X, y, n_probes=500, seed=4, chunk=128, alignment=a, return_history=True
+        )

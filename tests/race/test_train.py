@@ -27,7 +27,7 @@ def assert_close(got, ref):
         assert (got[k] - v).abs().max() <= tol, k
 
 
-@pytest.mark.parametrize("method", ["direct", "lowrank"])
+@pytest.mark.parametrize("method", ["direct", "lowrank", "dual"])
 def test_stacked_runs_equal_plain_loop(tiny, method, one_thread):
     runs = [R.RunSpec(seed=s, sigma0=sg) for s, sg in [(1, 1e-3), (2, 1e-1), (3, 1e-5)]]
     steps = 300  # 30 epochs of 10 batches, windows of 16 cut by epoch ends
@@ -72,8 +72,9 @@ def test_masked_runs_equal_plain_loop_and_stay_pruned(tiny, one_thread):
     assert torch.equal(res[0]["mask_W1"], m1) and res[0]["mask_W1"].dtype == torch.bool
     assert torch.all(res[1]["mask_W1"])  # unmasked run in a masked stack
     assert_close({k: res[1][k][-1] for k in WEIGHTS}, plain_loop(tiny, 4, 0.1, 16, 120, lr=0.05))
-    with pytest.raises(ValueError, match="direct"):
-        S.BatchedRuns(tiny, runs, hidden=16, method="lowrank")
+    for method in ("lowrank", "dual"):
+        with pytest.raises(ValueError, match="direct"):
+            S.BatchedRuns(tiny, runs, hidden=16, method=method)
 
 
 def test_checkpoint_steps_schedule():
@@ -117,7 +118,7 @@ class Crash(RuntimeError):
     pass
 
 
-@pytest.mark.parametrize("method", ["lowrank", "direct"])
+@pytest.mark.parametrize("method", ["lowrank", "direct", "dual"])
 def test_resume_after_crash_is_bit_identical(tmp_path, tiny, method, one_thread, caplog):
     runs = [
         R.RunSpec(seed=1, sigma0=1e-2, meta={"label": "a"}),
@@ -224,7 +225,7 @@ def test_stack_output_holds_one_checkpoint_series_per_run(tmp_path, tiny):
             assert torch.equal(c["model"][k], r[k][-1]), k
         assert c["train_loss"] == pytest.approx(float(r["train_loss"][-1]))
         assert c["test_accuracy"] == pytest.approx(float(r["test_accuracy"][-1]))
-        assert c["meta"]["total_steps"] == 25 and c["meta"]["method"] == "lowrank"
+        assert c["meta"]["total_steps"] == 25 and c["meta"]["method"] == "dual"  # auto, N = 40
         assert torch.equal(load_run(path)["steps"], torch.tensor([0, 10, 25]))
 
 
@@ -272,3 +273,16 @@ def test_the_window_changes_nothing_under_the_direct_method(tiny):
         assert torch.equal(out[1][0][k], out[16][0][k]), k
     assert cuts[1] == cuts[16] == [32, 33, 64, 70]
     assert S.BatchedRuns(tiny, runs, hidden=16, method="direct", window=1).block == 32
+
+
+def test_auto_takes_the_dual_form_for_small_training_sets():
+    from workflow_scripts.race.method import DUAL_MAX_N, effective_method
+
+    assert effective_method("auto", "cpu", n_train=200) == "dual"
+    assert effective_method("auto", "cpu", n_train=DUAL_MAX_N + 4) == "lowrank"
+    assert effective_method("auto", "cuda", n_train=200) == "direct"
+    assert effective_method("auto", "cpu", masked=True, n_train=200) == "direct"
+    g = torch.Generator().manual_seed(1)
+    data = {"x_train": torch.rand(8, 5, generator=g), "y_train": torch.arange(8) % 2}
+    data |= {"x_test": data["x_train"], "y_test": data["y_train"]}
+    assert S.BatchedRuns(data, [R.RunSpec(seed=0, sigma0=1e-2)], hidden=3).method == "dual"

@@ -1,119 +1,66 @@
 """The race paper's claims, measured on the study's cubes (grid, d sweep, IMP, cells).
 
 ``results/claims/race.csv`` and the claims tests call these. Inputs
-(``RacePlan.claims_inputs``): the dynamics and similarity cubes of every grid and
-d-sweep run, the final IMP masks and the stable-cell cubes; options
-(``RacePlan.claims_options``): the grid's d, init scales and seeds, the d sweep, and the
-early steps of Fig 4 (``early_step``) and Fig 5 (``pruning_step``), as the plan resolved
-them for the figures.
+(``RacePlan.claims_inputs``, read by ``claim_measures.open_inputs``): the dynamics and
+similarity cubes of every grid and d-sweep run, the final IMP masks and the stable-cell
+cubes; options (``RacePlan.claims_options``): the grid's d, init scales and seeds, the d
+sweep, and the early steps of Fig 4 (``early_step``) and Fig 5 (``pruning_step``), as the
+plan resolved them for the figures.
+
+Every claim returns its measured figures with 95 % intervals (``claims.stats``): over
+seeds (t intervals; Welch for a difference between two sets of runs), over the IMP runs
+or the probe seeds where those are the units, and for the accuracy changes of merging
+also over the test images (``merge_change``). The thresholds are the paper's words, each
+check's text says which (module ``claims``: three verdicts).
 """
 
 import numpy as np
 from scipy.stats import spearmanr
 
-from ..claims import Claims, NotMeasured, Result
+from ..claims import Check, Claims, NotMeasured, Result, stats
 from . import records as rec
-
-
-def open_inputs(inputs, options):
-    records = rec.load_records(
-        dynamics=inputs["dynamics"], similarity=inputs["similarity"], masks=inputs.get("masks", ())
-    )
-    cells = rec.load_records(stable_cells=inputs.get("stable_cells", ()))
-    grid_seeds = options.get("seeds")
-    grid = [
-        r
-        for r in records
-        if r["d"] == options["d"]
-        and any(np.isclose(r["sigma0"], s) for s in options["sigma0"])
-        and (grid_seeds is None or r["seed"] in grid_seeds)
-    ]
-    sweep = options.get("sweep")
-    swept = [
-        r
-        for r in records
-        if sweep
-        and r["d"] in sweep["hidden"]
-        and np.isclose(r["sigma0"], sweep["sigma0"])
-        and r["seed"] in sweep["seeds"]
-    ]
-    return {**options, "grid": grid, "sweep_runs": swept, "all": records, "cells": cells}
-
+from .claim_measures import (
+    by_seed,
+    cell_name,
+    cells,
+    clusters_by_n,
+    difference,
+    growth_checks,
+    means,
+    merge_change,
+    open_inputs,
+    small,
+    spearman_final_norm,
+)
 
 CLAIMS = Claims("race", load=open_inputs)
 
 
-def small(ctx):
-    return rec.select(ctx["grid"], sigma0=min(ctx["sigma0"]))
-
-
-def spearman_final_norm(dyn, step):
-    """Spearman correlation between the final norm product a and cos(delta) at ``step``
-    (nearest recorded time), over neurons with a finite cos(delta)."""
-    i = rec.time_index(dyn, step)
-    cos, final = dyn["cos_delta"].values[i], dyn["final_norm_product"].values
-    ok = np.isfinite(cos) & np.isfinite(final)
-    return float(spearmanr(cos[ok], final[ok]).statistic) if ok.sum() >= 3 else float("nan")
-
-
-def clusters_by_n(records, tau, large=False):
-    """{N: mean clusters at the end} over the records."""
-    return {
-        n: float(
-            np.mean(
-                [rec.final_clusters(r["dynamics"], tau, large) for r in rec.select(records, N=n)]
-            )
-        )
-        for n in rec.sorted_unique(records, "N")
-    }
+# ---------------------------------------------------------------------------------
+# clusters (Fig 3, Table 1)
 
 
 @CLAIMS.claim(
     "few_clusters",
     figure="fig3",
     statement="at small init the neurons align into far fewer clusters than there are neurons",
-    threshold="small init, tau 0.95, end of training: clusters over all neurons < d / 2 in "
-    "every grid run",
+    threshold="small init, tau 0.95, end of training, at the smallest N (the paper's Fig 1 "
+    "and Table 1: 15 of 300 at N = 200): mean clusters over all neurons (t interval over "
+    "seeds) below d / 10",
 )
 def few_clusters(ctx):
     runs = small(ctx)
-    counts = [rec.final_clusters(r["dynamics"], 0.95) for r in runs]
-    large = [rec.final_clusters(r["dynamics"], 0.95, large=True) for r in runs]
+    every = clusters_by_n(runs, 0.95)
+    large = clusters_by_n(runs, 0.95, large=True)
+    n0 = min(every)
+    est = stats.mean_over_seeds(every[n0])
     return Result(
-        {
-            "clusters (all)": f"{min(counts)}-{max(counts)}",
-            "clusters (large neurons)": f"{min(large)}-{max(large)}",
-            "d": ctx["d"],
-        },
-        holds=max(counts) < ctx["d"] / 2,
+        {"clusters (all) by N": means(every), "clusters (large) by N": means(large)}
+        | {"N": list(every), "d": ctx["d"]},
+        checks=[
+            Check(f"clusters at N={n0}", est, ctx["d"] / 10, "below", per_seed=tuple(every[n0]))
+        ],
     )
-
-
-def growth_with_n(ctx, large):
-    """Per d of the d sweep (small init, tau 0.95, end of training, mean over seeds):
-    (clusters by N, grows or saturated). Saturated: already >= 90 % of d at the smallest
-    N (the paper: counts grow "until they saturate their capacity", d = n_clusters)."""
-    runs = ctx["sweep_runs"] or small(ctx)
-    out = {}
-    for d in rec.sorted_unique(runs, "d"):
-        by_n = clusters_by_n(rec.select(runs, d=d), 0.95, large=large)
-        ns = sorted(by_n)
-        grows = by_n[ns[-1]] > by_n[ns[0]] or by_n[ns[0]] >= 0.9 * d
-        out[d] = ([round(by_n[n], 1) for n in ns], grows, ns)
-    return out
-
-
-def _growth_result(out):
-    ns = next(iter(out.values()))[2]
-    values = {f"d={d} by N": counts for d, (counts, _, _) in out.items()}
-    return Result(
-        {**values, "N": ns, "d where it grows": _held_of([g for _, g, _ in out.values()])},
-        holds=all(g for _, g, _ in out.values()),
-    )
-
-
-def _held_of(flags):
-    return f"{sum(flags)} of {len(flags)}"
 
 
 @CLAIMS.claim(
@@ -121,44 +68,60 @@ def _held_of(flags):
     figure="fig3",
     statement="the number of clusters grows with the number of training samples N, until "
     "it saturates at d",
-    threshold="d sweep, small init, tau 0.95, end of training, mean over seeds, all neurons: "
-    "for every d more clusters at the largest N than at the smallest, unless already "
-    ">= 0.9 d at the smallest",
+    threshold="d sweep, small init, tau 0.95, end of training, all neurons; for every d: "
+    "clusters at the largest N minus at the smallest (Welch interval over seeds) above 0, "
+    "unless saturated (mean >= 0.9 d at the smallest N)",
 )
 def clusters_grow_with_n(ctx):
-    return _growth_result(growth_with_n(ctx, large=False))
+    values, checks = growth_checks(ctx, large=False)
+    return Result(values, checks=checks)
 
 
 @CLAIMS.claim(
     "large_clusters_grow_with_N",
     figure="fig3",
-    statement="the number of clusters grows with N (counted among the neurons that carry "
-    "weight: a >= rel_threshold of the largest)",
-    threshold="as clusters_grow_with_N, on the clusters among the large neurons",
+    statement="the number of clusters grows with N (counted among the clusters that carry "
+    "weight: those holding a neuron with a >= rel_threshold of the largest)",
+    threshold="as clusters_grow_with_N, on the clusters that contain a large neuron",
 )
 def large_clusters_grow_with_n(ctx):
-    return _growth_result(growth_with_n(ctx, large=True))
+    values, checks = growth_checks(ctx, large=True)
+    return Result(values, checks=checks)
 
 
 @CLAIMS.claim(
     "medium_init_more_clusters",
     figure="fig3",
     statement="a larger initialisation scale leaves more clusters",
-    threshold="mean clusters (all neurons, tau 0.95, end) at the largest init scale above "
-    "that at the smallest",
+    threshold="grid, tau 0.95, end of training, all neurons: clusters at the largest init "
+    "scale minus at the smallest, paired by (N, seed) (same data order and init direction), "
+    "t interval above 0",
 )
 def medium_init_more_clusters(ctx):
-    means = {
-        s: np.mean(
-            [rec.final_clusters(r["dynamics"], 0.95) for r in rec.select(ctx["grid"], sigma0=s)]
-        )
-        for s in ctx["sigma0"]
-    }
-    lo, hi = min(means), max(means)
+    lo_s, hi_s = min(ctx["sigma0"]), max(ctx["sigma0"])
+    pairs = []
+    for n in rec.sorted_unique(ctx["grid"], "N"):
+        for r in rec.select(ctx["grid"], sigma0=lo_s, N=n):
+            (other,) = rec.select(ctx["grid"], sigma0=hi_s, N=n, seed=r["seed"])
+            pairs.append(
+                (
+                    rec.final_clusters(other["dynamics"], 0.95),
+                    rec.final_clusters(r["dynamics"], 0.95),
+                )
+            )
+    hi, lo = np.asarray(pairs, dtype=np.float64).T
+    est = stats.paired_difference(hi, lo, unit="(N, seed) pairs")
     return Result(
-        {f"clusters sigma0 {s:g}": float(m) for s, m in sorted(means.items())},
-        holds=means[hi] > means[lo],
+        {
+            f"clusters sigma0 {lo_s:g}": float(lo.mean()),
+            f"clusters sigma0 {hi_s:g}": float(hi.mean()),
+        },
+        checks=[Check("clusters medium minus small", est, 0.0, per_seed=tuple(hi - lo))],
     )
+
+
+# ---------------------------------------------------------------------------------
+# alignment (Figs 4, 5)
 
 
 @CLAIMS.claim(
@@ -166,32 +129,43 @@ def medium_init_more_clusters(ctx):
     figure="fig4",
     statement="the norm grows exponentially with the alignment: early cos(delta) predicts "
     "the final norm",
-    threshold="Spearman(final a, cos delta at the early step) > 0.5 in every grid run and "
-    "above its value at t = 0 on average",
+    threshold="Spearman(final a, cos delta at the early step): in every (sigma0, N) cell of "
+    "the grid the mean over seeds above 0.5 (t interval), and above its value at t = 0 "
+    "(paired over the grid runs, t interval above 0)",
 )
 def early_alignment_predicts_norm(ctx):
-    at0 = [spearman_final_norm(r["dynamics"], 0) for r in ctx["grid"]]
-    early = [spearman_final_norm(r["dynamics"], ctx["early_step"]) for r in ctx["grid"]]
+    step = ctx["early_step"]
+    checks, rise_early, rise_0 = [], [], []
+    for s, n, runs in cells(ctx["grid"]):
+        early = by_seed(runs, lambda r: spearman_final_norm(r["dynamics"], step))
+        at0 = by_seed(runs, lambda r: spearman_final_norm(r["dynamics"], 0))
+        rise_early += early
+        rise_0 += at0
+        est = stats.mean_over_seeds(early)
+        checks.append(Check(f"rho {cell_name(s, n)}", est, 0.5, per_seed=tuple(early)))
+    rise = stats.paired_difference(rise_early, rise_0, unit="runs")
+    diffs = tuple(np.subtract(rise_early, rise_0))
+    checks.append(Check(f"rho at t={step} minus at t=0", rise, 0.0, per_seed=diffs))
     return Result(
         {
-            "rho at t=0": f"{np.nanmin(at0):.2f}-{np.nanmax(at0):.2f}",
-            f"rho at t={ctx['early_step']}": f"{np.nanmin(early):.2f}-{np.nanmax(early):.2f}",
+            "rho at t=0": f"{np.nanmin(rise_0):.2f}-{np.nanmax(rise_0):.2f}",
+            f"rho at t={step}": f"{np.nanmin(rise_early):.2f}-{np.nanmax(rise_early):.2f}",
         },
-        holds=np.nanmin(early) > 0.5 and np.nanmean(early) > np.nanmean(at0),
+        checks=checks,
     )
 
 
 @CLAIMS.claim(
     "early_alignment_predicts_pruning",
     figure="fig5",
-    statement="early alignment predicts which neurons IMP prunes: well aligned neurons keep "
-    "their weights",
-    threshold="Spearman(pruned weights per neuron, cos delta at the early step) < -0.3 on "
-    "average over the IMP runs, at the lowest sparsity",
+    statement="early alignment predicts, to a large degree, which neurons IMP prunes at "
+    "lower target sparsities: well aligned neurons keep their weights",
+    threshold="Spearman(pruned weights per neuron, cos delta at the early step) at the "
+    "lowest sparsity, mean over the IMP runs (t interval over runs) below -0.5",
 )
 def early_alignment_predicts_pruning(ctx):
     rhos = {}
-    for r in ctx["grid"]:
+    for r in sorted(ctx["grid"], key=lambda r: (r["sigma0"], r["N"], r["seed"])):
         i = rec.time_index(r["dynamics"], ctx["pruning_step"])
         cos = r["dynamics"]["cos_delta"].values[i]
         for sparsity, pruned in r.get("pruned", {}).items():
@@ -199,57 +173,102 @@ def early_alignment_predicts_pruning(ctx):
             rhos.setdefault(sparsity, []).append(float(spearmanr(cos[ok], pruned[ok]).statistic))
     if not rhos:  # a config without IMP runs (race.imp.sparsities or .seeds empty)
         raise NotMeasured("no IMP runs are planned (race.imp)")
-    means = {s: float(np.nanmean(v)) for s, v in sorted(rhos.items())}
+    lowest = min(rhos)
+    est = stats.mean_over_seeds(rhos[lowest], unit="IMP runs")
     return Result(
-        {f"rho at sparsity {s:g}": m for s, m in means.items()}, holds=means[min(means)] < -0.3
+        {f"rho at sparsity {s:g}": float(np.nanmean(v)) for s, v in sorted(rhos.items())}
+        | {"IMP runs": len(rhos[lowest])},
+        checks=[
+            Check(f"rho at sparsity {lowest:g}", est, -0.5, "below", per_seed=tuple(rhos[lowest]))
+        ],
     )
+
+
+# ---------------------------------------------------------------------------------
+# merging (Table 1)
+
+
+def merge_costs_nothing(ctx, tau):
+    checks = []
+    for s, n, runs in cells(ctx["grid"]):
+        est, per_seed = merge_change(runs, tau)
+        checks.append(Check(f"change % {cell_name(s, n)}", est, -1.0, per_seed=per_seed))
+    worst = min(checks, key=lambda c: c.estimate.value)
+    return Result(
+        {"mean change % by cell": [round(c.estimate.value, 2) for c in checks]}
+        | {"worst cell": worst.name.removeprefix("change % ")},
+        checks=sorted(checks, key=lambda c: c.estimate.value),
+    )
+
+
+@CLAIMS.claim(
+    "merge_095_costs_nothing",
+    figure="table1",
+    statement="clusters at a threshold cos_sim >= 0.95 can be merged without loss in performance",
+    threshold="tau 0.95, in every (sigma0, N) cell of the grid: relative test accuracy "
+    "change (mean over seeds; interval over seeds and test images) above -1 %",
+)
+def merge_095_costs_nothing(ctx):
+    return merge_costs_nothing(ctx, 0.95)
 
 
 @CLAIMS.claim(
     "merge_099_costs_nothing",
     figure="table1",
     statement="merging each cluster at tau 0.99 into one neuron costs about no accuracy",
-    threshold="|relative test accuracy change| < 1 % in every grid run",
+    threshold="tau 0.99, in every (sigma0, N) cell of the grid: relative test accuracy "
+    "change (mean over seeds; interval over seeds and test images) above -1 %",
 )
 def merge_099_costs_nothing(ctx):
-    change = [abs(_merge_change(r, 0.99)) for r in ctx["grid"]]
-    return Result({"largest |change| %": max(change)}, holds=max(change) < 1.0)
+    return merge_costs_nothing(ctx, 0.99)
 
 
 @CLAIMS.claim(
     "merge_070_hurts",
     figure="table1",
     statement="merging at tau 0.70 hurts accuracy",
-    threshold="mean relative test accuracy change over the grid runs below -2 %",
+    threshold="tau 0.70: relative test accuracy change, mean over the grid runs (interval "
+    "over runs and test images), below -2 %",
 )
 def merge_070_hurts(ctx):
-    change = [_merge_change(r, 0.70) for r in ctx["grid"]]
+    est, per_run = merge_change(ctx["grid"], 0.70)
+    by_cell = [round(merge_change(runs, 0.70)[0].value, 2) for _, _, runs in cells(ctx["grid"])]
     return Result(
-        {"mean change %": float(np.mean(change)), "worst %": min(change)},
-        holds=float(np.mean(change)) < -2.0,
+        {"mean change % by cell": by_cell, "worst run %": min(per_run)},
+        checks=[Check("mean change %", est, -2.0, "below", per_seed=per_run)],
     )
 
 
-def _merge_change(record, tau):
-    sim = record["similarity"]
-    return float(
-        sim["merge_relative_change"].values[int(np.argmin(np.abs(sim["tau"].values - tau)))]
-    )
+# ---------------------------------------------------------------------------------
+# stable cells (Fig 7)
 
 
 @CLAIMS.claim(
     "stable_cells",
     figure="fig7",
     statement="tens to hundreds of stable cells, growing with N",
-    threshold="mean stable cells >= 10 at every N and for both alignments, more at the "
-    "largest N than at the smallest",
+    threshold="for both alignments: at every N the mean over probe seeds (t interval) at "
+    "least 10, and at the largest N minus at the smallest (Welch interval) above 0",
 )
 def stable_cells(ctx):
-    rows = rec.stable_cell_table(ctx["cells"])
-    ns = sorted({r["N"] for r in rows})
-    by = {(r["N"], r["alignment"]): r["mean"] for r in rows}
-    grows = all(by[(ns[-1], a)] > by[(ns[0], a)] for a in (1, -1))
+    per = {}
+    for r in ctx["cells"]:
+        for a in (1, -1):
+            vals = r["stable_cells"]["stable_cells"].sel(alignment=a).values
+            per.setdefault((r["N"], a), []).extend(float(v) for v in vals)
+    if not per:
+        raise NotMeasured("no stable-cell cubes (race.stable_cells)")
+    ns = sorted({n for n, _ in per})
+    checks = []
+    for a in (1, -1):
+        for n in ns:
+            est = stats.mean_over_seeds(per[(n, a)], unit="probe seeds")
+            checks.append(Check(f"cells {a:+d} N={n}", est, 10.0, per_seed=tuple(per[(n, a)])))
+    for a in (1, -1):
+        est, diffs = difference(per[(ns[-1], a)], per[(ns[0], a)], unit="probe seeds")
+        checks.append(Check(f"cells {a:+d}: N={ns[-1]} minus N={ns[0]}", est, 0.0, per_seed=diffs))
     return Result(
-        {f"alignment {a:+d} by N": [by[(n, a)] for n in ns] for a in (1, -1)} | {"N": ns},
-        holds=min(by.values()) >= 10 and grows,
+        {f"alignment {a:+d} by N": [float(np.mean(per[(n, a)])) for n in ns] for a in (1, -1)}
+        | {"N": ns},
+        checks=checks,
     )

@@ -3,27 +3,38 @@
 Sources are those of the shared registry (``workflow_scripts.datasets``): ``cifar10``
 (the ``cifar-10-batches-py`` pickles), ``fashion_mnist`` and ``mnist`` (idx files).
 
-Preprocessing (the same for every source, so every source yields 1024 features):
+Preprocessing (the same for every source):
 1. grayscale: RGB images are mapped to luma with the ITU-R BT.601 weights
    Y = 0.299 R + 0.587 G + 0.114 B (computed in float64); idx images are already gray.
-2. size: 28x28 idx images are zero-padded by 2 pixels on every side to 32x32 (as
-   LeCun et al. did for LeNet-5). Padding keeps every pixel value and adds only
-   constant-zero features (their weights receive no gradient); bilinear resizing
-   (``resize: bilinear``, torch.nn.functional.interpolate, align_corners=False) is
-   available as an alternative.
+2. size (``resize``): ``none`` (default) keeps the source's own pixels (28x28 idx: 784,
+   CIFAR-10: 1024); ``pad`` zero-pads 28x28 images by 2 pixels on every side to 32x32
+   (as LeCun et al. did for LeNet-5; the 240 padded pixels are zero in every image);
+   ``bilinear`` resizes to 32x32 (torch.nn.functional.interpolate, align_corners=False).
 3. scale: pixel values / 255, so features lie in [0, 1].
-4. flatten to 1024 (row-major).
+4. flatten (row-major).
 5. ``preprocess`` (the paper only says "grayscaled and flattened"):
    - ``none``: the [0, 1] features as they are;
    - ``center``: minus the per-pixel mean of the **training subset** (train and test
      alike: the test subset never contributes to the statistics);
    - ``standardize``: centred as above, then divided by the per-pixel standard
      deviation (ddof 0) of the training subset; pixels constant over the training
-     subset (std 0, e.g. the zero padding) are only centred.
+     subset (std 0) are only centred.
    Statistics in float64; the data file keeps them (``pixel_mean``, ``pixel_std``).
    Centring matters for the paper's cell analysis: on [0, 1] inputs every hyperplane
    through the origin leaves most samples on one side, so Algorithm 1's probes collapse
-   into a few gates (README, race section, measures both).
+   into a few gates (docs/studies/race.md measures both).
+6. ``inputs``: ``varying`` (default) keeps only the features that vary over the
+   training subset (std > 0), in their flat order, and drops the same columns of the
+   test subset; ``all`` keeps every feature. A feature constant over the training
+   subset carries nothing about the sample (centred, it is zero in every training
+   image): its weights get no gradient and stay at their tiny initial values, so they
+   are the smallest weights of every neuron, the first that magnitude pruning removes
+   and a random component of every weight vector's direction. With 28x28 images
+   padded to 32x32 they were 240 of 1024 inputs per neuron (72000 weights at d = 300,
+   more than the 61600 that 20 % IMP removes); Fashion-MNIST subsets also leave 0-16
+   border pixels blank in every image. On CIFAR-10 every pixel varies: ``varying``
+   drops nothing. The data file records the kept columns (``input_index``, into the
+   flattened resized image) and the count dropped (meta ``n_inputs_dropped``).
 
 A binary set takes the source classes of ``groups[0]`` as binary class 0 and those of
 ``groups[1]`` as binary class 1. The train subset has exactly N/2 samples per binary
@@ -42,15 +53,19 @@ from ..datasets import load_arrays, source
 from ..store.checkpoints import save_checkpoint
 
 LUMA_601 = (0.299, 0.587, 0.114)
-N_FEATURES = 1024
+SIDE = 32  # the side that ``pad`` and ``bilinear`` bring images to (the paper's CIFAR-10)
+RESIZE = ("none", "pad", "bilinear")
+INPUTS = ("varying", "all")
 
 
 # ---------------------------------------------------------------------------------
 # preprocessing
 
 
-def to_features(images, resize="pad"):
-    """uint8 images -> float32 [n, 1024] in [0, 1] (grayscale, 32x32, flattened)."""
+def to_features(images, resize="none"):
+    """uint8 images -> float32 [n, H*W] in [0, 1] (grayscale, resized, flattened)."""
+    if resize not in RESIZE:
+        raise ValueError(f"resize must be one of {', '.join(RESIZE)}, got {resize!r}")
     x = np.asarray(images)
     if x.ndim == 4 and x.shape[-1] == 3:
         x = np.tensordot(x.astype(np.float64), np.asarray(LUMA_601), axes=([-1], [0]))
@@ -58,19 +73,29 @@ def to_features(images, resize="pad"):
         raise ValueError(f"images must be [n, H, W] or [n, H, W, 3], got {x.shape}")
     x = torch.from_numpy(np.asarray(x, dtype=np.float64) / 255.0)
     h, w = x.shape[1:]
-    if (h, w) != (32, 32):
-        if resize == "pad":
-            if h > 32 or w > 32:
-                raise ValueError(f"cannot pad {h}x{w} images to 32x32")
-            top, left = (32 - h) // 2, (32 - w) // 2
-            x = torch.nn.functional.pad(x, (left, 32 - w - left, top, 32 - h - top))
-        elif resize == "bilinear":
-            x = torch.nn.functional.interpolate(
-                x[:, None], size=(32, 32), mode="bilinear", align_corners=False
-            )[:, 0].clamp(0.0, 1.0)
-        else:
-            raise ValueError(f"resize must be 'pad' or 'bilinear', got {resize!r}")
-    return x.reshape(len(x), N_FEATURES).to(torch.float32)
+    if resize == "pad" and (h, w) != (SIDE, SIDE):
+        if h > SIDE or w > SIDE:
+            raise ValueError(f"cannot pad {h}x{w} images to {SIDE}x{SIDE}")
+        top, left = (SIDE - h) // 2, (SIDE - w) // 2
+        x = torch.nn.functional.pad(x, (left, SIDE - w - left, top, SIDE - h - top))
+    elif resize == "bilinear" and (h, w) != (SIDE, SIDE):
+        x = torch.nn.functional.interpolate(
+            x[:, None], size=(SIDE, SIDE), mode="bilinear", align_corners=False
+        )[:, 0].clamp(0.0, 1.0)
+    return x.reshape(len(x), -1).to(torch.float32)
+
+
+def varying_inputs(x_train, inputs="varying"):
+    """Indices of the features kept (``inputs``: module doc, step 6), int64 [D']."""
+    if inputs not in INPUTS:
+        raise ValueError(f"inputs must be one of {', '.join(INPUTS)}, got {inputs!r}")
+    x = torch.as_tensor(x_train, dtype=torch.float64)
+    if inputs == "all":
+        return torch.arange(x.shape[1])
+    keep = torch.nonzero(x.std(dim=0, unbiased=False) > 0).flatten()
+    if len(keep) == 0:
+        raise ValueError("every input is constant over the training subset: nothing to learn")
+    return keep
 
 
 PREPROCESS = ("none", "center", "standardize")
@@ -145,9 +170,10 @@ def build_binary_dataset(
     n_train,
     n_test,
     seed,
-    resize="pad",
+    resize="none",
     download=False,
     preprocess="none",
+    inputs="varying",
 ):
     """The binary data set as a dict (see module doc); nothing is written."""
     groups = [[int(c) for c in g] for g in groups]
@@ -162,10 +188,13 @@ def build_binary_dataset(
         idx, y = balanced_indices(labels, groups, n, gen)
         out[f"x_{split}"] = to_features(images[idx.numpy()], resize)
         out[f"y_{split}"] = y
+    n_features = out["x_train"].shape[1]
+    keep = varying_inputs(out["x_train"], inputs)
     out["x_train"], out["x_test"], stats = preprocess_features(
-        out["x_train"], out["x_test"], preprocess
+        out["x_train"][:, keep], out["x_test"][:, keep], preprocess
     )
     out.update(stats)
+    out["input_index"] = keep
     names = source(source_name).classes
     out["meta"] = json.dumps(
         {
@@ -181,7 +210,9 @@ def build_binary_dataset(
             else "source is gray",
             "preprocess": preprocess,
             "scale": SCALE_NOTE[preprocess],
-            "n_features": N_FEATURES,
+            "inputs": inputs,
+            "n_features": len(keep),
+            "n_inputs_dropped": n_features - len(keep),
         },
         sort_keys=True,
     )
@@ -200,6 +231,7 @@ def write_binary_dataset(path, spec):
         spec.resize,
         spec.download,
         spec.preprocess,
+        spec.inputs,
     )
     save_checkpoint(path, data)
     return data

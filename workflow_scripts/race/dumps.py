@@ -11,7 +11,7 @@ import json
 
 import torch
 
-from ..store.checkpoints import load_steps
+from ..store.checkpoints import checkpoint_steps, load_steps
 
 WEIGHTS = ("W1", "b1", "W2", "b2")
 
@@ -42,7 +42,12 @@ def result_dict(entries, meta, mask_W1=None, mask_W2=None):
     return res
 
 
-def load_run(directory):
-    """The checkpoints of one run (a directory of ``step_*.pt``) as a ``result_dict``."""
-    checkpoints = [checkpoint for _, checkpoint in load_steps(directory)]
+def load_run(directory, ends_only=False):
+    """The checkpoints of one run (a directory of ``step_*.pt``) as a ``result_dict``;
+    ``ends_only``: the first and the last checkpoint only (what an IMP round reads)."""
+    steps = None
+    if ends_only:
+        every = checkpoint_steps(directory)
+        steps = sorted({every[0], every[-1]})
+    checkpoints = [checkpoint for _, checkpoint in load_steps(directory, steps)]
     return result_dict([entry_of(c) for c in checkpoints], checkpoints[-1]["meta"])

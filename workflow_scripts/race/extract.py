@@ -17,8 +17,10 @@ variables declared in ``run_cube_vars``; stable cells: ``extract_cells``):
 NaN for zero-norm neurons), cluster_label / cluster_label_large per tau (-1 = in no
 cluster), n_clusters / n_clusters_large, order (plot permutation per tau), and
 norm_product; per tau (fixed): merging results of the final weights (Table 1):
-merge_k, merge_accuracy, merge_relative_change (%); the unmerged accuracy is the
-global attribute ``merge_accuracy_original``.
+merge_k, merge_accuracy, merge_relative_change (%), merge_gained / merge_lost (samples
+the merged network gets right that the original got wrong, and the reverse); the
+unmerged accuracy and the number of samples are the global attributes
+``merge_accuracy_original`` and ``merge_n_samples``.
 
 Snapshot times are given as a list whose entries are SGD steps (the nearest recorded
 step is used) or the names ``init`` (first checkpoint), ``end`` (last) and
@@ -144,6 +146,7 @@ def extract_run(weights, data, out_dynamics, out_similarity, *, attrs, options=D
         "snapshot_names": [str(s) for s in options.snapshots],
         "snapshot_requested": list(options.snapshots),
         "merge_accuracy_original": merge["accuracy"],
+        "merge_n_samples": merge["n"],
     }
     dyn_attrs = {**common, "title": f"race dynamics cube: {attrs.get('title', '')}".strip()}
 
@@ -174,6 +177,8 @@ def extract_run(weights, data, out_dynamics, out_similarity, *, attrs, options=D
         sim.set("merge_k", np.asarray(merge["k"], dtype=np.int32))
         sim.set("merge_accuracy", np.asarray(merge["accuracy_merged"]))
         sim.set("merge_relative_change", np.asarray(merge["relative_change"]))
+        sim.set("merge_gained", np.asarray(merge["gained"], dtype=np.int32))
+        sim.set("merge_lost", np.asarray(merge["lost"], dtype=np.int32))
         wanted = {}
         for j, i in enumerate(snap_idx):
             wanted.setdefault(i, []).append(j)

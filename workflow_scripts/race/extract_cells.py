@@ -66,31 +66,25 @@ def extract_stable_cells(data, out_path, *, attrs, options, device="cpu"):
     ) as cube:
         bar = progress(total=len(seeds) * len(aligns), desc="stable cells", unit="search")
         for seed in seeds:
-            counts, iters = [], []
-            for a in aligns:
-                n, hist = sc.stable_cell_count(
-                    X,
-                    y,
-                    n_probes=options.n_probes,
-                    t_max=options.t_max,
-                    patience=options.patience,
-                    seed=int(seed),
-                    alignment=int(a),
-                    augment_bias=options.augment_bias,
-                    chunk=options.chunk,
-                    device=device,
-                    return_history=True,
-                )
-                counts.append(n)
-                iters.append(len(hist))
+            found = sc.stable_cell_counts(
+                X,
+                y,
+                n_probes=options.n_probes,
+                t_max=options.t_max,
+                patience=options.patience,
+                seed=int(seed),
+                alignments=tuple(int(a) for a in aligns),
+                augment_bias=options.augment_bias,
+                chunk=options.chunk,
+                device=device,
+            )
+            counts = [found[int(a)][0] for a in aligns]
+            iters = [len(found[int(a)][1]) for a in aligns]
+            for a, n, it in zip(aligns, counts, iters):
                 log.info(
-                    "stable cells: seed %s alignment %+d -> %d (%d iterations)",
-                    seed,
-                    a,
-                    n,
-                    len(hist),
+                    "stable cells: seed %s alignment %+d -> %d (%d iterations)", seed, a, n, it
                 )
-                bar.update(1)
+            bar.update(len(aligns))
             cube.append(
                 int(seed),
                 stable_cells=np.array(counts, np.int32),

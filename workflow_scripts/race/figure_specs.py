@@ -19,6 +19,7 @@ class DataDescription:
     source: str
     groups: tuple
     preprocess: str
+    inputs: str = "all"  # varying: pixels constant over the training subset dropped
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Fig1Options:
     imp_rewind: str
     data: DataDescription
     tau: float = 0.99
-    large_only: bool = False  # the largest cluster among large neurons only
+    large_only: bool = False  # the largest cluster that holds a large neuron
 
 
 @dataclass(frozen=True)

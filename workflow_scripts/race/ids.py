@@ -30,6 +30,7 @@ def data_spec(config, n_train):
         seed=int(d["seed"]),
         resize=d["resize"],
         preprocess=d["preprocess"],
+        inputs=d["inputs"],
         data_dir=str(config.get("data_dir", "data")),
         download=bool(d["download"]),
     )
@@ -42,7 +43,7 @@ def train_spec(config, n_train, device):
     total = resolve_total_steps(
         n_train, t["batch_size"], epochs=t.get("epochs"), steps=t.get("steps")
     )
-    method = effective_method(t["method"], device)
+    method = effective_method(t["method"], device, n_train=n_train)
     return TrainSpec(
         lr=float(t["lr"]),
         momentum=float(t["momentum"]),

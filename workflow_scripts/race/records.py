@@ -136,9 +136,9 @@ def stable_cell_table(records):
 
 def merge_rows(records):
     """Table 1 rows: per (sigma0, N, tau) k (clusters over all neurons = neurons after
-    merging), k_large (clusters among the neurons with a >= rel_threshold of the largest,
-    the same count as Fig 3a's dashed lines) and the relative accuracy change after
-    merging, mean/std over seeds."""
+    merging), k_large (those of the k clusters that contain a neuron with a >=
+    rel_threshold of the largest: the merged neurons that carry weight, <= k; Fig 3a's
+    lower panel) and the relative accuracy change after merging, mean/std over seeds."""
 
     def stats(values):
         v = np.asarray(values, dtype=np.float64)

@@ -92,7 +92,9 @@ def resolve_tables(config, extract):
 def data_description(config):
     d = config["race"]["data"]
     groups = tuple(tuple(int(c) for c in g) for g in d["groups"])
-    return DataDescription(source=d["source"], groups=groups, preprocess=d["preprocess"])
+    return DataDescription(
+        source=d["source"], groups=groups, preprocess=d["preprocess"], inputs=d["inputs"]
+    )
 
 
 def early_steps(steps):

@@ -64,7 +64,8 @@ def dynamics_variables(rel_threshold, has_masks):
                 ("time", "tau"),
                 "i4",
                 {
-                    "long_name": f"clusters among neurons with a >= {rel_threshold:g} of the largest a",
+                    "long_name": "clusters (over all neurons) that contain a neuron with a >= "
+                    f"{rel_threshold:g} of the largest a; <= n_clusters",
                     "units": "1",
                 },
             ),
@@ -116,7 +117,8 @@ def similarity_variables(merge_split):
             ("snapshot", "tau", "neuron"),
             "i4",
             {
-                "long_name": "cluster among large neurons (a >= rel_threshold max a); -1 = not large",
+                "long_name": "cluster_label of the clusters that contain a large neuron "
+                "(a >= rel_threshold max a), renumbered 0.. in size order; -1 = in none",
                 "units": "1",
             },
         ),
@@ -136,7 +138,7 @@ def similarity_variables(merge_split):
         "n_clusters_large": (
             ("snapshot", "tau"),
             "i4",
-            {"long_name": "clusters among large neurons", "units": "1"},
+            {"long_name": "clusters that contain a large neuron (<= n_clusters)", "units": "1"},
         ),
         "norm_product": (
             ("snapshot", "neuron"),
@@ -157,6 +159,22 @@ def similarity_variables(merge_split):
             ("tau",),
             "f8",
             {"long_name": "relative accuracy change after merging", "units": "%"},
+        ),
+        "merge_gained": (
+            ("tau",),
+            "i4",
+            {
+                "long_name": f"{merge_split} samples right after merging, wrong before",
+                "units": "1",
+            },
+        ),
+        "merge_lost": (
+            ("tau",),
+            "i4",
+            {
+                "long_name": f"{merge_split} samples wrong after merging, right before",
+                "units": "1",
+            },
         ),
     }
     return sim_vars

@@ -23,8 +23,9 @@ class DataSpec:
     n_train: int
     n_test: int
     seed: int
-    resize: str
+    resize: str  # none | pad | bilinear
     preprocess: str  # none | center | standardize (per-pixel, training-subset statistics)
+    inputs: str  # varying (features constant over the training subset dropped) | all
     data_dir: str = run_setting("data", why="where the source lives, not what it holds")
     download: bool = run_setting(False, why="whether a missing source may be fetched")
 

@@ -7,10 +7,13 @@ along a leading run dimension and trained with batched matmuls; each run keeps i
 data order and init (``runs``), or given initial weights, and optionally fixed pruning
 masks.
 
-Two update methods give the same SGD trajectory up to float32 rounding:
+Three update methods give the same SGD trajectory up to float32 rounding:
 - ``direct``: every step computes the W1 gradient (rank ``batch``) and updates the
-  momentum buffer and W1 in place;
-- ``lowrank`` (module ``lowrank``): the W1 change of a window of K steps is applied at once.
+  momentum buffer and W1 in place (two fused passes over them: ``baddbmm`` into the
+  buffer, ``addcmul`` of the masked buffer into W1);
+- ``lowrank`` (module ``lowrank``): the W1 change of a window of K steps is applied at once;
+- ``dual`` (module ``dual``): the same windows, with W1 and its buffer kept as
+  combinations of the training samples (unmasked runs on shared data).
 Which one a job runs is resolved by ``method.effective_method`` (the plan does it once).
 Both match a plain torch.optim.SGD loop to float32 rounding (tests). The loss-drop
 phase amplifies rounding-level differences (a 1e-6 relative change of the init grew to
@@ -19,13 +22,14 @@ agree to ~1e-6 before the drop and to ~1e-3 after it; results are bit-reproducib
 a fixed method, window and machine.
 Steps are grouped into blocks on a fixed grid (multiples of ``block``, epoch ends,
 checkpoint steps), so the trajectory does not depend on when resume states are saved:
-under ``lowrank`` a block is a window of ``window`` steps; the direct update does not
+under ``lowrank`` and ``dual`` a block is a window of ``window`` steps; the direct update does not
 depend on the grouping, and its blocks (``method.DIRECT_BLOCK`` steps) only set how
 often the caller can save.
 """
 
 import torch
 
+from .dual import DualState
 from .dumps import WEIGHTS
 from .lowrank import window_update
 from .method import DIRECT_BLOCK, effective_method
@@ -72,8 +76,10 @@ class BatchedRuns:
         self.window = max(1, int(window))
         self.device = device
         masked = any(r.masked for r in runs)
-        self.method = effective_method(method, device.type, masked)
-        self.block = self.window if self.method == "lowrank" else DIRECT_BLOCK
+        self.method = effective_method(method, device.type, masked, self.N)
+        if self.method == "dual" and not self.shared:
+            raise ValueError("the dual method needs one data set shared by the stacked runs")
+        self.block = DIRECT_BLOCK if self.method == "direct" else self.window
 
         inits = []
         for r in runs:
@@ -116,8 +122,9 @@ class BatchedRuns:
         self.bufs = {k: torch.zeros_like(getattr(self, k)) for k in WEIGHTS if k != "W1"}
         self.bufs["W1"] = self.WB[:, self.d :]
         self.gram = None
-        if self.method == "lowrank" and self.shared and self.N <= 8192:
+        if self.method == "dual" or (self.method == "lowrank" and self.shared and self.N <= 8192):
             self.gram = self.X @ self.X.T  # [N, N]: window Gram blocks are gathered from it
+        self.dual = DualState(self) if self.method == "dual" else None
         self.gens = [order_generator(r.seed) for r in runs]
         self.order = None  # [R, N] permutation of the current epoch
         self.pos = 0  # batches of the current epoch already used
@@ -127,11 +134,15 @@ class BatchedRuns:
     # -- state ---------------------------------------------------------------------
 
     def weights(self, r):
+        if self.dual is not None:
+            self.dual.materialise(self)
         return {k: getattr(self, k)[r].detach().cpu().clone() for k in WEIGHTS}
 
     def run_state(self, r):
-        state = {f"buf_{k}": self.bufs[k][r].cpu().clone() for k in WEIGHTS}
-        state.update(self.weights(r))
+        state = self.weights(r)
+        state.update({f"buf_{k}": self.bufs[k][r].cpu().clone() for k in WEIGHTS})
+        if self.dual is not None:
+            state.update(self.dual.state(r))
         state.update(
             step=self.step,
             pos=self.pos,
@@ -160,6 +171,8 @@ class BatchedRuns:
             if bool(states[0]["has_order"])
             else None
         )
+        if self.dual is not None:
+            self.dual.load(self, states)
 
     # -- training ------------------------------------------------------------------
 
@@ -175,6 +188,8 @@ class BatchedRuns:
             idx = self.order[:, self.pos * self.B : (self.pos + k) * self.B]  # [R, kB]
             if self.method == "lowrank":
                 window_update(self, idx, k)
+            elif self.method == "dual":
+                self.dual.window_update(self, idx, k)
             else:
                 for j in range(k):
                     self._step_direct(idx[:, j * self.B : (j + 1) * self.B])
@@ -214,10 +229,11 @@ class BatchedRuns:
         h = torch.baddbmm(self.b1.unsqueeze(1), xb, self.W1.transpose(1, 2))
         gh, g_b1, g_W2, g_b2 = self.head(h, yb)
         buf = self.bufs["W1"]
-        buf.mul_(self.m).add_(torch.bmm(gh.transpose(1, 2), xb))
-        self.W1.add_(buf, alpha=-self.lr)
-        if self.mask_W1 is not None:
-            self.W1.mul_(self._mask_f1)
+        buf.baddbmm_(gh.transpose(1, 2), xb, beta=self.m)  # m buf + gradient, one pass
+        if self.mask_W1 is None:
+            self.W1.add_(buf, alpha=-self.lr)
+        else:  # W1 is masked already: W1 - lr (buf * M) keeps it so, in one pass
+            self.W1.addcmul_(buf, self._mask_f1, value=-self.lr)
         self.update_small(g_b1, g_W2, g_b2)
 
     # -- evaluation ----------------------------------------------------------------
@@ -239,6 +255,8 @@ class BatchedRuns:
     @torch.no_grad()
     def evaluate(self):
         """(train loss [R], test accuracy [R]) with the current weights."""
+        if self.dual is not None:
+            self.dual.materialise(self)
         logits = self._logits(self.X)
         Y = self.Y.expand(self.R, -1) if self.Y.dim() == 1 else self.Y
         logp = torch.log_softmax(logits, dim=-1)

@@ -101,7 +101,7 @@ def imp_round(smk, device):
 
     p = smk.params.spec
     data = load_checkpoint(smk.input.data)
-    dense = load_run(_checkpoints(smk, p["run_id"]))
+    dense = load_run(_checkpoints(smk, p["run_id"]), ends_only=True)  # init and final
     prev = dense if p["round"] == 1 else load_checkpoint(smk.input.prev)
     keep, n = run_round(
         data,

@@ -1,8 +1,9 @@
 """Table 1 of the race paper (merging clusters): a CSV and a LaTeX table from the cubes.
 
 Beside the paper's k (clusters over all neurons, the neurons left after merging) it
-shows k_large, the clusters among the neurons with a >= rel_threshold of the largest:
-most of the k clusters are lone low-norm neurons that carry no weight (README)."""
+shows k_large, the number of those clusters that contain a neuron with a >=
+rel_threshold of the largest (the merged neurons that carry weight; k_large <= k): most
+of the k clusters are lone low-norm neurons that carry no weight (docs/studies/race.md)."""
 
 import csv
 from pathlib import Path
@@ -71,8 +72,8 @@ def table1(records, options, out_csv, out_tex):
     lines += [
         r"\bottomrule",
         r"\end{tabular}",
-        r"% k: clusters over all neurons (= neurons after merging); k_large: clusters among"
-        f" the neurons with a >= {rel:g} % of the largest; Delta acc: relative change in"
+        r"% k: clusters over all neurons (= neurons after merging); k_large: those of them"
+        f" that contain a neuron with a >= {rel:g} % of the largest; Delta acc: relative change in"
         r" accuracy after merging (%), mean +- std over seeds; * single seed.",
     ]
     with atomic_path(out_tex) as tmp:

@@ -35,5 +35,5 @@ def fig7(records, options, out):
     ax.set_title(
         f"M = {o.n_probes} probes, $T_{{max}}$ = {o.t_max}, p = {o.patience}", fontsize="small"
     )
-    ax.legend(frameon=False, fontsize="x-small")
+    ax.legend(frameon=False, fontsize="small")
     plotting.save_figure(fig, out)

@@ -54,7 +54,7 @@ def plot_similarity(ax, sim, snapshot, tau, title=None):
     k = int(sim["n_clusters"].sel(tau=tau, method="nearest").values[snapshot])
     step = int(sim["snapshot"].values[snapshot])
     ax.set_title(title or f"t = {step}", fontsize="small")
-    ax.set_xlabel(f"{k} clusters ($\\tau$={tau:g})", fontsize="x-small")
+    ax.set_xlabel(f"{k} clusters ($\\tau$={tau:g})", fontsize="small")
     return im
 
 

@@ -7,11 +7,14 @@ fully pruned) have no direction: their rows/columns are NaN and they get label -
 
 Clusters at threshold tau: connected components of the graph with an edge a-b where
 cos_sim(a, b) >= tau (scipy.sparse.csgraph.connected_components). Two counts are
-reported (README, race section): over all valid neurons (lone low-norm neurons count as singleton
-clusters, as in the paper's Table 1 where k reaches d), and over the neurons whose
-norm product a_a is at least ``rel_threshold`` (1 %) of the largest; the second count
-re-runs the components on the subgraph of those neurons only (a small neuron cannot
-bridge two large ones).
+reported (docs/studies/race.md): k, over all valid neurons (lone low-norm neurons count
+as singleton clusters, as in the paper's Table 1 where k reaches d: the neurons left
+after merging), and k_large, the number of those clusters that contain at least one
+"large" neuron, whose norm product a_a is at least ``rel_threshold`` (1 %) of the
+largest: the merged neurons that carry weight. So k_large <= k always. (An earlier
+definition re-ran the components on the subgraph of the large neurons; a small neuron
+that bridged two large ones then split one cluster of k into two, and k_large exceeded
+k in some rows of Table 1.)
 """
 
 import numpy as np
@@ -89,10 +92,24 @@ def large_mask(norm_product, rel_threshold=0.01):
         return finite & (a >= rel_threshold * top) & (a > 0)
 
 
+def clusters_with_large(labels, large):
+    """Labels of the clusters that hold at least one ``large`` neuron, renumbered 0..k-1 in
+    the order of ``labels`` (by decreasing size over all members); every member of such a
+    cluster keeps its cluster (small members too), the rest get -1."""
+    labels = np.asarray(labels)
+    large = np.asarray(large, dtype=bool)
+    kept = np.unique(labels[large & (labels >= 0)])
+    out = np.full(labels.shape, -1, dtype=np.int64)
+    member = np.isin(labels, kept)
+    out[member] = np.searchsorted(kept, labels[member])
+    return out
+
+
 def cluster_counts(S, tau, norm_product, rel_threshold=0.01):
-    """(labels_all, n_all, labels_large, n_large) at threshold tau."""
+    """(labels_all, k, labels_large, k_large) at threshold tau: the clusters over all
+    neurons, and those of them that contain a large neuron (module doc; k_large <= k)."""
     lab_all = cluster_labels(S, tau)
-    lab_large = cluster_labels(S, tau, include=large_mask(norm_product, rel_threshold))
+    lab_large = clusters_with_large(lab_all, large_mask(norm_product, rel_threshold))
     return lab_all, n_clusters(lab_all), lab_large, n_clusters(lab_large)
 
 

@@ -52,9 +52,14 @@ def logits(W1, b1, W2, b2, X, chunk=4096):
     return out
 
 
+def correct(W1, b1, W2, b2, X, y):
+    """Per sample: does the argmax logit equal the label (bool [N])."""
+    return np.argmax(logits(W1, b1, W2, b2, X), axis=1) == np.asarray(y)
+
+
 def accuracy(W1, b1, W2, b2, X, y):
     """Fraction of samples whose argmax logit equals the label."""
-    return float(np.mean(np.argmax(logits(W1, b1, W2, b2, X), axis=1) == np.asarray(y)))
+    return float(np.mean(correct(W1, b1, W2, b2, X, y)))
 
 
 def relative_change(new, old):
@@ -63,19 +68,27 @@ def relative_change(new, old):
 
 
 def merge_evaluation(W1, b1, W2, b2, X, y, taus):
-    """For each tau: k (clusters over all neurons), merged accuracy, relative change (%).
+    """For each tau: k (clusters over all neurons), merged accuracy, relative change (%),
+    and the samples the merged network gets right that the original got wrong
+    (``gained``) and wrong that it got right (``lost``): the discordant pairs of the
+    paired comparison on the same samples (their split bounds the change's sampling
+    error, ``race.claims``).
 
-    Returns {"accuracy": acc_original, "k": [...], "accuracy_merged": [...],
-    "relative_change": [...]} with one entry per tau.
+    Returns {"accuracy": acc_original, "n": N, "k": [...], "accuracy_merged": [...],
+    "relative_change": [...], "gained": [...], "lost": [...]} with one entry per tau.
     """
     S = cosine_similarity_matrix(total_vectors(W1, b1, W2))
-    acc = accuracy(W1, b1, W2, b2, X, y)
-    out = {"accuracy": acc, "k": [], "accuracy_merged": [], "relative_change": []}
+    right = correct(W1, b1, W2, b2, X, y)
+    acc = float(np.mean(right))
+    out = {"accuracy": acc, "n": len(right), "k": [], "accuracy_merged": []}
+    out.update(relative_change=[], gained=[], lost=[])
     for tau in taus:
         labels = cluster_labels(S, tau)
-        merged = merge_clusters(W1, b1, W2, b2, labels)
-        acc_m = accuracy(*merged, X, y)
+        right_m = correct(*merge_clusters(W1, b1, W2, b2, labels), X, y)
+        acc_m = float(np.mean(right_m))
         out["k"].append(n_clusters(labels))
         out["accuracy_merged"].append(acc_m)
         out["relative_change"].append(relative_change(acc_m, acc))
+        out["gained"].append(int((right_m & ~right).sum()))
+        out["lost"].append(int((~right_m & right).sum()))
     return out
