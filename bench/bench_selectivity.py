@@ -2,10 +2,12 @@
 
 (a) training throughput with the SI regulariser (hooks on the blocks of modules 4-6,
     batch SI in the same forward pass) against plain training (target <= 1.1x time)
-(b) one checkpoint's measurement pass over the probe set (block hooks: class means with
-    true and shuffled labels, float64 Gram matrices for CKA) against one plain
-    evaluation pass over the same images (target <= 1.3x); the BatchNorm recomputation
-    pass that precedes it is reported beside
+(b) one checkpoint's measurement pass over the probe set (``selectivity.extract.measure``:
+    the shared metrics layer's one pass with hooks on the blocks and avgpool: class means
+    with true and shuffled labels, CKA Gram matrices) against one plain evaluation pass
+    over the same images (target <= 1.3x), with the default float32 CKA products of
+    centred features and with the float64 reference products; the BatchNorm
+    recomputation pass that precedes it is reported beside
 (c) with a GPU: ResNet-50 training images/s with channels-last + AMP, with the
     regulariser's recording hooks against the same without (target >= 0.9x); prints
     "skipped: no GPU" otherwise
@@ -17,7 +19,7 @@ batch 128, probe set 2000 images in batches of 250, one thread.
 
 Targets: bench/targets.py (issue 18); each ratio ends with "met" or "missed".
 
-Run: python bench/bench_selectivity.py [--threads 1] [--repeats 3]
+Run: python bench/bench_selectivity.py [--threads 1] [--repeats 3] [--only a,b,c]
 """
 
 import argparse
@@ -138,25 +140,32 @@ def bench_extraction(repeats):
             model(x)
         return time.perf_counter() - start
 
-    def measured():
-        start = time.perf_counter()
-        extraction.measure(model, probe, 10, 250, floor, "cpu")
-        return time.perf_counter() - start
+    def measured(precision):
+        def run():
+            start = time.perf_counter()
+            extraction.measure(model, probe, 10, 250, floor, "cpu", cka_precision=precision)
+            return time.perf_counter() - start
+
+        return run
 
     def recompute():
         start = time.perf_counter()
         extraction.prepare_bn(model, "recompute", bn, 250, "cpu")
         return time.perf_counter() - start
 
-    plain(), measured()  # warm-up
-    ratio, t_plain, t_measure, ratios = interleaved(plain, measured, repeats)
+    plain(), measured("float32")()  # warm-up
+    for precision in ("float32", "float64"):
+        ratio, t_plain, t_measure, ratios = interleaved(plain, measured(precision), repeats)
+        judged = f" ({judge('selectivity_b', ratio)})" if precision == "float32" else ""
+        print(
+            f"(b) one checkpoint on {len(probe)} probe images: plain evaluation "
+            f"{t_plain * 1e3:.0f} ms, measurement pass (SI, floor, CKA {precision} products) "
+            f"{t_measure * 1e3:.0f} ms: ratio {ratio:.2f}x (median of {repeats}; "
+            f"{min(ratios):.2f}-{max(ratios):.2f}){judged}"
+        )
     t_bn = float(np.median([recompute() for _ in range(repeats)]))
     print(
-        f"(b) one checkpoint on {len(probe)} probe images: plain evaluation "
-        f"{t_plain * 1e3:.0f} ms, measurement pass (SI, floor, CKA) {t_measure * 1e3:.0f} ms: "
-        f"ratio {ratio:.2f}x (median of {repeats}; {min(ratios):.2f}-{max(ratios):.2f}) "
-        f"({judge('selectivity_b', ratio)}); BatchNorm recomputation on {len(bn)} training images before it: "
-        f"{t_bn * 1e3:.0f} ms"
+        f"(b) BatchNorm recomputation on {len(bn)} training images before it: {t_bn * 1e3:.0f} ms"
     )
 
 
@@ -191,13 +200,18 @@ def main():
     )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", default="a,b,c", help="which benches (comma-separated)")
     args = parser.parse_args()
+    only = set(args.only.split(","))
     configure_torch(args.threads)
     tmp = Path(tempfile.mkdtemp(prefix="bench_selectivity_"))
     try:
-        bench_training(tmp, args.repeats)
-        bench_extraction(args.repeats)
-        bench_gpu(tmp, args.repeats)
+        if "a" in only:
+            bench_training(tmp, args.repeats)
+        if "b" in only:
+            bench_extraction(args.repeats)
+        if "c" in only:
+            bench_gpu(tmp, args.repeats)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

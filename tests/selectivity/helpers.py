@@ -72,4 +72,4 @@ def train_spec(**kw):
     return replace(base, **kw)
 
 
-EXTRACT = ExtractOptions(batch_size=20, bn="recompute", floor_seed=0)
+EXTRACT = ExtractOptions(batch_size=20, bn="recompute", floor_seed=0, cka_precision="float32")

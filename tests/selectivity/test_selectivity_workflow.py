@@ -213,7 +213,8 @@ def test_missing_data_is_named(tmp_path):
         check=False,
     )
     assert proc.returncode != 0
-    log = next((tmp_path / "results/logs/selectivity/data").glob("*.log")).read_text()
+    logs = (tmp_path / PATHS.log("data", "any")).parent  # the variant's log folder
+    log = next(logs.glob("*.log")).read_text()
     assert "MissingDatasetError" in log and "FashionMNIST" in log and "How to get it" in log
 
 

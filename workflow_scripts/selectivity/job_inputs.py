@@ -59,5 +59,6 @@ def part_attrs(p, what):
         p["config"],
         run_id=p["run_id"],
         bn=p["extract"]["bn"],
+        cka_precision=p["extract"]["cka_precision"],
         checkpoints=p["labels"],
     )

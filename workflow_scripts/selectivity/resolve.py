@@ -100,6 +100,7 @@ def extract_options(e):
         batch_size=int(e["batch_size"]),
         bn=e["bn"],
         floor_seed=int(e["floor_seed"]),
+        cka_precision=e["cka_precision"],
         checkpoints_per_job=int(e["checkpoints_per_job"]),
     )
 

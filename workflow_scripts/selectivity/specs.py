@@ -107,6 +107,7 @@ class ExtractOptions:
     batch_size: int  # evaluation batch; minibatch CKA uses full batches of this size
     bn: str  # recompute | running | batch (BatchNorm statistics at evaluation)
     floor_seed: int  # the label shuffle of the SI noise floor
+    cka_precision: str  # float32 (centred float32 Gram products) | float64 (the reference)
     checkpoints_per_job: int = run_setting(
         0, why="how the checkpoints are grouped into jobs; each is measured alike"
     )

@@ -126,6 +126,7 @@ def merge(smk):
         p["config"],
         run_id=p["run_id"],
         bn=p["config"]["extract"]["bn"],
+        cka_precision=p["config"]["extract"]["cka_precision"],
         **p["labels"],
     )
     ablate = _paths(smk.input.ablate) if "ablate" in smk.input.keys() else []
