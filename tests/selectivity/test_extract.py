@@ -314,3 +314,30 @@ def test_unablated_curves_are_normalised_to_their_maximum(trained, tmp_path):
     auc = metrics.ablation_auc(ds)
     assert auc.dims == ("checkpoint", "ablated_module", "order")
     assert float(auc.max()) <= 300.0 + 1e-6
+
+
+def test_test_accuracy_and_ablation_only_at_the_chosen_checkpoints(trained, tmp_path):
+    """The regulariser runs' test accuracy at their last checkpoint only; ablation at the
+    checkpoints ``ablation.checkpoints`` names (NaN rows elsewhere, as at the init)."""
+    ckpt, spec, splits = trained
+    probe, bn, images, test = sets(trained, "probe", "bn", "ablate", "test")
+    assert len(test) == 200  # n_test 0: the whole (fake) test split, 20 per class
+    extraction.extract(
+        ckpt, [7, 14], probe, bn, NARROW, 10, 1, splits["classes"], EXTRACT,
+        tmp_path / "p.nc", {"t": 1}, test_images=test, test_steps={14},
+    )  # fmt: skip
+    ds = open_cube(tmp_path / "p.nc")
+    assert ds["test_images"].values.tolist() == [0, 200]
+    assert np.isnan(ds["test_accuracy"].sel(checkpoint=7))
+    model = model_at(ckpt, 14)
+    extraction.prepare_bn(model, "recompute", bn, 20, "cpu")
+    correct, n = extraction.plain_accuracy(model, test, 20, "cpu")
+    assert float(ds["test_accuracy"].sel(checkpoint=14)) == correct / n > 0.3
+    spec = AblationOptions(modules=(4, 7), fractions=(0.0, 0.5), draws=10, seed=0)
+    ablation.ablate(
+        ckpt, [7, 14], ds, images, bn, NARROW, 10, 1, EXTRACT, spec, tmp_path / "a.nc",
+        {"t": 1}, ablated={14},
+    )  # fmt: skip
+    a = open_cube(tmp_path / "a.nc")
+    assert np.isnan(a["ablation_accuracy"].sel(checkpoint=7)).all()
+    assert not np.isnan(a["ablation_accuracy"].sel(checkpoint=14, order="random")).any()

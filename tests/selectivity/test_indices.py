@@ -117,3 +117,36 @@ def test_unequal_batches_and_tiny_batches_are_refused():
         acc.add([gram(torch.randn(5, 3)), gram(torch.randn(5, 3))])
     with pytest.raises(ValueError, match="more than 3"):
         hsic_unbiased(gram(torch.randn(3, 2)), gram(torch.randn(3, 2)))
+
+
+def test_the_noise_floor_is_the_units_own_and_falls_with_their_spread():
+    """Why a regularised run's SI (~0.007) can sit below the unregularised runs' floor
+    (0.015-0.036) and still be a class signal: the shuffled-label floor is the SI that
+    sampling noise alone gives THESE units, and it scales with their spread relative to
+    their mean. Units with near-constant activations (what the regulariser leaves) have a
+    floor far below that of sparse ReLU units, and a small real class difference stays
+    well above it; with activations ~1 the index's eps changes nothing (no degenerate
+    SI on near-zero activations)."""
+    from workflow_scripts.metrics.selectivity_index import floor_shuffle
+
+    gen = torch.Generator().manual_seed(0)
+    labels = torch.arange(2000) % 10
+    floor_labels = torch.as_tensor(floor_shuffle(labels.numpy(), 0))
+    sparse = torch.relu(torch.randn(2000, 50, generator=gen))  # no class signal, spread ~ mean
+    flat = 1.0 + 0.02 * torch.randn(2000, 50, generator=gen) + 0.01 * (labels == 3)[:, None]
+
+    def si(acts, y):
+        cm = ClassMeans(10, acts.shape[1])
+        cm.add(acts, y)
+        cm.count(y)
+        return si_from_means(cm.means())[0]
+
+    sparse_floor = float(si(sparse, floor_labels).mean())
+    flat_si, flat_floor = float(si(flat, labels).mean()), float(si(flat, floor_labels).mean())
+    # below the unregularised runs' floor (0.015-0.036) and the sparse units', above its own
+    assert flat_floor < 0.002 < flat_si < 0.015 < sparse_floor
+    means = ClassMeans(10, 50)
+    means.add(flat, labels)
+    means.count(labels)
+    no_eps = si_from_means(means.means(), eps=0.0)[0]
+    assert torch.allclose(si(flat, labels), no_eps, rtol=1e-5)

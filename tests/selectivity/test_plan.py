@@ -252,6 +252,13 @@ def test_artifacts_carry_labels():
         ({"figures": {"fig3": {"modules": [7]}}, "ablation": {"modules": [4]}}, "fig3.modules"),
         ({"figures": {"fig5": {"module": 7, "later_module": 4}}}, "selectivity.figures.fig5"),
         ({"figures": {"fig10": {"modules": [7]}}}, "selectivity.figures.fig10.modules"),
+        (
+            {"ablation": {"checkpoints": {"batches": [10, 15], "epochs": [1]}}},
+            "selectivity.ablation.checkpoints",
+        ),
+        ({"ablation": {"checkpoints": {"batches": [0], "epochs": []}}}, "ablation.checkpoints"),
+        ({"regularizer": {"epochs": 5}}, "selectivity.regularizer.epochs"),  # no checkpoint e5
+        ({"data": {"n_test": 20000}}, "selectivity.data.n_test"),
     ],
 )
 def test_contradictions_name_their_keys(overlay, key):
@@ -288,3 +295,48 @@ def test_plan_imports_neither_torch_nor_matplotlib():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_test_accuracy_is_measured_where_figs_6_7_read_it():
+    """The regulariser seeds' runs (the unregularised reference included) are measured on
+    the test images at the regulariser runs' last checkpoint only; other runs never."""
+    p = plan_of(regularizer={"seeds": [1, 3], "epochs": 4})
+    params = all_params(p)
+    tested = {k[1]: v["test_labels"] for k, v in params.items() if k[0] == "extract"}
+    for run_id, run in p.runs.items():
+        labels = tested[p.cubes[p.cube_of[run_id]].extract_id]
+        assert labels == (["e4"] if run.train.seed in (1, 3) else []), run_id
+        if run.role == "regularised":
+            assert run.train.epochs == 4 and run.train.checkpoint_epochs[-1] == 4
+    assert len([r for r in p.regularised if p.runs[r].train.regularizer.alpha == 0]) == 1  # seed 3
+    # the ids say which checkpoints are tested: other regulariser epochs, other cubes
+    q = plan_of(regularizer={"seeds": [1, 3], "epochs": 8})
+    base = [r for r in p.baseline if p.runs[r].train.seed == 1]
+    assert set(base) <= set(q.baseline) and p.cube_of[base[0]] != q.cube_of[base[0]]
+
+
+def test_ablation_checkpoints_are_hashed_and_passed_to_the_jobs():
+    every = plan_of(ablation={"checkpoints": "all"})
+    some = build_plan(study_config())
+    assert every.ablation.checkpoints is None
+    assert some.ablation.checkpoints and set(some.ablation.checkpoints) < set(
+        some.runs[some.baseline[0]].train.checkpoint_labels()
+    )
+    assert set(every.extracts) == set(some.extracts)  # the extraction does not change
+    assert not set(every.ablated_cubes) & set(some.ablated_cubes)
+    (ablate,) = [v for k, v in all_params(some).items() if k[0] == "ablate"][:1]
+    assert ablate["ablation"]["checkpoints"] == list(some.ablation.checkpoints)
+
+
+def test_long_jobs_get_the_higher_priorities():
+    """The ablation (longest) and what it waits on (the baseline runs and their
+    extraction) go before the regulariser runs whenever both are ready."""
+    p = build_plan(study_config())
+    base, reg = p.baseline[0], p.regularised[-1]
+    assert p.runs[reg].role == "regularised"
+    extract = {run: p.cubes[p.cube_of[run]].extract_id for run in (base, reg)}
+    ablate = p.ablate_priority(W(cube_id=p.cube_of[base], part="b0-e12"))
+    train = {run: p.train_priority(W(run_id=run)) for run in (base, reg)}
+    assert ablate > train[base] > train[reg]
+    assert p.extract_priority(W(extract_id=extract[base])) > train[reg]
+    assert p.extract_priority(W(extract_id=extract[reg])) == train[reg]

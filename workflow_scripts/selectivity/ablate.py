@@ -131,9 +131,11 @@ def ablate(
     attrs,
     device="cpu",
     workers=0,
+    ablated=None,
 ):
     """Write the ablation part cube ``out`` for the checkpoints ``steps`` of one run.
-    ``extract_part``: the open extract part cube of the same checkpoints (SI per unit)."""
+    ``extract_part``: the open extract part cube of the same checkpoints (SI per unit);
+    ``ablated``: the steps ablated (None: all but the initialisation), NaN rows elsewhere."""
     from .extract import CHECKPOINT, checkpoints, load_model, prepare_bn
 
     found = checkpoints(checkpoints_dir, steps)
@@ -154,7 +156,9 @@ def ablate(
     ) as writer:
         writer.set("ablation_k", k)
         for step, state in found:
-            if step == 0:  # the initialisation: nothing to ablate (chance accuracy)
+            if step == 0 or (ablated is not None and step not in ablated):
+                # the initialisation: nothing to ablate (chance accuracy); or a checkpoint
+                # ablation.checkpoints leaves out
                 shape = (len(spec.modules), len(ORDERS), len(spec.fractions), spec.draws)
                 writer.append(
                     step,

@@ -20,6 +20,7 @@ normalises each probe batch by its own statistics.
 import logging
 
 import numpy as np
+import torch
 
 from ..metrics.measure import measure as measure_layers
 from ..metrics.selectivity_index import floor_shuffle
@@ -192,6 +193,19 @@ EXTRACT_VARIABLES = {
         },
     ),
     "lr": (("checkpoint",), "f4", {"long_name": "learning rate"}),
+    "test_accuracy": (
+        ("checkpoint",),
+        "f8",
+        {
+            "long_name": "top-1 accuracy on the test images (data.n_test; 0: the whole test "
+            "split) at the regulariser runs' last checkpoint; NaN elsewhere"
+        },
+    ),
+    "test_images": (
+        ("checkpoint",),
+        "i4",
+        {"long_name": "test images behind test_accuracy (0 where not measured)"},
+    ),
     "cka": (
         ("checkpoint", "layer", "layer2"),
         "f8",
@@ -201,6 +215,15 @@ EXTRACT_VARIABLES = {
         },
     ),
 }
+
+
+@torch.inference_mode()
+def plain_accuracy(model, images, batch_size, device, workers=0):
+    """(correct, images) of a plain evaluation pass over ``images``."""
+    correct = 0
+    for x, y in images.batches(np.arange(len(images)), batch_size, workers=workers, device=device):
+        correct += int((model(x).argmax(1) == y).sum())
+    return correct, len(images)
 
 
 def extract(
@@ -217,8 +240,11 @@ def extract(
     attrs,
     device="cpu",
     workers=0,
+    test_images=None,
+    test_steps=(),
 ):
-    """Write the part cube ``out`` for the checkpoints ``steps`` of one run."""
+    """Write the part cube ``out`` for the checkpoints ``steps`` of one run; at
+    ``test_steps``, also the accuracy on ``test_images``."""
     found = checkpoints(checkpoints_dir, steps)
     floor_labels = floor_shuffle(probe.labels.numpy(), extract_spec.floor_seed)
     model = network.build(model_spec, n_classes, in_channels)
@@ -247,8 +273,15 @@ def extract(
                 workers,
                 extract_spec.cka_precision,
             )
+            test_correct, n_test = (
+                plain_accuracy(model, test_images, extract_spec.batch_size, device, workers)
+                if step in test_steps
+                else (0, 0)
+            )
             writer.append(
                 step,
+                test_accuracy=test_correct / n_test if n_test else np.nan,
+                test_images=n_test,
                 class_mean=m["class_mean"],
                 si=m["si"],
                 si_floor=m["si_floor"],
@@ -271,3 +304,7 @@ def extract(
                 int(m["dead"].sum()),
                 m["cka_batches"],
             )
+            if n_test:
+                log.info(
+                    "step %d: accuracy %.4f on %d test images", step, test_correct / n_test, n_test
+                )

@@ -16,6 +16,8 @@ from .. import datasets
 from ..specs import from_params
 from .figure_specs import FIGURES, ClaimsOptions
 from .specs import (
+    BATCH,
+    EPOCH,
     MODULES,
     AblationOptions,
     DataSpec,
@@ -40,6 +42,7 @@ def data_spec(s):
         ablate_split=d["ablate"]["split"],
         n_ablate=int(d["ablate"]["n"]),
         n_bn=int(d["n_bn"]),
+        n_test=int(d["n_test"]),
         seed=int(d["seed"]),
         image_size=int(d["image_size"]),
         resize=int(d["resize"]),
@@ -69,6 +72,13 @@ def regularizer(r, onset):
 def onsets(r):
     """Regulariser onsets of every run: fig7's, plus 0 and fig6's later onset."""
     return sorted({0.0, float(r["later_onset"]), *map(float, r["onsets"])})
+
+
+def regulariser_end_label(s):
+    """The checkpoint label at which the regulariser runs end (``e<regularizer.epochs>``,
+    or ``e<train.epochs>`` where that is 0): where they are compared with the baseline
+    runs of the same seeds (figs 6-7)."""
+    return f"{EPOCH}{int(s['regularizer']['epochs']) or int(s['train']['epochs'])}"
 
 
 def train_spec(s, seed, reg, device):
@@ -111,7 +121,20 @@ def ablation_options(a):
         fractions=tuple(float(f) for f in a["fractions"]),
         draws=int(a["draws"]),
         seed=int(a["seed"]),
+        checkpoints=ablated_labels(a["checkpoints"]),
     )
+
+
+def checkpoint_labels(c):
+    """'b<n>' / 'e<n>' labels of a {batches, epochs} block, batch ones first."""
+    return [f"{BATCH}{int(b)}" for b in sorted(set(c["batches"]))] + [
+        f"{EPOCH}{int(e)}" for e in sorted(set(c["epochs"]))
+    ]
+
+
+def ablated_labels(checkpoints):
+    """``ablation.checkpoints``: 'all' -> None, else their labels."""
+    return None if checkpoints == "all" else tuple(checkpoint_labels(checkpoints))
 
 
 # -- each figure's options and the claims options: the dataclass defaults, what

@@ -31,6 +31,7 @@ class DataSpec:
     ablate_split: str
     n_ablate: int  # ablation accuracy images
     n_bn: int  # training images on which BatchNorm statistics are recomputed
+    n_test: int  # test-split images of the regulariser runs' final accuracy (0 = all)
     seed: int
     image_size: int  # imagefolder: training crop / evaluation centre crop side
     resize: int  # imagefolder evaluation: shorter side resized to this before the crop
@@ -119,3 +120,7 @@ class AblationOptions:
     fractions: tuple[float, ...]  # fraction of each block's channels zeroed (0 included)
     draws: int  # random orders (permutations fixed per draw)
     seed: int
+    checkpoints: tuple[str, ...] | None = None  # labels of the checkpoints ablated; None: all
+
+    def ablates(self, label):
+        return self.checkpoints is None or label in self.checkpoints
