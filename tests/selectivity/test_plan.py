@@ -62,7 +62,7 @@ def test_default_plan_runs_cubes_and_targets():
     assert {p.cubes[c].run_id for c in p.ablated_cubes} == set(p.baseline)
     assert p.targets() == [p.paths.figure(f"fig{n}") for n in range(2, 11)]
     assert p.targets()[0] == "results/figs/selectivity/fig2.pdf"
-    assert p.parts == {"b0-e12"}  # one extraction job per run at default size
+    assert p.parts == {"b0-e12", "b0-e4"}  # one extraction job per run (regularised: 4 epochs)
     run = p.runs[p.baseline[0]]
     w = W(run_id=p.baseline[0], cube_id=p.cube_of[p.baseline[0]])
     assert p.train_inputs(w)["data"] == p.paths.data(run.data_id, "npz")
@@ -84,34 +84,37 @@ def test_ids_hash_every_resolved_parameter():
 
 
 def test_cpu_and_cuda_plans_differ_exactly_where_the_computation_does():
-    """amp and channels_last take effect on CUDA only: a CPU run trains in float32 with
-    the default memory format whatever the config says, so its id says so."""
+    """amp takes effect on CUDA only: a CPU run trains in float32 whatever the config
+    says, so its id says so; channels_last takes effect on both devices."""
     for overlay in ((), (SMOKE,), (PAPER,)):
         cpu = build_plan(study_config(*overlay, {"device": "cpu"}))
         cuda = build_plan(study_config(*overlay, {"device": "cuda"}))
         assert cpu.datasets == cuda.datasets  # the data do not depend on the device
         assert not set(cpu.runs) & set(cuda.runs) and not set(cpu.cubes) & set(cuda.cubes)
         for run in cpu.runs.values():
-            assert (run.train.amp, run.train.channels_last) == (False, False)
+            assert (run.train.amp, run.train.channels_last) == (False, True)
         for run in cuda.runs.values():
             assert (run.train.amp, run.train.channels_last) == (True, True)
         # the catalog records what ran
         (cpu_run,) = [a for a in cpu.artifacts() if a.kind == "run" and a.id == cpu.baseline[0]]
         assert cpu_run.params["train"]["amp"] is False
-    # amp alone: both devices differ; neither: one computation, one id
+    # amp alone: both devices differ; without amp: one computation, one id
     amp_only = {"selectivity": {"train": {"amp": True, "channels_last": False}}}
     cpu, cuda = (build_plan(study_config(amp_only, {"device": d})) for d in ("cpu", "cuda"))
     assert not set(cpu.runs) & set(cuda.runs)
-    neither = {"selectivity": {"train": {"amp": False, "channels_last": False}}}
-    cpu, cuda = (build_plan(study_config(neither, {"device": d})) for d in ("cpu", "cuda"))
-    assert ids(cpu) == ids(cuda) and all_params(cpu) == all_params(cuda)
+    for layout in (False, True):
+        no_amp = {"selectivity": {"train": {"amp": False, "channels_last": layout}}}
+        cpu, cuda = (build_plan(study_config(no_amp, {"device": d})) for d in ("cpu", "cuda"))
+        assert ids(cpu) == ids(cuda) and all_params(cpu) == all_params(cuda)
     assert cpu.device == "cpu" and cuda.device == "cuda"
 
 
-def test_the_cpu_ignores_amp_and_channels_last():
+def test_the_cpu_ignores_amp_not_channels_last():
     base = build_plan(study_config({"device": "cpu"}))
-    off = plan_of({"device": "cpu"}, train={"amp": False, "channels_last": False})
-    assert ids(base) == ids(off)
+    assert ids(base) == ids(plan_of({"device": "cpu"}, train={"amp": False}))
+    assert (
+        ids(base)["runs"] != ids(plan_of({"device": "cpu"}, train={"channels_last": False}))["runs"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -135,7 +138,8 @@ def test_checkpoints_per_job_changes_no_id_only_the_parts():
     base = build_plan(study_config())
     split = plan_of(extract={"checkpoints_per_job": 4})
     assert ids(base) == ids(split)
-    assert split.parts == {"b0-b20", "b30-b200", "b300-e3", "e4-e12"}
+    # baseline runs: 16 checkpoints; regulariser runs (4 epochs): 13, the last part e4 alone
+    assert split.parts == {"b0-b20", "b30-b200", "b300-e3", "e4-e12", "e4"}
     for run_id in base.runs:
         assert base.train_params(W(run_id=run_id)) == split.train_params(W(run_id=run_id))
 

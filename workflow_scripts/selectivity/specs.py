@@ -31,11 +31,11 @@ class DataSpec:
     ablate_split: str
     n_ablate: int  # ablation accuracy images
     n_bn: int  # training images on which BatchNorm statistics are recomputed
-    n_test: int  # test-split images of the regulariser runs' final accuracy (0 = all)
     seed: int
     image_size: int  # imagefolder: training crop / evaluation centre crop side
     resize: int  # imagefolder evaluation: shorter side resized to this before the crop
     augment: bool
+    n_test: int = 0  # test-split images of the regulariser runs' final accuracy (0 = all)
     data_dir: str = run_setting("data", why="where the images live, not what they are")
     download: bool = run_setting(False, why="whether a missing source may be fetched")
 
@@ -73,7 +73,7 @@ class TrainSpec:
     lr_milestones: tuple[int, ...]  # epochs at which lr is multiplied by lr_gamma
     lr_gamma: float
     amp: bool  # float16 autocast + gradient scaling (effective: true on CUDA only)
-    channels_last: bool  # channels-last memory format (effective: true on CUDA only)
+    channels_last: bool  # channels-last memory format (CPU and CUDA)
     checkpoint_batches: tuple[int, ...]
     checkpoint_epochs: tuple[int, ...]
 
@@ -108,7 +108,7 @@ class ExtractOptions:
     batch_size: int  # evaluation batch; minibatch CKA uses full batches of this size
     bn: str  # recompute | running | batch (BatchNorm statistics at evaluation)
     floor_seed: int  # the label shuffle of the SI noise floor
-    cka_precision: str  # float32 (centred float32 Gram products) | float64 (the reference)
+    cka_precision: str = "float32"  # centred float32 Gram products | float64 (the reference)
     checkpoints_per_job: int = run_setting(
         0, why="how the checkpoints are grouped into jobs; each is measured alike"
     )
