@@ -142,6 +142,7 @@ def part_layout(model, classes):
 
 
 CHECKPOINT = {"long_name": "training batches done (0 = the initialisation)", "units": "batches"}
+SINCE = " over the batches since the previous checkpoint (train mode, augmented)"
 EXTRACT_VARIABLES = {
     "class_mean": (
         ("checkpoint", "unit", "class"),
@@ -168,22 +169,8 @@ EXTRACT_VARIABLES = {
     ),
     "accuracy": (("checkpoint",), "f4", {"long_name": "top-1 accuracy on the probe set"}),
     "epoch": (("checkpoint",), "f8", {"long_name": "training epochs done", "units": "epochs"}),
-    "train_loss": (
-        ("checkpoint",),
-        "f4",
-        {
-            "long_name": "training cross-entropy, mean over the batches since the "
-            "previous checkpoint (train mode, augmented)"
-        },
-    ),
-    "train_accuracy": (
-        ("checkpoint",),
-        "f4",
-        {
-            "long_name": "training accuracy, mean over the batches since the "
-            "previous checkpoint (train mode, augmented)"
-        },
-    ),
+    "train_loss": (("checkpoint",), "f4", {"long_name": "training cross-entropy, mean" + SINCE}),
+    "train_accuracy": (("checkpoint",), "f4", {"long_name": "training accuracy, mean" + SINCE}),
     "reg_si": (
         ("checkpoint",),
         "f4",
