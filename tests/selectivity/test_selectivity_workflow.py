@@ -123,7 +123,7 @@ def test_run_cubes_are_self_describing(build):
     config = json.loads(ds.attrs["config"])
     train = config["run"]["train"]
     assert train["model"] == {"name": "resnet18", "width": None, "stem": None}
-    assert (train["amp"], train["channels_last"]) == (False, False)  # what the CPU ran
+    assert (train["amp"], train["channels_last"]) == (False, True)  # the CPU: channels-last too
     assert ds.attrs["bn"] == "recompute"
     # the run's checkpoints, one file per step
     run_dir = workdir / PATHS.checkpoints(ds.attrs["run_id"])
