@@ -2,13 +2,20 @@
 
 (a) training throughput with the SI regulariser (hooks on the blocks of modules 4-6,
     batch SI in the same forward pass) against plain training (target <= 1.1x time)
-(b) one checkpoint's measurement pass over the probe set (block hooks: class means with
-    true and shuffled labels, float64 Gram matrices for CKA) against one plain
-    evaluation pass over the same images (target <= 1.3x); the BatchNorm recomputation
-    pass that precedes it is reported beside
+(b) one checkpoint's measurement pass over the probe set (``selectivity.extract.measure``:
+    the shared metrics layer's one pass with hooks on the blocks and avgpool: class means
+    with true and shuffled labels, CKA Gram matrices) against one plain evaluation pass
+    over the same images (target <= 1.3x), with the default float32 CKA products of
+    centred features and with the float64 reference products; the BatchNorm
+    recomputation pass that precedes it is reported beside
 (c) with a GPU: ResNet-50 training images/s with channels-last + AMP, with the
     regulariser's recording hooks against the same without (target >= 0.9x); prints
     "skipped: no GPU" otherwise
+(d) one checkpoint's ablation curves at the default shapes (``selectivity.ablate``: the
+    shared metrics layer's stacked masks; 4 modules x (1 selective + 10 random orders) x 7
+    fractions above 0 on 2000 ablation images) against one plain evaluation pass over the
+    same images: the cost of a checkpoint's ablation in evaluation passes (no target; the
+    default build ablates 7 checkpoints of each of 3 runs)
 
 Both variants of a ratio are interleaved (ABBA) and repeated; the median ratio is
 reported (on a loaded machine single timings drift). The default network and sizes are
@@ -17,7 +24,7 @@ batch 128, probe set 2000 images in batches of 250, one thread.
 
 Targets: bench/targets.py (issue 18); each ratio ends with "met" or "missed".
 
-Run: python bench/bench_selectivity.py [--threads 1] [--repeats 3]
+Run: python bench/bench_selectivity.py [--threads 1] [--repeats 3] [--only a,b,c,d]
 """
 
 import argparse
@@ -32,9 +39,16 @@ import torch
 from targets import judge  # bench/targets.py (bench/ is on sys.path as a script)
 
 from workflow_scripts.runtime import configure_torch
+from workflow_scripts.selectivity import ablate as ablation
 from workflow_scripts.selectivity import extract as extraction
 from workflow_scripts.selectivity import network
-from workflow_scripts.selectivity.specs import NO_REGULARIZER, ModelSpec, RegularizerSpec, TrainSpec
+from workflow_scripts.selectivity.specs import (
+    NO_REGULARIZER,
+    AblationOptions,
+    ModelSpec,
+    RegularizerSpec,
+    TrainSpec,
+)
 from workflow_scripts.selectivity.train import train_run
 
 NARROW = ModelSpec("narrow_resnet18", 16, "imagenet")
@@ -138,25 +152,63 @@ def bench_extraction(repeats):
             model(x)
         return time.perf_counter() - start
 
-    def measured():
-        start = time.perf_counter()
-        extraction.measure(model, probe, 10, 250, floor, "cpu")
-        return time.perf_counter() - start
+    def measured(precision):
+        def run():
+            start = time.perf_counter()
+            extraction.measure(model, probe, 10, 250, floor, "cpu", cka_precision=precision)
+            return time.perf_counter() - start
+
+        return run
 
     def recompute():
         start = time.perf_counter()
         extraction.prepare_bn(model, "recompute", bn, 250, "cpu")
         return time.perf_counter() - start
 
-    plain(), measured()  # warm-up
-    ratio, t_plain, t_measure, ratios = interleaved(plain, measured, repeats)
+    plain(), measured("float32")()  # warm-up
+    for precision in ("float32", "float64"):
+        ratio, t_plain, t_measure, ratios = interleaved(plain, measured(precision), repeats)
+        judged = f" ({judge('selectivity_b', ratio)})" if precision == "float32" else ""
+        print(
+            f"(b) one checkpoint on {len(probe)} probe images: plain evaluation "
+            f"{t_plain * 1e3:.0f} ms, measurement pass (SI, floor, CKA {precision} products) "
+            f"{t_measure * 1e3:.0f} ms: ratio {ratio:.2f}x (median of {repeats}; "
+            f"{min(ratios):.2f}-{max(ratios):.2f}){judged}"
+        )
     t_bn = float(np.median([recompute() for _ in range(repeats)]))
     print(
-        f"(b) one checkpoint on {len(probe)} probe images: plain evaluation "
-        f"{t_plain * 1e3:.0f} ms, measurement pass (SI, floor, CKA) {t_measure * 1e3:.0f} ms: "
-        f"ratio {ratio:.2f}x (median of {repeats}; {min(ratios):.2f}-{max(ratios):.2f}) "
-        f"({judge('selectivity_b', ratio)}); BatchNorm recomputation on {len(bn)} training images before it: "
-        f"{t_bn * 1e3:.0f} ms"
+        f"(b) BatchNorm recomputation on {len(bn)} training images before it: {t_bn * 1e3:.0f} ms"
+    )
+
+
+@torch.no_grad()
+def bench_ablation(repeats):
+    torch.manual_seed(0)
+    model = network.build(NARROW, 10, 1).eval()
+    images = Images(2000, seed=3)
+    module, block, _ = map(np.asarray, network.unit_coords(model))
+    si = np.random.default_rng(0).random(len(module)).astype(np.float32)
+    fractions = (0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875)
+    spec = AblationOptions(modules=(4, 5, 6, 7), fractions=fractions, draws=10, seed=0)
+    order = np.arange(len(images))
+
+    def plain():
+        start = time.perf_counter()
+        for x, _ in images.batches(order, 250):
+            model(x)
+        return time.perf_counter() - start
+
+    def ablated():
+        start = time.perf_counter()
+        ablation.ablation_curves(model, images, si, module, block, spec, 250, "cpu")
+        return time.perf_counter() - start
+
+    plain(), ablated()  # warm-up (and the channels-last copy of the weights)
+    ratio, t_plain, t_ablate, ratios = interleaved(plain, ablated, repeats)
+    print(
+        f"(d) one checkpoint's ablation curves on {len(images)} images (4 modules x 11 orders x "
+        f"7 fractions): {t_ablate:.1f} s = {ratio:.0f} plain evaluation passes of "
+        f"{t_plain * 1e3:.0f} ms (median of {repeats}; {min(ratios):.0f}-{max(ratios):.0f})"
     )
 
 
@@ -191,13 +243,20 @@ def main():
     )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", default="a,b,c,d", help="which benches (comma-separated)")
     args = parser.parse_args()
+    only = set(args.only.split(","))
     configure_torch(args.threads)
     tmp = Path(tempfile.mkdtemp(prefix="bench_selectivity_"))
     try:
-        bench_training(tmp, args.repeats)
-        bench_extraction(args.repeats)
-        bench_gpu(tmp, args.repeats)
+        if "a" in only:
+            bench_training(tmp, args.repeats)
+        if "b" in only:
+            bench_extraction(args.repeats)
+        if "d" in only:
+            bench_ablation(args.repeats)
+        if "c" in only:
+            bench_gpu(tmp, args.repeats)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

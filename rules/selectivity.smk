@@ -40,6 +40,7 @@ rule selectivity_train:
         SELECTIVITY_PATHS.benchmark("train", "{run_id}")
     wildcard_constraints:
         run_id=one_of(SELECTIVITY.runs),
+    priority: SELECTIVITY.train_priority
     conda:
         CONDA_ENV
     threads: SELECTIVITY_RESOURCES["train"]["threads"]
@@ -65,6 +66,7 @@ rule selectivity_extract:
     wildcard_constraints:
         extract_id=one_of(SELECTIVITY.extracts),
         part=one_of(SELECTIVITY.parts),
+    priority: SELECTIVITY.extract_priority
     conda:
         CONDA_ENV
     threads: SELECTIVITY_RESOURCES["extract"]["threads"]
@@ -90,6 +92,7 @@ rule selectivity_ablate:
     wildcard_constraints:
         cube_id=one_of(SELECTIVITY.ablated_cubes),
         part=one_of(SELECTIVITY.parts),
+    priority: SELECTIVITY.ablate_priority
     conda:
         CONDA_ENV
     threads: SELECTIVITY_RESOURCES["ablate"]["threads"]

@@ -12,6 +12,15 @@ FRACTIONS = np.array([0.0, 0.5, 1.0])
 LAYERS = [f"{m}.{b}" for m in MODULES for b in range(BLOCKS)] + ["fc"]
 
 
+TEST_IMAGES = 1000  # test images at the last checkpoint (the regulariser runs' end)
+
+
+def _at_end(value, elsewhere):
+    out = np.full(len(STEPS), elsewhere, dtype=float)
+    out[-1] = value
+    return out
+
+
 def fake_cube(seed, alpha=0.0, onset=0.0, ablate=True):
     """A run cube with random numbers in the layout ``merge`` writes."""
     rng = np.random.default_rng([seed, int(onset), int(-alpha)])
@@ -19,6 +28,10 @@ def fake_cube(seed, alpha=0.0, onset=0.0, ablate=True):
     module = np.repeat(MODULES, BLOCKS * CHANNELS)
     block = np.tile(np.repeat(np.arange(BLOCKS), CHANNELS), len(MODULES))
     cka = rng.uniform(0.2, 0.9, (len(STEPS), n_layers, n_layers))
+    cka = (cka + cka.transpose(0, 2, 1)) / 2
+    last, fc = LAYERS.index(f"{MODULES[-1]}.{BLOCKS - 1}"), LAYERS.index("fc")
+    cka[:, last, :], cka[:, :, last] = cka[:, fc, :], cka[:, :, fc]  # a 1x1 block output is
+    cka[:, last, fc] = cka[:, fc, last] = cka[:, last, last] = 1.0  # the FC input (28x28)
     dead = np.zeros((len(STEPS), n_units), dtype=np.int8)
     dead[:, 0] = 1  # a silent unit: left out of every SI mean
     data = {
@@ -28,7 +41,9 @@ def fake_cube(seed, alpha=0.0, onset=0.0, ablate=True):
         "accuracy": (("checkpoint",), rng.uniform(0.1, 0.9, len(STEPS))),
         "train_accuracy": (("checkpoint",), rng.uniform(0.1, 0.9, len(STEPS))),
         "epoch": (("checkpoint",), STEPS / 10),
-        "cka": (("checkpoint", "layer", "layer2"), (cka + cka.transpose(0, 2, 1)) / 2),
+        "test_accuracy": (("checkpoint",), _at_end(rng.uniform(0.5, 0.9), np.nan)),
+        "test_images": (("checkpoint",), _at_end(TEST_IMAGES, 0)),
+        "cka": (("checkpoint", "layer", "layer2"), cka),
     }
     if ablate:
         acc = rng.uniform(0.2, 0.9, (len(STEPS), len(MODULES), 2, len(FRACTIONS), 2))

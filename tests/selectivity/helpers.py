@@ -22,6 +22,7 @@ def data_spec(data_dir, **kw):
         ablate_split="test",
         n_ablate=60,
         n_bn=50,
+        n_test=0,
         seed=0,
         image_size=0,
         resize=0,
@@ -72,4 +73,4 @@ def train_spec(**kw):
     return replace(base, **kw)
 
 
-EXTRACT = ExtractOptions(batch_size=20, bn="recompute", floor_seed=0)
+EXTRACT = ExtractOptions(batch_size=20, bn="recompute", floor_seed=0, cka_precision="float32")

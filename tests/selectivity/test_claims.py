@@ -7,6 +7,7 @@ reproduce at default size; README: "Which claims reproduce" says why the four ot
 not), and the numbers behind them are checked with margins.
 """
 
+import numpy as np
 import pytest
 
 from workflow_scripts.selectivity.claims import CLAIMS
@@ -14,6 +15,9 @@ from workflow_scripts.selectivity.claims import CLAIMS
 pytestmark = [pytest.mark.claims]
 
 REPRODUCED, NOT_REPRODUCED = "reproduced", "not reproduced"
+INCONCLUSIVE = "inconclusive"
+# best guess until the lead's default build pins them (claims with intervals, seed-mean
+# peaks, 3 regulariser seeds on the test split: issue 17)
 VERDICTS = {
     "module7_rises_and_stays": REPRODUCED,
     "module6_spikes_and_recedes": REPRODUCED,
@@ -24,6 +28,7 @@ VERDICTS = {
     "module7_selective_ablation_more_damaging": REPRODUCED,
     "fully_trained_ablation": REPRODUCED,
     "cka_high_early": REPRODUCED,
+    "cka_all_pairs_recede": NOT_REPRODUCED,
     "regulariser_suppresses_selectivity": REPRODUCED,
     "regularising_from_start_hurts": NOT_REPRODUCED,
     "only_the_first_onset_hurts": NOT_REPRODUCED,
@@ -68,59 +73,82 @@ def test_claims_read_every_seed_and_onset(build, ctx):
     assert ctx["options"].seeds == tuple(r["seeds"])
 
 
+def value(values, prefix):
+    """The value whose key starts with ``prefix`` (keys name the checkpoint they read,
+    e.g. 'peak (batch 30)'); a list (one per seed) is averaged."""
+    keys = [k for k in values if k.startswith(prefix)]
+    assert len(keys) == 1, (prefix, list(values))
+    return float(np.mean(values[keys[0]]))
+
+
 def test_module7_rises_within_the_first_epoch_and_stays(ctx):
     v = measure(ctx, "module7_rises_and_stays").values
-    assert v["init"] < 0.35 and v["max in epoch 1"] > 0.65  # ~0.27 -> ~0.7
+    assert value(v, "init") < 0.35 and value(v, "peak") > 0.65  # ~0.27 -> ~0.7
 
 
 def test_selectivity_is_far_above_its_noise_floor(ctx):
     v = measure(ctx, "si_above_noise_floor").values
-    assert v["module 7 floor"] < 0.12 and v["module 4 floor"] < 0.04
+    assert value(v, "module 7 floor") < 0.12 and value(v, "module 4 floor") < 0.04
+    assert min(value(v, f"module {m} min SI/floor") for m in (4, 5, 6, 7)) > 3
 
 
 def test_module6_rises_early_and_recedes_slightly(ctx):
     v = measure(ctx, "module6_spikes_and_recedes").values
-    assert v["early peak"] - v["init"] >= 0.12, v  # 0.18 -> 0.35
-    assert v["early peak"] - v["end"] > 0.01  # 0.027 by epoch 12
+    peak = value(v, "module 6 peak")
+    assert peak - value(v, "module 6 init") >= 0.12, v  # 0.18 -> 0.35
+    assert peak - value(v, "module 6 end") > 0.01  # 0.027 by epoch 12
 
 
 def test_module7_selective_ablation_is_more_damaging(ctx):
     v = measure(ctx, "module7_selective_ablation_more_damaging").values
-    assert v["random - selective AUC, min over checkpoints"] > 60  # 112 measured
+    (gap,) = v.values()  # [mean from epoch 1, at the checkpoint where it is smallest]
+    assert gap[0] > 60 and gap[1] > 0  # 112 (mean) measured before issue 17
 
 
 def test_selective_ablation_matters_more_early_in_modules_4_to_6(ctx):
     v = measure(ctx, "selective_ablation_matters_more_early").values
-    assert v["selective rise"] > v["random rise"] + 10  # 56 vs 35 measured
+    assert value(v, "selective rise") > value(v, "random rise") + 10  # 56 vs 35 before
 
 
 def test_fully_trained_ablation(ctx):
     v = measure(ctx, "fully_trained_ablation").values
-    assert v["module 4 selective - random AUC"] > 20 and v["module 6 selective - random AUC"] > 20
-    assert v["module 7 selective - random AUC"] < -60  # -120 measured
+    assert value(v, "module 4 selective - random AUC") > 20
+    assert value(v, "module 6 selective - random AUC") > 20
+    assert value(v, "module 7 selective - random AUC") < -60  # -120 measured before
 
 
 def test_random_ablation_is_the_more_damaging_in_modules_4_and_6(ctx):
-    """Reproduced in modules 4 and 6, not at every checkpoint of module 5 (README)."""
+    """On average from epoch 1 on in modules 4 and 6; not at every checkpoint of module 5."""
     v = measure(ctx, "random_ablation_more_damaging_4_6").values
-    assert v["module 4 share selective > random"] >= 0.9
-    assert v["module 6 share selective > random"] >= 0.9
+    for module in (4, 6):
+        (key,) = [k for k in v if k.startswith(f"module {module} selective - random AUC")]
+        assert v[key][0] > 0, v  # [mean from epoch 1, at the checkpoint where it is smallest]
 
 
 def test_cka_between_early_and_late_modules_is_high_early(ctx):
-    for early, end in measure(ctx, "cka_high_early").values.values():
-        assert early - end > 0.12  # 0.15 (module 7 block 0), 0.24 (FC input) measured
+    for peak, end in measure(ctx, "cka_high_early").values.values():
+        assert peak - end > 0.12  # 0.15 (module 7 block 0), 0.24 (FC input) measured before
+
+
+def test_module4_and_5_stay_similar_throughout(ctx):
+    """fig10's module 4 vs 5 CKA stays at ~0.9: no recession (issue 17)."""
+    values = measure(ctx, "cka_all_pairs_recede").values
+    (key,) = [k for k in values if k.startswith("module 4 vs module 5: peak")]
+    peak, end = values[key]
+    assert end > 0.8 and peak - end < 0.1
 
 
 def test_the_regulariser_suppresses_selectivity(ctx):
     v = measure(ctx, "regulariser_suppresses_selectivity").values
-    assert v["regularised from the start"] < 0.1 * v["unregularised"]
+    assert value(v, "regularised from the start") < 0.1 * value(v, "unregularised")
 
 
 def test_regularising_from_the_start_costs_no_accuracy_here(ctx):
     """Not reproduced, measured: the network keeps its accuracy with SI suppressed in
-    modules 4-6, from the start or later (README: the regulariser)."""
+    modules 4-6, from the start or later (docs: the regulariser)."""
     v = measure(ctx, "regularising_from_start_hurts").values
-    assert abs(v["from the start"] - v["unregularised"]) < 0.02, v
+    assert v["test images"] == 10000  # the whole test split (data.n_test: 0)
+    assert abs(value(v, "from the start") - value(v, "unregularised")) < 0.02, v
     v = measure(ctx, "only_the_first_onset_hurts").values
-    assert max(v.values()) - min(v.values()) < 0.03  # every onset within ~1 point
+    onsets = [a for k, a in v.items() if k.startswith("onset ")]
+    assert len(onsets) == 4 and max(onsets) - min(onsets) < 0.03  # within ~1 point

@@ -1,10 +1,13 @@
-"""The claims table's logic on small synthetic cubes: one row per claim, "not measured"
-only where the inputs cannot measure a claim by design (with the reason), any other
-error fails the table."""
+"""The claims table's logic on small synthetic cubes: one row per claim with its interval,
+"not measured" only where the inputs cannot measure a claim by design (with the reason),
+any other error fails the table; the figures the claims test (the seed-mean curve's peak,
+the accuracy difference's interval) on cubes with known numbers."""
 
+import numpy as np
 import pytest
 
-from workflow_scripts.claims import NOT_MEASURED, NotMeasured
+from workflow_scripts.claims import INCONCLUSIVE, NOT_MEASURED, NotMeasured, stats
+from workflow_scripts.selectivity.claim_data import accuracy_difference
 from workflow_scripts.selectivity.claims import CLAIMS
 from workflow_scripts.selectivity.figure_specs import ClaimsOptions
 from workflow_scripts.specs import params
@@ -37,8 +40,12 @@ def inputs(tmp_path):
 def test_every_claim_is_measured_on_complete_inputs(inputs):
     rows = CLAIMS.evaluate(inputs, params(OPTIONS), "smoke")
     assert [r["claim"] for r in rows] == [c.key for c in CLAIMS]
-    assert {r["verdict"] for r in rows} <= {"reproduced", "not reproduced"}
-    assert all(r["measured"] for r in rows)
+    assert {r["verdict"] for r in rows} <= {"reproduced", "not reproduced", INCONCLUSIVE}
+    assert all(r["measured"] and r["interval"] and r["reason"] for r in rows)
+    # one regulariser seed: no interval over seeds, so no regulariser claim can be decided
+    by_claim = {r["claim"]: r for r in rows}
+    assert by_claim["regularising_from_start_hurts"]["verdict"] != "reproduced"
+    assert "1 seeds" in by_claim["regulariser_suppresses_selectivity"]["n"]
 
 
 def test_a_claim_without_its_inputs_is_not_measured_with_the_reason(inputs, tmp_path):
@@ -69,3 +76,40 @@ def test_any_other_error_fails_the_table(inputs, tmp_path):
     inputs["baseline"][1] = write(broken, tmp_path / "broken.nc")
     with pytest.raises(KeyError, match="si_floor"):
         CLAIMS.evaluate(inputs, params(OPTIONS), "smoke")
+
+
+def si_cube(seed, module_si):
+    """A baseline cube whose every unit of module m has SI ``module_si[m]`` (a curve)."""
+    ds = fake_cube(seed)
+    si = np.stack([module_si[int(m)] for m in ds["module"].values], axis=1)
+    return ds.assign(si=(("checkpoint", "unit"), si), si_floor=ds["si_floor"] * 0 + 0.01)
+
+
+def test_the_spike_is_read_on_the_seed_mean_curve(tmp_path, inputs):
+    """Two seeds peaking at different checkpoints: the mean of their maxima (0.3) is
+    higher than the plotted mean ever gets (0.25); the claim reads the seed-mean peak."""
+    flat = np.array([0.1, 0.1, 0.1, 0.1])
+    curves = {0: np.array([0.1, 0.3, 0.2, 0.15]), 1: np.array([0.1, 0.2, 0.3, 0.15])}
+    inputs["baseline"] = [
+        write(si_cube(s, {4: curves[s], 5: curves[s], 6: curves[s], 7: flat}), tmp_path / f"{s}.nc")
+        for s in (0, 1)
+    ]
+    ctx = CLAIMS.load(inputs, params(OPTIONS))
+    result = CLAIMS["modules45_spike_and_recede"].measure(ctx)
+    peak = result.values["module 4 peak (batch 5)"]  # the first of the two tied mean maxima
+    assert peak == [0.3, 0.2]  # each seed at the seed-mean peak, not at its own maximum
+    recession = next(c for c in result.checks if c.name == "module 4 peak - end")
+    assert recession.estimate.value == pytest.approx(0.1)  # 0.25 - 0.15, not 0.3 - 0.15
+    assert recession.per_seed == pytest.approx((0.15, 0.05))
+
+
+def test_accuracy_difference_joins_the_seed_and_the_image_intervals():
+    a, b = np.array([0.90, 0.91, 0.92]), np.array([0.88, 0.885, 0.89])
+    wide = accuracy_difference(a, b, n_images=100)
+    narrow = accuracy_difference(a, b, n_images=100_000)
+    seeds = stats.paired_difference(a, b)
+    assert wide.value == narrow.value == pytest.approx(0.025)
+    # few images: the binomial error dominates; many: the spread over seeds does
+    assert wide.low < seeds.low and wide.high > seeds.high
+    assert (narrow.low, narrow.high) == pytest.approx((seeds.low, seeds.high))
+    assert wide.low < 0 < narrow.low

@@ -7,14 +7,15 @@ import numpy as np
 import pytest
 import torch
 
+from workflow_scripts.metrics.ablation import random_order, units_to_zero
+from workflow_scripts.metrics.cka import MinibatchCKA, gram
+from workflow_scripts.metrics.selectivity_index import si_from_means
 from workflow_scripts.selectivity import ablate as ablation
 from workflow_scripts.selectivity import extract as extraction
 from workflow_scripts.selectivity import network
-from workflow_scripts.selectivity.cka import MinibatchCKA, gram
 from workflow_scripts.selectivity.data import make_splits
 from workflow_scripts.selectivity.images import open_images
 from workflow_scripts.selectivity.merge import merge
-from workflow_scripts.selectivity.selectivity_index import si_from_means
 from workflow_scripts.selectivity.specs import AblationOptions
 from workflow_scripts.selectivity.train import train_run
 from workflow_scripts.store.checkpoints import checkpoint_path, load_checkpoint
@@ -66,13 +67,16 @@ def block_outputs(model, x):
 
 
 @torch.no_grad()
-def test_measure_matches_a_plain_reference(trained):
+@pytest.mark.parametrize("precision, cka_tolerance", [("float64", 1e-12), ("float32", 1e-6)])
+def test_measure_matches_a_plain_reference(trained, precision, cka_tolerance):
+    """Both CKA precisions against a float64 reference: float32 products of centred
+    features (the default) within 1e-6, float64 products to rounding."""
     ckpt, _, splits = trained
     probe, bn = sets(trained, "probe", "bn")
     model = model_at(ckpt, 7)  # e1: 7 batches per epoch
     extraction.prepare_bn(model, "recompute", bn, 20, "cpu")
     floor = extraction.floor_shuffle(probe.labels.numpy(), 0)
-    m = extraction.measure(model, probe, 10, 20, floor, "cpu")
+    m = extraction.measure(model, probe, 10, 20, floor, "cpu", cka_precision=precision)
 
     xs, ys = zip(*probe.batches(np.arange(len(probe)), 20))
     x, y = torch.cat(xs), torch.cat(ys)
@@ -92,7 +96,8 @@ def test_measure_matches_a_plain_reference(trained):
     ref = MinibatchCKA(len(outs) + 1)
     for b in range(0, len(y), 20):
         ref.add([gram(o[b : b + 20]) for o in outs] + [gram(fc_in[b : b + 20])])
-    np.testing.assert_allclose(m["cka"], ref.value().numpy(), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(m["cka"], ref.value().numpy(), rtol=0, atol=cka_tolerance)
+    assert m["cka"].min() < 0.9  # layers differ: the comparison is not of ones
     assert m["cka_batches"] == 3 and np.allclose(np.diag(m["cka"]), 1)
     assert float(np.mean(m["si_floor"])) < float(np.mean(m["si"]))
 
@@ -193,7 +198,7 @@ def test_ablation_curves_match_full_forwards_with_hooks(trained):
         c = 8 if m == 5 else 32
         top = [np.argsort(-si[(module == m) & (block == b)], kind="stable") for b in (0, 1)]
         for fi, f in enumerate(spec.fractions):
-            k = ablation.channels_to_ablate(f, c)
+            k = units_to_zero(f, c)
             zero = [torch.ones(c) for _ in range(2)]
             for z, t in zip(zero, top):
                 z[t[:k]] = 0
@@ -203,7 +208,7 @@ def test_ablation_curves_match_full_forwards_with_hooks(trained):
         # random draw 4: the permutation fixed by (seed, draw, module, block)
         zero = [torch.ones(c) for _ in range(2)]
         for b, z in enumerate(zero):
-            z[ablation.random_order(3, 4, m, b, c)[: c // 2]] = 0
+            z[random_order(3, 4, m, b, c)[: c // 2]] = 0
         assert acc[mi, 1, 2, 4] == pytest.approx(
             ablated_accuracy_by_hooks(model, images, m, zero), abs=1e-9
         )
@@ -309,3 +314,30 @@ def test_unablated_curves_are_normalised_to_their_maximum(trained, tmp_path):
     auc = metrics.ablation_auc(ds)
     assert auc.dims == ("checkpoint", "ablated_module", "order")
     assert float(auc.max()) <= 300.0 + 1e-6
+
+
+def test_test_accuracy_and_ablation_only_at_the_chosen_checkpoints(trained, tmp_path):
+    """The regulariser runs' test accuracy at their last checkpoint only; ablation at the
+    checkpoints ``ablation.checkpoints`` names (NaN rows elsewhere, as at the init)."""
+    ckpt, spec, splits = trained
+    probe, bn, images, test = sets(trained, "probe", "bn", "ablate", "test")
+    assert len(test) == 200  # n_test 0: the whole (fake) test split, 20 per class
+    extraction.extract(
+        ckpt, [7, 14], probe, bn, NARROW, 10, 1, splits["classes"], EXTRACT,
+        tmp_path / "p.nc", {"t": 1}, test_images=test, test_steps={14},
+    )  # fmt: skip
+    ds = open_cube(tmp_path / "p.nc")
+    assert ds["test_images"].values.tolist() == [0, 200]
+    assert np.isnan(ds["test_accuracy"].sel(checkpoint=7))
+    model = model_at(ckpt, 14)
+    extraction.prepare_bn(model, "recompute", bn, 20, "cpu")
+    correct, n = extraction.plain_accuracy(model, test, 20, "cpu")
+    assert float(ds["test_accuracy"].sel(checkpoint=14)) == correct / n > 0.3
+    spec = AblationOptions(modules=(4, 7), fractions=(0.0, 0.5), draws=10, seed=0)
+    ablation.ablate(
+        ckpt, [7, 14], ds, images, bn, NARROW, 10, 1, EXTRACT, spec, tmp_path / "a.nc",
+        {"t": 1}, ablated={14},
+    )  # fmt: skip
+    a = open_cube(tmp_path / "a.nc")
+    assert np.isnan(a["ablation_accuracy"].sel(checkpoint=7)).all()
+    assert not np.isnan(a["ablation_accuracy"].sel(checkpoint=14, order="random")).any()

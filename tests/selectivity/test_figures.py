@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from workflow_scripts.claims import stats
 from workflow_scripts.selectivity import figures, metrics
 from workflow_scripts.selectivity.figure_specs import FIGURES
 from workflow_scripts.selectivity.specs import MODULES
 
-from .fake_cubes import BLOCKS, FRACTIONS, STEPS, fake_cube
+from .fake_cubes import BLOCKS, FRACTIONS, STEPS, TEST_IMAGES, fake_cube
 
 
 @pytest.fixture
@@ -45,6 +46,35 @@ def has_line(ax, x, y, style=None):
     return False
 
 
+def has_line_obj(line, x, y):
+    lx, ly = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    return lx.shape == x.shape and np.allclose(lx, x) and np.allclose(ly, y, equal_nan=True)
+
+
+def legend_labels(ax):
+    legend = ax.get_legend()
+    return [t.get_text() for t in legend.get_texts()] if legend else []
+
+
+def assert_legends_cover_no_data(figure):
+    """No data point of an axes lies under that axes' legend (display coordinates)."""
+    figure.canvas.draw()
+    for ax in figure.axes:
+        legend = ax.get_legend()
+        if legend is None:
+            continue
+        box = legend.get_window_extent()
+        for line in ax.lines:
+            xy = np.column_stack([line.get_xdata(), line.get_ydata()]).astype(float)
+            xy = xy[np.isfinite(xy).all(1)]
+            if not len(xy):
+                continue
+            px, py = ax.transData.transform(xy).T
+            inside = (px >= box.x0) & (px <= box.x1) & (py >= box.y0) & (py <= box.y1)
+            assert not inside.any(), (ax.get_title(), line.get_label())
+
+
 def seed_mean(cubes, fn):
     return xr.concat([fn(ds) for ds in cubes], dim="seed").mean("seed")
 
@@ -68,6 +98,7 @@ def test_fig9_has_one_panel_per_chosen_module_with_its_blocks(drawn, cubes):
     for b in range(BLOCKS):
         assert has_line(panels[1], STEPS, blocks.sel(layer=f"7.{b}"), style="-")
     assert not has_line(panels[0], STEPS, blocks.sel(layer="7.0"))
+    assert_legends_cover_no_data(fig)
 
 
 @pytest.mark.parametrize("fig, modules", [("fig3", (4, 5, 6)), ("fig3", (5,)), ("fig4", (7,))])
@@ -112,45 +143,113 @@ def test_fig5_compares_the_chosen_modules(drawn, cubes):
     assert not has_line(
         ax, STEPS, seed_mean(cubes["baseline"], lambda ds: metrics.cka(ds, "4.1", "7.0"))
     )
+    assert legend_labels(ax) == ["block 6.0", "block 6.1", "FC input"]
+    assert_legends_cover_no_data(figure)
+
+
+def test_a_block_equal_to_the_fc_input_is_drawn_once_and_named_so(drawn, cubes):
+    """At 28x28 module 7's last block outputs 1x1: its CKA is the FC input's; one line,
+    one legend entry naming both (before, the FC line hid the block's)."""
+    figure = draw(drawn, "fig5", cubes, module=4, later_module=7)
+    ax = figure.axes[0]
+    assert legend_labels(ax) == ["block 7.0", "block 7.1 = FC input"]
+    same = seed_mean(cubes["baseline"], lambda ds: metrics.cka(ds, "4.1", "fc"))
+    drawn_lines = [ln for ln in ax.lines if has_line_obj(ln, STEPS, same)]
+    assert len(drawn_lines) == 1
+    fig10 = draw(drawn, "fig10", cubes, modules=MODULES)
+    panel = next(ax for ax in fig10.axes if ax.get_title() == "module 4 vs later modules")
+    assert legend_labels(panel) == ["module 5", "module 6", "module 7 = FC input"]
 
 
 def test_fig10_compares_each_module_with_the_later_ones(drawn, cubes):
     figure = draw(drawn, "fig10", cubes, modules=MODULES)
     panels = [ax for ax in figure.axes if ax.get_title().endswith("later modules")]
     assert len(panels) == 3
-    cka = seed_mean(cubes["baseline"], lambda ds: metrics.cka(ds, "4.1", "7.1"))
-    assert has_line(panels[0], STEPS, cka)
+    for ax, (a, b) in zip(panels, (("4.1", "5.1"), ("5.1", "6.1"), ("6.1", "fc"))):
+        cka = seed_mean(cubes["baseline"], lambda ds, a=a, b=b: metrics.cka(ds, a, b))
+        assert has_line(ax, STEPS, cka), (a, b)
+    assert_legends_cover_no_data(figure)
 
 
-def test_fig6_plots_the_regulariser_runs_of_its_seeds(drawn, cubes):
-    figure = draw(
-        drawn, "fig6", cubes, alpha=-3.0, modules=(4, 5, 6), onset_unit="batches",
-        later_onset=10.0, seeds=(0,),
-    )  # fmt: skip
+REG = dict(alpha=-3.0, modules=(4, 5, 6), onset_unit="batches")
+
+
+@pytest.fixture(scope="module")
+def reg_cubes():
+    """Regulariser runs of seeds 0 and 1 (and the baseline runs of seeds 0-2)."""
+    baseline = [fake_cube(s) for s in (0, 1, 2)]
+    regularised = [fake_cube(s, -3.0, o, ablate=False) for s in (0, 1) for o in (0.0, 5.0, 10.0)]
+    return {"baseline": baseline, "regularised": regularised}
+
+
+def errorbars(ax):
+    """[(x, y, low, high)] of the error-bar points of ``ax``."""
+    out = []
+    for container in ax.containers:
+        point, _caps, (bars,) = container.lines
+        x, y = float(point.get_xdata()[0]), float(point.get_ydata()[0])
+        (seg,) = bars.get_segments()
+        out.append((x, y, float(seg[:, 1].min()), float(seg[:, 1].max())))
+    return out
+
+
+def test_fig6_plots_the_regulariser_runs_of_its_seeds(drawn, reg_cubes):
+    figure = draw(drawn, "fig6", reg_cubes, **REG, later_onset=10.0, seeds=(0, 1))
     titles = [ax.get_title() for ax in figure.axes]
     assert titles[:3] == [
         "unregularised",
         "alpha -3 on modules [4, 5, 6] from the start",
         "alpha -3 on modules [4, 5, 6] from batch 10",
     ]
-    later = next(ds for ds in cubes["regularised"] if ds.attrs["onset"] == 10.0)
+    later = [ds for ds in reg_cubes["regularised"] if ds.attrs["onset"] == 10.0]
     top_right = figure.axes[2]
     for m in MODULES:
-        assert has_line(top_right, STEPS, metrics.module_si(later).sel(module=m))
+        assert has_line(
+            top_right, STEPS, seed_mean(later, lambda ds, m=m: metrics.module_si(ds).sel(module=m))
+        )
+        floor = seed_mean(later, lambda ds, m=m: metrics.module_si(ds, "si_floor").sel(module=m))
+        assert has_line(top_right, STEPS, floor, style="--")  # the run's own floor
     assert has_line(top_right, [10, 10], [0, 1], style=":")  # the onset (axvline)
-    held_out = next(ax for ax in figure.axes if ax.get_title() == "held-out accuracy")
-    assert has_line(held_out, STEPS, later["accuracy"])
-    assert has_line(held_out, STEPS, cubes["baseline"][0]["accuracy"])  # seed 0 only
-    assert not has_line(held_out, STEPS, cubes["baseline"][1]["accuracy"])
+    held_out = next(ax for ax in figure.axes if ax.get_title().startswith("held-out accuracy"))
+    assert has_line(held_out, STEPS, seed_mean(later, lambda ds: ds["accuracy"]))
+    free = reg_cubes["baseline"][:2]  # the regulariser seeds' unregularised runs only
+    assert has_line(held_out, STEPS, seed_mean(free, lambda ds: ds["accuracy"]), style="--")
+    assert not has_line(
+        held_out, STEPS, seed_mean(reg_cubes["baseline"], lambda ds: ds["accuracy"])
+    )
+    # the unregularised line is dashed and drawn last: never hidden under a later onset
+    dashed = [ln for ln in held_out.lines if ln.get_linestyle() == "--"]
+    solid = [ln for ln in held_out.lines if ln.get_linestyle() == "-" and len(ln.get_xdata()) > 2]
+    assert dashed and min(ln.zorder for ln in dashed) >= max(ln.zorder for ln in solid)
+    assert held_out.lines.index(dashed[0]) > max(held_out.lines.index(ln) for ln in solid)
+    assert "unregularised" in legend_labels(held_out)
+    # the final test accuracy of each model with the claims' interval
+    points = errorbars(held_out)
+    assert len(points) == 3
+    acc = np.array([float(ds["test_accuracy"].isel(checkpoint=-1)) for ds in later])
+    e = stats.accuracy_over_seeds(acc, TEST_IMAGES)
+    assert any(np.isclose(y, e.value) and np.isclose(lo, e.low) and np.isclose(hi, e.high)
+               for _, y, lo, hi in points)  # fmt: skip
 
 
-def test_fig7_plots_every_onset(drawn, cubes):
-    figure = draw(
-        drawn, "fig7", cubes, alpha=-3.0, modules=(4, 5, 6), onset_unit="batches",
-        onsets=(0.0, 5.0, 10.0), seeds=(0,),
-    )  # fmt: skip
+def test_fig7_plots_every_onset_with_the_interval_of_its_final_accuracy(drawn, reg_cubes):
+    figure = draw(drawn, "fig7", reg_cubes, **REG, onsets=(0.0, 5.0, 10.0), seeds=(0, 1))
     held_out = figure.axes[1]
-    for ds in cubes["regularised"]:
-        assert has_line(held_out, STEPS, ds["accuracy"]), ds.attrs["onset"]
-    labels = [t.get_text() for t in figure.axes[2].get_xticklabels()]
+    for onset in (0.0, 5.0, 10.0):
+        runs = [ds for ds in reg_cubes["regularised"] if ds.attrs["onset"] == onset]
+        assert has_line(held_out, STEPS, seed_mean(runs, lambda ds: ds["accuracy"])), onset
+    final = figure.axes[2]
+    labels = [t.get_text() for t in final.get_xticklabels()]
     assert labels == ["unregularised", "the start", "batch 5", "batch 10"]
+    points = errorbars(final)
+    groups = [reg_cubes["baseline"][:2]] + [
+        [ds for ds in reg_cubes["regularised"] if ds.attrs["onset"] == o] for o in (0.0, 5.0, 10.0)
+    ]
+    for (_, y, low, high), runs in zip(points, groups):
+        acc = np.array([float(ds["test_accuracy"].isel(checkpoint=-1)) for ds in runs])
+        e = stats.accuracy_over_seeds(acc, TEST_IMAGES)
+        assert (y, low, high) == pytest.approx((e.value, e.low, e.high))
+        assert final.get_ylim()[0] <= low and high <= final.get_ylim()[1]
+    assert [p[0] for p in points] == [0, 1, 2, 3]
+    assert np.diff(final.get_ylim())[0] >= 0.04  # never a 1-point axis
+    assert_legends_cover_no_data(figure)

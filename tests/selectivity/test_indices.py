@@ -1,23 +1,14 @@
-"""Class selectivity index, the regulariser's batch SI, and CKA against known answers and
-plain reference loops."""
+"""Class selectivity index, the regulariser's batch SI, and the CKA arithmetic against
+plain reference loops. The SI, class means and CKA are the shared metrics layer's (the one
+implementation the study measures with); tests/metrics has CKA's known answers."""
 
 import numpy as np
 import pytest
 import torch
 
-from workflow_scripts.selectivity.cka import (
-    MinibatchCKA,
-    gram,
-    hsic_matrix,
-    hsic_unbiased,
-    linear_cka,
-)
-from workflow_scripts.selectivity.selectivity_index import (
-    ClassMeans,
-    batch_si,
-    regulariser_term,
-    si_from_means,
-)
+from workflow_scripts.metrics.cka import MinibatchCKA, gram, hsic_matrix, hsic_unbiased
+from workflow_scripts.metrics.selectivity_index import ClassMeans, si_from_means
+from workflow_scripts.selectivity.selectivity_index import batch_si, regulariser_term
 
 
 def si_reference(means, eps=1e-6):
@@ -102,26 +93,6 @@ def test_regulariser_term_is_the_mean_over_modules_of_block_means_and_has_gradie
 # CKA
 
 
-def fixture_xy():
-    np.random.seed(1337)
-    x = np.random.randn(100, 10)
-    y = np.random.randn(100, 10) + x
-    return x, y
-
-
-def test_linear_cka_known_answer():
-    x, y = fixture_xy()
-    assert linear_cka(x, y) == pytest.approx(0.55761, abs=5e-6)
-
-
-def test_unbiased_minibatch_cka_known_answer():
-    x, y = map(torch.tensor, fixture_xy())
-    acc = MinibatchCKA(2)
-    acc.add([gram(x), gram(y)])
-    assert float(acc.value()[0, 1]) == pytest.approx(0.51346, abs=5e-6)
-    assert float(acc.value()[0, 0]) == pytest.approx(1.0)
-
-
 def test_hsic_matrix_equals_the_pairwise_estimator():
     torch.manual_seed(2)
     grams = [gram(torch.randn(9, d, dtype=torch.float64)) for d in (3, 5, 8)]
@@ -139,13 +110,43 @@ def test_gram_over_feature_chunks_equals_one_product():
     np.testing.assert_allclose(gram(x, chunk=17).numpy(), (flat @ flat.T).numpy(), rtol=1e-12)
 
 
-def test_constant_layer_gives_nan_and_unequal_batches_are_refused():
+def test_unequal_batches_and_tiny_batches_are_refused():
     acc = MinibatchCKA(2)
-    acc.add([gram(torch.zeros(8, 3)), gram(torch.randn(8, 3))])
-    value = acc.value()
-    assert torch.isnan(value[0, 1]) and torch.isnan(value[0, 0])
-    assert float(value[1, 1]) == pytest.approx(1.0)
+    acc.add([gram(torch.randn(8, 3)), gram(torch.randn(8, 3))])
     with pytest.raises(ValueError, match="equal batches"):
         acc.add([gram(torch.randn(5, 3)), gram(torch.randn(5, 3))])
     with pytest.raises(ValueError, match="more than 3"):
         hsic_unbiased(gram(torch.randn(3, 2)), gram(torch.randn(3, 2)))
+
+
+def test_the_noise_floor_is_the_units_own_and_falls_with_their_spread():
+    """Why a regularised run's SI (~0.007) can sit below the unregularised runs' floor
+    (0.015-0.036) and still be a class signal: the shuffled-label floor is the SI that
+    sampling noise alone gives THESE units, and it scales with their spread relative to
+    their mean. Units with near-constant activations (what the regulariser leaves) have a
+    floor far below that of sparse ReLU units, and a small real class difference stays
+    well above it; with activations ~1 the index's eps changes nothing (no degenerate
+    SI on near-zero activations)."""
+    from workflow_scripts.metrics.selectivity_index import floor_shuffle
+
+    gen = torch.Generator().manual_seed(0)
+    labels = torch.arange(2000) % 10
+    floor_labels = torch.as_tensor(floor_shuffle(labels.numpy(), 0))
+    sparse = torch.relu(torch.randn(2000, 50, generator=gen))  # no class signal, spread ~ mean
+    flat = 1.0 + 0.02 * torch.randn(2000, 50, generator=gen) + 0.01 * (labels == 3)[:, None]
+
+    def si(acts, y):
+        cm = ClassMeans(10, acts.shape[1])
+        cm.add(acts, y)
+        cm.count(y)
+        return si_from_means(cm.means())[0]
+
+    sparse_floor = float(si(sparse, floor_labels).mean())
+    flat_si, flat_floor = float(si(flat, labels).mean()), float(si(flat, floor_labels).mean())
+    # below the unregularised runs' floor (0.015-0.036) and the sparse units', above its own
+    assert flat_floor < 0.002 < flat_si < 0.015 < sparse_floor
+    means = ClassMeans(10, 50)
+    means.add(flat, labels)
+    means.count(labels)
+    no_eps = si_from_means(means.means(), eps=0.0)[0]
+    assert torch.allclose(si(flat, labels), no_eps, rtol=1e-5)

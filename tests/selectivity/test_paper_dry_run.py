@@ -137,7 +137,7 @@ def test_job_counts_of_the_paper_size(dry_runs):
     full = Counter({rule: len(j) for rule, j in jobs(outputs[1]).items()})
     reg = cfg["regularizer"]
     onsets = {0, reg["later_onset"], *reg["onsets"]}
-    assert full["selectivity_train"] == seeds + len(onsets) * len(reg["seeds"]) == 22
+    assert full["selectivity_train"] == seeds + len(onsets) * len(reg["seeds"]) == 40  # 5 seeds
     assert full["selectivity_figure"] == 9 and full["claims_table"] == 1
 
 

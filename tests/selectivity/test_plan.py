@@ -62,7 +62,7 @@ def test_default_plan_runs_cubes_and_targets():
     assert {p.cubes[c].run_id for c in p.ablated_cubes} == set(p.baseline)
     assert p.targets() == [p.paths.figure(f"fig{n}") for n in range(2, 11)]
     assert p.targets()[0] == "results/figs/selectivity/fig2.pdf"
-    assert p.parts == {"b0-e12"}  # one extraction job per run at default size
+    assert p.parts == {"b0-e12", "b0-e4"}  # one extraction job per run (regularised: 4 epochs)
     run = p.runs[p.baseline[0]]
     w = W(run_id=p.baseline[0], cube_id=p.cube_of[p.baseline[0]])
     assert p.train_inputs(w)["data"] == p.paths.data(run.data_id, "npz")
@@ -84,34 +84,37 @@ def test_ids_hash_every_resolved_parameter():
 
 
 def test_cpu_and_cuda_plans_differ_exactly_where_the_computation_does():
-    """amp and channels_last take effect on CUDA only: a CPU run trains in float32 with
-    the default memory format whatever the config says, so its id says so."""
+    """amp takes effect on CUDA only: a CPU run trains in float32 whatever the config
+    says, so its id says so; channels_last takes effect on both devices."""
     for overlay in ((), (SMOKE,), (PAPER,)):
         cpu = build_plan(study_config(*overlay, {"device": "cpu"}))
         cuda = build_plan(study_config(*overlay, {"device": "cuda"}))
         assert cpu.datasets == cuda.datasets  # the data do not depend on the device
         assert not set(cpu.runs) & set(cuda.runs) and not set(cpu.cubes) & set(cuda.cubes)
         for run in cpu.runs.values():
-            assert (run.train.amp, run.train.channels_last) == (False, False)
+            assert (run.train.amp, run.train.channels_last) == (False, True)
         for run in cuda.runs.values():
             assert (run.train.amp, run.train.channels_last) == (True, True)
         # the catalog records what ran
         (cpu_run,) = [a for a in cpu.artifacts() if a.kind == "run" and a.id == cpu.baseline[0]]
         assert cpu_run.params["train"]["amp"] is False
-    # amp alone: both devices differ; neither: one computation, one id
+    # amp alone: both devices differ; without amp: one computation, one id
     amp_only = {"selectivity": {"train": {"amp": True, "channels_last": False}}}
     cpu, cuda = (build_plan(study_config(amp_only, {"device": d})) for d in ("cpu", "cuda"))
     assert not set(cpu.runs) & set(cuda.runs)
-    neither = {"selectivity": {"train": {"amp": False, "channels_last": False}}}
-    cpu, cuda = (build_plan(study_config(neither, {"device": d})) for d in ("cpu", "cuda"))
-    assert ids(cpu) == ids(cuda) and all_params(cpu) == all_params(cuda)
+    for layout in (False, True):
+        no_amp = {"selectivity": {"train": {"amp": False, "channels_last": layout}}}
+        cpu, cuda = (build_plan(study_config(no_amp, {"device": d})) for d in ("cpu", "cuda"))
+        assert ids(cpu) == ids(cuda) and all_params(cpu) == all_params(cuda)
     assert cpu.device == "cpu" and cuda.device == "cuda"
 
 
-def test_the_cpu_ignores_amp_and_channels_last():
+def test_the_cpu_ignores_amp_not_channels_last():
     base = build_plan(study_config({"device": "cpu"}))
-    off = plan_of({"device": "cpu"}, train={"amp": False, "channels_last": False})
-    assert ids(base) == ids(off)
+    assert ids(base) == ids(plan_of({"device": "cpu"}, train={"amp": False}))
+    assert (
+        ids(base)["runs"] != ids(plan_of({"device": "cpu"}, train={"channels_last": False}))["runs"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -135,7 +138,8 @@ def test_checkpoints_per_job_changes_no_id_only_the_parts():
     base = build_plan(study_config())
     split = plan_of(extract={"checkpoints_per_job": 4})
     assert ids(base) == ids(split)
-    assert split.parts == {"b0-b20", "b30-b200", "b300-e3", "e4-e12"}
+    # baseline runs: 16 checkpoints; regulariser runs (4 epochs): 13, the last part e4 alone
+    assert split.parts == {"b0-b20", "b30-b200", "b300-e3", "e4-e12", "e4"}
     for run_id in base.runs:
         assert base.train_params(W(run_id=run_id)) == split.train_params(W(run_id=run_id))
 
@@ -252,6 +256,13 @@ def test_artifacts_carry_labels():
         ({"figures": {"fig3": {"modules": [7]}}, "ablation": {"modules": [4]}}, "fig3.modules"),
         ({"figures": {"fig5": {"module": 7, "later_module": 4}}}, "selectivity.figures.fig5"),
         ({"figures": {"fig10": {"modules": [7]}}}, "selectivity.figures.fig10.modules"),
+        (
+            {"ablation": {"checkpoints": {"batches": [10, 15], "epochs": [1]}}},
+            "selectivity.ablation.checkpoints",
+        ),
+        ({"ablation": {"checkpoints": {"batches": [0], "epochs": []}}}, "ablation.checkpoints"),
+        ({"regularizer": {"epochs": 5}}, "selectivity.regularizer.epochs"),  # no checkpoint e5
+        ({"data": {"n_test": 20000}}, "selectivity.data.n_test"),
     ],
 )
 def test_contradictions_name_their_keys(overlay, key):
@@ -288,3 +299,48 @@ def test_plan_imports_neither_torch_nor_matplotlib():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_test_accuracy_is_measured_where_figs_6_7_read_it():
+    """The regulariser seeds' runs (the unregularised reference included) are measured on
+    the test images at the regulariser runs' last checkpoint only; other runs never."""
+    p = plan_of(regularizer={"seeds": [1, 3], "epochs": 4})
+    params = all_params(p)
+    tested = {k[1]: v["test_labels"] for k, v in params.items() if k[0] == "extract"}
+    for run_id, run in p.runs.items():
+        labels = tested[p.cubes[p.cube_of[run_id]].extract_id]
+        assert labels == (["e4"] if run.train.seed in (1, 3) else []), run_id
+        if run.role == "regularised":
+            assert run.train.epochs == 4 and run.train.checkpoint_epochs[-1] == 4
+    assert len([r for r in p.regularised if p.runs[r].train.regularizer.alpha == 0]) == 1  # seed 3
+    # the ids say which checkpoints are tested: other regulariser epochs, other cubes
+    q = plan_of(regularizer={"seeds": [1, 3], "epochs": 8})
+    base = [r for r in p.baseline if p.runs[r].train.seed == 1]
+    assert set(base) <= set(q.baseline) and p.cube_of[base[0]] != q.cube_of[base[0]]
+
+
+def test_ablation_checkpoints_are_hashed_and_passed_to_the_jobs():
+    every = plan_of(ablation={"checkpoints": "all"})
+    some = build_plan(study_config())
+    assert every.ablation.checkpoints is None
+    assert some.ablation.checkpoints and set(some.ablation.checkpoints) < set(
+        some.runs[some.baseline[0]].train.checkpoint_labels()
+    )
+    assert set(every.extracts) == set(some.extracts)  # the extraction does not change
+    assert not set(every.ablated_cubes) & set(some.ablated_cubes)
+    (ablate,) = [v for k, v in all_params(some).items() if k[0] == "ablate"][:1]
+    assert ablate["ablation"]["checkpoints"] == list(some.ablation.checkpoints)
+
+
+def test_long_jobs_get_the_higher_priorities():
+    """The ablation (longest) and what it waits on (the baseline runs and their
+    extraction) go before the regulariser runs whenever both are ready."""
+    p = build_plan(study_config())
+    base, reg = p.baseline[0], p.regularised[-1]
+    assert p.runs[reg].role == "regularised"
+    extract = {run: p.cubes[p.cube_of[run]].extract_id for run in (base, reg)}
+    ablate = p.ablate_priority(W(cube_id=p.cube_of[base], part="b0-e12"))
+    train = {run: p.train_priority(W(run_id=run)) for run in (base, reg)}
+    assert ablate > train[base] > train[reg]
+    assert p.extract_priority(W(extract_id=extract[base])) > train[reg]
+    assert p.extract_priority(W(extract_id=extract[reg])) == train[reg]

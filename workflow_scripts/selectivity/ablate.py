@@ -1,6 +1,8 @@
 """Progressive ablation curves of a checkpoint: accuracy on the ablation set with the k
 most selective, or k random, channels of EVERY block of a module zeroed at once.
 
+The curves are the shared metrics layer's (``workflow_scripts.metrics.ablation``), one
+group per ablated module (its blocks ``layer<m-3>.<b>``, the group key m):
 - k = round(fraction x channels), the same k in every block of the module (a ResNet
   module's blocks all have the same output width).
 - selective order: each block's channels by decreasing SI (measured on the probe set,
@@ -9,106 +11,49 @@ most selective, or k random, channels of EVERY block of a module zeroed at once.
   the same at every checkpoint (the paper's code drew a new one every batch).
 - zeroing happens on the block output (after its final ReLU), so the next block and the
   residual path both see the zeros.
-
-Speed: the part of the network before the ablated module does not depend on the mask,
-so each batch goes through it once; the module and everything after it then run for
-many masks at once (the batch repeated once per mask, each copy multiplied by its own
-channel mask).
+- speed: each batch runs once unablated (fraction 0, shared by every order and draw);
+  the masks are stacked as a batch dimension after each module's first block.
 """
 
 import logging
-import math
 
 import numpy as np
-import torch
 
+from ..metrics.ablation import ORDERS, Group, units_to_zero
+from ..metrics.ablation import ablation_curves as group_curves
 from ..store.cube import CubeWriter
 from . import network
-from .specs import MODULES
 
 log = logging.getLogger(__name__)
-ORDERS = ("selective", "random")
-ROWS_PER_PASS = 4096  # images x masks per forward of the ablated module and beyond
 
 
-def channels_to_ablate(fraction, channels):
-    return int(math.floor(fraction * channels + 0.5))
+def module_groups(model, modules):
+    """One ablation group per module: its blocks, zeroed together (key: the module)."""
+    return [Group(f"layer{m - 3}", tuple(network.block_names(model, (m,))), m) for m in modules]
 
 
-def random_order(seed, draw, module, block, channels):
-    return np.random.default_rng([seed, draw, module, block]).permutation(channels)
-
-
-def masks(si, unit_module, unit_block, module, fractions, draws, seed):
-    """[(order, fraction index, draw, mask [blocks, channels])] for one module; fraction 0
-    is left out (it is the unablated network)."""
-    blocks = sorted(set(unit_block[unit_module == module].tolist()))
-    per_block = [si[(unit_module == module) & (unit_block == b)] for b in blocks]
-    channels = len(per_block[0])
-    orders = {("selective", 0): [np.argsort(-s, kind="stable") for s in per_block]}
-    for d in range(draws):
-        orders[("random", d)] = [random_order(seed, d, module, b, channels) for b in blocks]
-    out = []
-    for (order, draw), perms in orders.items():
-        for fi, fraction in enumerate(fractions):
-            k = channels_to_ablate(fraction, channels)
-            if fraction == 0:
-                continue
-            mask = np.ones((len(blocks), channels), dtype=np.float32)
-            for b, perm in enumerate(perms):
-                mask[b, perm[:k]] = 0.0
-            out.append((order, fi, draw, mask))
-    return out
-
-
-@torch.inference_mode()
 def ablation_curves(
     model, images, si, unit_module, unit_block, spec, batch_size, device, workers=0
 ):
     """(accuracy [modules, orders, fractions, draws] with NaN where undefined (selective
-    draws > 0), unablated accuracy)."""
-    modules, fractions = list(spec.modules), list(spec.fractions)
-    acc = np.full((len(modules), len(ORDERS), len(fractions), spec.draws), np.nan)
-    plan = {
-        m: masks(si, unit_module, unit_block, m, fractions, spec.draws, spec.seed) for m in modules
+    draws > 0), unablated accuracy). ``si``: per unit, in ``network.blocks`` order."""
+    groups = module_groups(model, spec.modules)
+    per_block = {
+        f"layer{m - 3}.{b}": np.asarray(si)[(unit_module == m) & (unit_block == b)]
+        for m in spec.modules
+        for b in sorted(set(unit_block[unit_module == m].tolist()))
     }
-    mask_tensors = {
-        m: torch.as_tensor(np.stack([mk for *_, mk in plan[m]])).to(device) for m in modules
-    }
-    correct = {m: torch.zeros(len(plan[m]), dtype=torch.int64, device=device) for m in modules}
-    base_correct, seen = 0, 0
-    model = model.to(memory_format=torch.channels_last)  # ~1.4x faster on the CPU too
-    for x, y in images.batches(np.arange(len(images)), batch_size, workers=workers, device=device):
-        h = network.stem(model, x.contiguous(memory_format=torch.channels_last))
-        inputs = {}
-        for m in MODULES:
-            inputs[m] = h
-            h = network.module_layer(model, m)(h)
-        base_correct += int((network.head(model, h).argmax(1) == y).sum())
-        seen += len(y)
-        n = len(y)
-        for m in modules:
-            per_pass = max(1, ROWS_PER_PASS // n)
-            for start in range(0, len(plan[m]), per_pass):
-                mk = mask_tensors[m][start : start + per_pass]  # [M, blocks, channels]
-                hm = (
-                    inputs[m]
-                    .repeat(len(mk), *([1] * (inputs[m].ndim - 1)))
-                    .contiguous(memory_format=torch.channels_last)
-                )
-                for b, block in enumerate(network.module_layer(model, m)):
-                    hm = block(hm) * mk[:, b].repeat_interleave(n, dim=0)[:, :, None, None]
-                for later in MODULES[MODULES.index(m) + 1 :]:
-                    hm = network.module_layer(model, later)(hm)
-                pred = network.head(model, hm).argmax(1).view(len(mk), n)
-                correct[m][start : start + len(mk)] += (pred == y[None]).sum(1)
-    base = base_correct / seen
-    for mi, m in enumerate(modules):
-        for (order, fi, draw, _), c in zip(plan[m], correct[m].tolist()):
-            acc[mi, ORDERS.index(order), fi, draw] = c / seen
-        for oi, order in enumerate(ORDERS):
-            acc[mi, oi, fractions.index(0.0), : 1 if order == "selective" else spec.draws] = base
-    return acc, base
+    out = group_curves(
+        model,
+        images.batches(np.arange(len(images)), batch_size, workers=workers, device=device),
+        groups,
+        per_block,
+        fractions=spec.fractions,
+        draws=spec.draws,
+        seed=spec.seed,
+        device=device,
+    )
+    return out["accuracy"], out["base_accuracy"]
 
 
 ABLATION_VARIABLES = {
@@ -165,7 +110,7 @@ def ablation_layout(model, spec):
     }
     widths = {m: c for m, _, _, c in network.blocks(model)}
     k = np.asarray(
-        [[channels_to_ablate(f, widths[m]) for f in spec.fractions] for m in spec.modules],
+        [[units_to_zero(f, widths[m]) for f in spec.fractions] for m in spec.modules],
         dtype=np.int32,
     )
     return sizes, coords, k
@@ -186,9 +131,11 @@ def ablate(
     attrs,
     device="cpu",
     workers=0,
+    ablated=None,
 ):
     """Write the ablation part cube ``out`` for the checkpoints ``steps`` of one run.
-    ``extract_part``: the open extract part cube of the same checkpoints (SI per unit)."""
+    ``extract_part``: the open extract part cube of the same checkpoints (SI per unit);
+    ``ablated``: the steps ablated (None: all but the initialisation), NaN rows elsewhere."""
     from .extract import CHECKPOINT, checkpoints, load_model, prepare_bn
 
     found = checkpoints(checkpoints_dir, steps)
@@ -209,7 +156,9 @@ def ablate(
     ) as writer:
         writer.set("ablation_k", k)
         for step, state in found:
-            if step == 0:  # the initialisation: nothing to ablate (chance accuracy)
+            if step == 0 or (ablated is not None and step not in ablated):
+                # the initialisation: nothing to ablate (chance accuracy); or a checkpoint
+                # ablation.checkpoints leaves out
                 shape = (len(spec.modules), len(ORDERS), len(spec.fractions), spec.draws)
                 writer.append(
                     step,

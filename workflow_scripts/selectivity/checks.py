@@ -4,8 +4,8 @@ each other, named by key, reported before any job runs (``config_check``)."""
 import math
 
 from .. import datasets, models
-from .resolve import figure_options
-from .specs import MODULES
+from .resolve import ablated_labels, checkpoint_labels, figure_options
+from .specs import BATCH, MODULES
 
 STUDY = "selectivity"
 SPLITS = ("train", "test")
@@ -31,7 +31,7 @@ def config_problems(config):
                 f"config key {key}: unknown module(s) {unknown}; a ResNet has "
                 f"modules {list(MODULES)} (torchvision's layer1..layer4)"
             )
-    problems += _figure_problems(s)
+    problems += _figure_problems(s) + _ablation_problems(s)
     if s["regularizer"]["alpha"] == 0:
         problems.append(
             "config key selectivity.regularizer.alpha: 0 means no regulariser; "
@@ -101,6 +101,12 @@ def _held_out_problems(s, source):
         ("selectivity.data.probe.n", d["probe"]["split"], d["probe"]["n"]),
         ("selectivity.data.n_train", "train", d["n_train"]),
     ]
+    test_need = math.ceil(d["n_test"] / n_classes)
+    if test_need > min(source.per_class("test")):
+        problems.append(
+            f"config key selectivity.data.n_test: {d['n_test']} images ({test_need} per class) "
+            f"but the {source.name} test split has {min(source.per_class('test'))} per class"
+        )
     for key, split, n in draws:
         need = math.ceil(n / n_classes)
         if n == 0:
@@ -182,12 +188,37 @@ def _schedule_problems(s, bpe):
                 f"the end of training ({end} {r['onset_unit']}: "
                 "selectivity.regularizer.epochs, or train.epochs where that is 0)"
             )
+    if reg_epochs not in s["checkpoints"]["epochs"]:
+        problems.append(
+            f"config keys selectivity.checkpoints.epochs ({s['checkpoints']['epochs']}) and "
+            f"selectivity.regularizer.epochs ({r['epochs']}; 0: train.epochs, {epochs}): the "
+            f"regulariser runs' last epoch ({reg_epochs}) must be a checkpoint epoch (figs 6-7 "
+            "compare them with the baseline runs there)"
+        )
     if r["later_onset"] <= 0:
         problems.append(
             "config key selectivity.regularizer.later_onset: fig6 compares "
             "regularising from the start (0) with a later onset, so it must be > 0"
         )
     return problems
+
+
+def _ablation_problems(s):
+    chosen = ablated_labels(s["ablation"]["checkpoints"])
+    if chosen is None:
+        return []
+    unknown = sorted(set(chosen) - set(checkpoint_labels(s["checkpoints"])))
+    if unknown:
+        return [
+            f"config key selectivity.ablation.checkpoints: {unknown} are not checkpoints of "
+            "the runs (selectivity.checkpoints); ablate a subset of them, or all"
+        ]
+    if not [c for c in chosen if c != f"{BATCH}0"]:
+        return [
+            "config key selectivity.ablation.checkpoints: no trained checkpoint to ablate "
+            "(the initialisation, b0, is never ablated)"
+        ]
+    return []
 
 
 def _figure_problems(s):

@@ -5,12 +5,19 @@ unregularised runs, one per seed; ``regularised``: the regulariser runs and the
 unregularised reference of a regulariser seed that is no baseline seed) and the claims
 options (``figure_specs.ClaimsOptions``). A claim whose inputs cannot measure it by design (no
 checkpoint in the first epoch, a module not ablated) raises ``NotMeasured`` here.
+
+Every figure a claim checks is a mean over seeds of per-seed values (``seed`` dim), so that
+its interval is a t interval over seeds (``claims.stats``); where the paper speaks of a
+curve's peak, the peak is that of the seed-MEAN curve (the checkpoint where the plotted
+mean is highest), read in every seed at that checkpoint: a mean of per-seed maxima is
+higher than the plotted curve ever gets.
 """
 
 import numpy as np
 import xarray as xr
 
-from ..claims import NotMeasured
+from ..claims import Check, NotMeasured
+from ..claims import stats as st
 from ..specs import from_params
 from ..store.cube import open_cube
 from . import metrics
@@ -33,6 +40,17 @@ def _paths(value):
 
 def r(x):
     return round(float(x), 3)
+
+
+def per_seed(da):
+    """A (seed,) DataArray as a tuple of floats (a Check's ``per_seed``)."""
+    return tuple(float(v) for v in np.asarray(da, dtype=np.float64).ravel())
+
+
+def mean_check(name, values, threshold, side="above"):
+    """A check of the mean over seeds of ``values`` (one per seed), t interval."""
+    values = per_seed(values)
+    return Check(name, st.mean_over_seeds(values), threshold, side, per_seed=values)
 
 
 def epoch_batches(ctx):
@@ -65,22 +83,31 @@ def epoch_one_on(da, batches_per_epoch):
     return da.sel(checkpoint=steps)
 
 
-def spike(ctx, module):
-    """Per seed: (init, early peak, end) of a module's mean SI."""
-    si = seed_si(ctx).sel(module=module)
-    peak = first_epoch(si, epoch_batches(ctx)).max("checkpoint")
-    return si.isel(checkpoint=0), peak, si.isel(checkpoint=-1)
+def early_peak(curves, batches_per_epoch):
+    """(step, per-seed values) at the first-epoch checkpoint where the seed-mean of
+    ``curves`` (seed, checkpoint) is highest."""
+    early = first_epoch(curves, batches_per_epoch)
+    step = int(early["checkpoint"].values[int(np.argmax(early.mean("seed").values))])
+    return step, curves.sel(checkpoint=step)
+
+
+def spike(curves, batches_per_epoch):
+    """Per seed (init, early peak of the seed-mean curve, end) and the peak's step."""
+    step, peak = early_peak(curves, batches_per_epoch)
+    return curves.isel(checkpoint=0), peak, curves.isel(checkpoint=-1), step
 
 
 def ablation_auc(ctx, needs):
-    """(seed, checkpoint, ablated_module, order) AUC, the initialisation dropped; the
+    """(seed, checkpoint, ablated_module, order) AUC at the ablated checkpoints (the
+    initialisation and checkpoints left out by ``ablation.checkpoints`` dropped); the
     claim ``needs`` these modules ablated."""
     ablated = set(ctx["baseline"][0]["ablated_module"].values.tolist())
     missing = sorted(set(needs) - ablated)
     if missing:
         raise NotMeasured(f"module(s) {missing} not ablated (selectivity.ablation.modules)")
     a = xr.concat([metrics.ablation_auc(ds) for ds in ctx["baseline"]], dim="seed")
-    return a.sel(checkpoint=[s for s in a["checkpoint"].values if s > 0])
+    measured = a.notnull().all(["seed", "ablated_module", "order"])
+    return a.sel(checkpoint=a["checkpoint"].values[measured.values])
 
 
 def reg_groups(ctx):
@@ -95,17 +122,66 @@ def reg_groups(ctx):
     return groups
 
 
-def final_accuracy(runs):
-    """Final held-out (probe) accuracy, mean over the runs ``{seed: cube}``."""
-    return float(np.mean([metrics.final(ds["accuracy"]) for ds in runs.values()]))
+def reg_end(groups):
+    """The last checkpoint of the regulariser runs: where they are compared with the
+    unregularised runs of the same seeds."""
+    ends = {int(ds["checkpoint"].values[-1]) for k, runs in groups.items() if k != UNREGULARISED
+            for ds in runs.values()}  # fmt: skip
+    if len(ends) != 1:
+        raise ValueError(f"the regulariser runs end at different checkpoints: {sorted(ends)}")
+    return ends.pop()
 
 
-def final_si(runs, modules):
-    """Mean SI of ``modules`` at the last checkpoint, mean over the runs ``{seed: cube}``."""
-    last = [
-        metrics.module_si(ds).isel(checkpoint=-1).sel(module=list(modules)) for ds in runs.values()
-    ]
-    return float(np.mean([s.mean() for s in last]))
+def test_accuracy(runs, step):
+    """(per-seed accuracy on the test images at ``step``, seeds in order; images per
+    seed): the test accuracy the extraction measures at the regulariser runs' end."""
+    acc, images = [], set()
+    for seed in sorted(runs):
+        row = runs[seed].sel(checkpoint=step)
+        acc.append(float(row["test_accuracy"]))
+        images.add(int(row["test_images"]))
+    if len(images) != 1 or 0 in images:
+        raise ValueError(
+            f"checkpoint {step}: test accuracies on unequal or no image counts {sorted(images)}"
+        )
+    return np.asarray(acc), images.pop()
+
+
+def accuracy_difference(a, b, n_images):
+    """mean(a - b) of paired per-seed accuracies, each on ``n_images`` images: the union of
+    the paired t interval over seeds and Newcombe's interval for a difference of two
+    proportions (method 10 of Newcombe 1998: from the two Wilson intervals of the pooled
+    images; scipy has no interval for a difference of proportions; it treats the two as
+    independent samples, which is conservative for the same images)."""
+    seeds = st.paired_difference(a, b)
+    pa, pb = (st.proportion(round(float(v.sum()) * n_images), len(v) * n_images) for v in (a, b))
+    d = pa.value - pb.value
+    low = d - np.hypot(pa.value - pa.low, pb.high - pb.value)
+    high = d + np.hypot(pa.high - pa.value, pb.value - pb.low)
+    return st.Estimate(
+        seeds.value,
+        min(seeds.low, float(low)),
+        max(seeds.high, float(high)),
+        len(a),
+        f"seeds x {n_images} images",
+        "union of the paired seed t interval and Newcombe's interval of the pooled images",
+    )
+
+
+def accuracy_check(name, a, b, n_images, threshold, side):
+    """A check of the accuracy difference a - b (paired seeds) against ``threshold``."""
+    diff = tuple(float(v) for v in np.asarray(a) - np.asarray(b))
+    return Check(name, accuracy_difference(a, b, n_images), threshold, side, per_seed=diff)
+
+
+def final_si(runs, modules, step):
+    """Per seed (seeds in order): mean SI of ``modules`` at ``step``."""
+    return np.asarray(
+        [
+            float(metrics.module_si(runs[s]).sel(checkpoint=step, module=list(modules)).mean())
+            for s in sorted(runs)
+        ]
+    )
 
 
 def setting(options):

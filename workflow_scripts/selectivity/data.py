@@ -78,6 +78,16 @@ def make_splits(spec):
             f"the training subset has {len(out['train_idx'])}"
         )
     out["bn_idx"] = rng.permutation(out["train_idx"])[: spec.n_bn]
+    # drawn last (the sets above do not depend on it); the test split is never trained on,
+    # so this set may overlap the probe and ablation sets
+    out["test_idx"] = balanced(
+        labels["test"],
+        np.ones(len(labels["test"]), dtype=bool),
+        spec.n_test,
+        n_classes,
+        rng,
+        "config key selectivity.data.n_test",
+    )
     if train_images is None:
         mean, std = np.asarray(IMAGENET_MEAN), np.asarray(IMAGENET_STD)
     else:  # per-channel statistics of the training subset, in [0, 1] units

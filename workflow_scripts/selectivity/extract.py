@@ -1,12 +1,14 @@
 """Per checkpoint, from one pass over the probe set: class means, SI, its noise floor,
 accuracy and CKA; written as a part cube growing along ``checkpoint``.
 
-Forward hooks on the blocks (``network.BlockOutputs``) see each block's output as the
-block returns it and reduce it at once, before any later in-place operation touches it:
-the spatial mean of every channel goes into the class-mean accumulators (true labels,
-and the same images with shuffled labels for the noise floor), the flattened output into
-its float64 Gram matrix (minibatch CKA). A pre-hook on ``fc`` does the same for the FC
-input. Nothing of a batch is kept after its forward pass.
+The pass is the shared metrics layer's (``workflow_scripts.metrics.measure``): forward
+hooks on the blocks (``layer1.0`` ... ``layer4.1``) reduce each block's output as the block
+returns it: the spatial mean of every channel goes into the class-mean accumulators (true
+labels, and the same images with shuffled labels for the noise floor), the flattened output
+into its Gram matrix (minibatch CKA); a hook on ``avgpool`` does the same for the FC input.
+CKA's Gram products are float32 products of batch-centred features with the HSIC in float64
+(``extract.cka_precision: float32``, the default) or float64 products (the reference); the
+two agree to 1e-6 (tests/selectivity/test_extract.py), and the cube says which was used.
 
 BatchNorm at evaluation (``extract.bn``): ``recompute`` (default) replaces the running
 statistics by their average over the data file's BatchNorm images (training images,
@@ -20,11 +22,11 @@ import logging
 import numpy as np
 import torch
 
+from ..metrics.measure import measure as measure_layers
+from ..metrics.selectivity_index import floor_shuffle
 from ..store.checkpoints import checkpoint_steps, load_steps
 from ..store.cube import CubeWriter
 from . import network
-from .cka import MinibatchCKA, gram
-from .selectivity_index import ClassMeans, si_from_means
 
 log = logging.getLogger(__name__)
 
@@ -63,67 +65,36 @@ def prepare_bn(model, bn, bn_images, batch_size, device, workers=0):
         network.set_bn_mode(model, bn)
 
 
-@torch.no_grad()
-def measure(model, probe, n_classes, batch_size, floor_labels, device, workers=0):
-    """One pass over ``probe``: {'class_mean', 'si', 'si_floor', 'dead', 'accuracy', 'cka',
-    'cka_batches'} (numpy). ``floor_labels``: the probe labels, shuffled."""
-    units = network.blocks(model)
-    offsets = np.cumsum([0] + [c for *_, c in units])
-    n_units = int(offsets[-1])
-    true, floor = ClassMeans(n_classes, n_units, device), ClassMeans(n_classes, n_units, device)
-    cka = MinibatchCKA(len(units) + 1, device)
-    state = {}
-
-    def on_block(k, output):
-        cols = slice(int(offsets[k]), int(offsets[k + 1]))
-        act = output.float().mean(dim=(2, 3))
-        true.add(act, state["y"], cols)
-        floor.add(act, state["y_floor"], cols)
-        if state["full"]:
-            state["grams"].append(gram(output))
-        return None
-
-    def on_fc(_module, inputs):
-        if state["full"]:
-            state["grams"].append(gram(inputs[0]))
-
-    correct, seen = 0, 0
-    floor_labels = torch.as_tensor(floor_labels)
-    fc_hook = model.fc.register_forward_pre_hook(on_fc)
-    try:
-        with network.BlockOutputs(model, on_block):
-            order = np.arange(len(probe))
-            for b, (x, y) in enumerate(
-                probe.batches(order, batch_size, workers=workers, device=device)
-            ):
-                y_floor = floor_labels[b * batch_size : b * batch_size + len(y)].to(device)
-                state.update(y=y, y_floor=y_floor, full=len(y) == batch_size, grams=[])
-                logits = model(x)
-                true.count(y)
-                floor.count(y_floor)
-                correct += int((logits.argmax(1) == y).sum())
-                seen += len(y)
-                if state["full"]:
-                    cka.add(state["grams"])
-    finally:
-        fc_hook.remove()
-    means = true.means()
-    si, dead = si_from_means(means)
-    si_floor, _ = si_from_means(floor.means())
+def measure(
+    model, probe, n_classes, batch_size, floor_labels, device, workers=0, cka_precision="float32"
+):
+    """One pass over ``probe`` by the shared metrics layer (``metrics.measure``): {'class_mean'
+    [unit, class], 'si', 'si_floor', 'dead', 'accuracy', 'cka' [layer, layer], 'cka_batches'}
+    (numpy), units and CKA layers in ``network.layer_names`` order. The units are the block
+    outputs; the CKA layers the block outputs and ``avgpool``'s output (the FC input).
+    ``floor_labels``: the probe labels, shuffled (``floor_shuffle``)."""
+    blocks = network.block_names(model)
+    m = measure_layers(
+        model,
+        probe.batches(np.arange(len(probe)), batch_size, workers=workers, device=device),
+        n_classes=n_classes,
+        layers=blocks,
+        cka_layers=blocks + ["avgpool"],
+        floor_labels=floor_labels,
+        batch_size=batch_size,
+        cka_precision=cka_precision,
+        device=device,
+    )
+    s = m.selectivity
     return {
-        "class_mean": means.T.float().cpu().numpy(),
-        "si": si.float().cpu().numpy(),
-        "si_floor": si_floor.float().cpu().numpy(),
-        "dead": dead.cpu().numpy().astype(np.int8),
-        "accuracy": correct / seen,
-        "cka": cka.value().cpu().numpy(),
-        "cka_batches": cka.batches,
+        "class_mean": s["class_mean"],
+        "si": s["si"],
+        "si_floor": s["si_floor"],
+        "dead": s["dead"].astype(np.int8),
+        "accuracy": m.accuracy,
+        "cka": m.cka,
+        "cka_batches": m.cka_batches,
     }
-
-
-def floor_shuffle(labels, seed):
-    """The probe labels in a fixed random order (same class counts, no class signal)."""
-    return np.asarray(labels)[np.random.default_rng(seed).permutation(len(labels))]
 
 
 def part_layout(model, classes):
@@ -171,6 +142,7 @@ def part_layout(model, classes):
 
 
 CHECKPOINT = {"long_name": "training batches done (0 = the initialisation)", "units": "batches"}
+SINCE = " over the batches since the previous checkpoint (train mode, augmented)"
 EXTRACT_VARIABLES = {
     "class_mean": (
         ("checkpoint", "unit", "class"),
@@ -197,22 +169,8 @@ EXTRACT_VARIABLES = {
     ),
     "accuracy": (("checkpoint",), "f4", {"long_name": "top-1 accuracy on the probe set"}),
     "epoch": (("checkpoint",), "f8", {"long_name": "training epochs done", "units": "epochs"}),
-    "train_loss": (
-        ("checkpoint",),
-        "f4",
-        {
-            "long_name": "training cross-entropy, mean over the batches since the "
-            "previous checkpoint (train mode, augmented)"
-        },
-    ),
-    "train_accuracy": (
-        ("checkpoint",),
-        "f4",
-        {
-            "long_name": "training accuracy, mean over the batches since the "
-            "previous checkpoint (train mode, augmented)"
-        },
-    ),
+    "train_loss": (("checkpoint",), "f4", {"long_name": "training cross-entropy, mean" + SINCE}),
+    "train_accuracy": (("checkpoint",), "f4", {"long_name": "training accuracy, mean" + SINCE}),
     "reg_si": (
         ("checkpoint",),
         "f4",
@@ -222,12 +180,37 @@ EXTRACT_VARIABLES = {
         },
     ),
     "lr": (("checkpoint",), "f4", {"long_name": "learning rate"}),
+    "test_accuracy": (
+        ("checkpoint",),
+        "f8",
+        {
+            "long_name": "top-1 accuracy on the test images (data.n_test; 0: the whole test "
+            "split) at the regulariser runs' last checkpoint; NaN elsewhere"
+        },
+    ),
+    "test_images": (
+        ("checkpoint",),
+        "i4",
+        {"long_name": "test images behind test_accuracy (0 where not measured)"},
+    ),
     "cka": (
         ("checkpoint", "layer", "layer2"),
         "f8",
-        {"long_name": "minibatch linear CKA (unbiased HSIC, float64) over the probe set"},
+        {
+            "long_name": "minibatch linear CKA (unbiased HSIC in float64; Gram products in "
+            "the part's cka_precision) over the probe set"
+        },
     ),
 }
+
+
+@torch.inference_mode()
+def plain_accuracy(model, images, batch_size, device, workers=0):
+    """(correct, images) of a plain evaluation pass over ``images``."""
+    correct = 0
+    for x, y in images.batches(np.arange(len(images)), batch_size, workers=workers, device=device):
+        correct += int((model(x).argmax(1) == y).sum())
+    return correct, len(images)
 
 
 def extract(
@@ -244,8 +227,11 @@ def extract(
     attrs,
     device="cpu",
     workers=0,
+    test_images=None,
+    test_steps=(),
 ):
-    """Write the part cube ``out`` for the checkpoints ``steps`` of one run."""
+    """Write the part cube ``out`` for the checkpoints ``steps`` of one run; at
+    ``test_steps``, also the accuracy on ``test_images``."""
     found = checkpoints(checkpoints_dir, steps)
     floor_labels = floor_shuffle(probe.labels.numpy(), extract_spec.floor_seed)
     model = network.build(model_spec, n_classes, in_channels)
@@ -265,10 +251,24 @@ def extract(
             model = load_model(state, model_spec, n_classes, in_channels, device)
             prepare_bn(model, extract_spec.bn, bn_images, extract_spec.batch_size, device, workers)
             m = measure(
-                model, probe, n_classes, extract_spec.batch_size, floor_labels, device, workers
+                model,
+                probe,
+                n_classes,
+                extract_spec.batch_size,
+                floor_labels,
+                device,
+                workers,
+                extract_spec.cka_precision,
+            )
+            test_correct, n_test = (
+                plain_accuracy(model, test_images, extract_spec.batch_size, device, workers)
+                if step in test_steps
+                else (0, 0)
             )
             writer.append(
                 step,
+                test_accuracy=test_correct / n_test if n_test else np.nan,
+                test_images=n_test,
                 class_mean=m["class_mean"],
                 si=m["si"],
                 si_floor=m["si_floor"],
@@ -291,3 +291,7 @@ def extract(
                 int(m["dead"].sum()),
                 m["cka_batches"],
             )
+            if n_test:
+                log.info(
+                    "step %d: accuracy %.4f on %d test images", step, test_correct / n_test, n_test
+                )

@@ -23,13 +23,14 @@ from .data import SPLITS
 
 def open_images(splits, spec, which, channels=None):
     """The images of one set: 'train' (training subset), 'bn' (BatchNorm images, eval
-    transform), 'probe' or 'ablate'. ``channels``: what the network takes (a gray source
+    transform), 'probe', 'ablate' or 'test' (the regulariser runs' final accuracy). ``channels``: what the network takes (a gray source
     is repeated to 3 channels for torchvision's ResNets)."""
     split = {
         "train": "train",
         "bn": "train",
         "probe": str(splits["probe_split"]),
         "ablate": str(splits["ablate_split"]),
+        "test": "test",
     }[which]
     indices = splits[f"{which}_idx"]
     train_transform = which == "train"

@@ -51,6 +51,15 @@ def part(smk, which):
     return train, options, splits, channels, sets, [steps[label] for label in p["labels"]]
 
 
+def label_steps(smk, labels):
+    """The steps of the run's checkpoint ``labels`` (by its batches per epoch)."""
+    p = smk.params.spec
+    train = from_params(TrainSpec, p["train"])
+    splits = load_splits(smk.input.data)
+    steps = train.checkpoint_steps(batches_per_epoch(len(splits["train_idx"]), train.batch_size))
+    return [steps[label] for label in labels]
+
+
 def part_attrs(p, what):
     """Global attributes of a part cube (``what``: extraction or ablation)."""
     return standard_attrs(
@@ -59,5 +68,6 @@ def part_attrs(p, what):
         p["config"],
         run_id=p["run_id"],
         bn=p["extract"]["bn"],
+        cka_precision=p["extract"]["cka_precision"],
         checkpoints=p["labels"],
     )

@@ -48,6 +48,11 @@ def blocks(model, modules=MODULES):
     ]
 
 
+def block_names(model, modules=MODULES):
+    """``model.named_modules()`` names of the blocks ('layer1.0' ...), in ``blocks`` order."""
+    return [f"layer{m - 3}.{i}" for m, i, _, _ in blocks(model, modules)]
+
+
 def layer_names(model):
     """CKA layers: every block output ('4.0' ...) and the input of the FC layer ('fc')."""
     return [f"{m}.{i}" for m, i, _, _ in blocks(model)] + ["fc"]

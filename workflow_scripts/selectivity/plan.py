@@ -30,6 +30,10 @@ from .resolve import claims_options, figure_options
 from .specs import NO_REGULARIZER
 
 STUDY = "selectivity"
+# Snakemake priorities (higher first among ready jobs): the ablation jobs are the longest
+# of the study and wait on the baseline runs, so these go first and the ablation starts as
+# soon as it can; the shorter regulariser runs fill the cores meanwhile and at the tail
+PRIORITY = {"ablate": 100, "baseline": 90, "regularised": 10}
 
 
 @dataclass
@@ -42,6 +46,7 @@ class SelectivityPlan:
     cubes: dict = field(default_factory=dict)  # cube_id -> layout.Cube
     cube_of: dict = field(default_factory=dict)  # run_id -> cube_id
     extracts: dict = field(default_factory=dict)  # extract_id -> run_id
+    test_labels: dict = field(default_factory=dict)  # run_id -> checkpoints tested on n_test
     baseline: list = field(default_factory=list)  # run ids, by seed
     regularised: list = field(default_factory=list)  # run ids (figs 6-7)
     extract: object = None  # specs.ExtractOptions
@@ -82,6 +87,8 @@ class SelectivityPlan:
     def add_cube(self, run_id, ablate):
         label = run_id.rsplit("-", 1)[0]
         config = {"run": self.runs[run_id].spec(), "extract": specs.identity(self.extract)}
+        if self.test_labels.get(run_id):
+            config["test_accuracy"] = {"checkpoints": list(self.test_labels[run_id])}
         extract_id = spec_id(label, config)  # extraction parts: ablation options not needed
         self.extracts[extract_id] = run_id
         if ablate:
@@ -101,6 +108,15 @@ class SelectivityPlan:
 
     def train_inputs(self, wildcards):
         return {"data": self.paths.data(self.runs[wildcards.run_id].data_id, "npz")}
+
+    def train_priority(self, wildcards):
+        return PRIORITY[self.runs[wildcards.run_id].role]
+
+    def extract_priority(self, wildcards):
+        return PRIORITY[self.runs[self.extracts[wildcards.extract_id]].role]
+
+    def ablate_priority(self, wildcards):
+        return PRIORITY["ablate"]
 
     def train_params(self, wildcards):
         run = self.runs[wildcards.run_id]
@@ -124,6 +140,7 @@ class SelectivityPlan:
             "train": specs.params(run.train),
             "data": specs.params(self.datasets[run.data_id]),
             "extract": specs.params(self.extract),
+            "test_labels": [x for x in self.test_labels.get(run_id, ()) if x in run.parts()[part]],
             "config": config,
         }
 
@@ -261,18 +278,21 @@ def build_plan(config):
         claims=claims_options(s),
     )
     data_id = plan.add_data()
-    for seed in s["seeds"]:
-        run_id = plan.add_run(data_id, seed, NO_REGULARIZER)
-        plan.baseline.append(run_id)
-        plan.add_cube(run_id, ablate=True)
     r = s["regularizer"]
+    tested = [resolve.regulariser_end_label(s)]  # where figs 6-7 read the test accuracy
+
+    def add(seed, reg, ablate):
+        run_id = plan.add_run(data_id, seed, reg)
+        if seed in r["seeds"]:
+            plan.test_labels[run_id] = tested
+        plan.add_cube(run_id, ablate=ablate)
+        return run_id
+
+    for seed in s["seeds"]:
+        plan.baseline.append(add(seed, NO_REGULARIZER, ablate=True))
     for seed in r["seeds"]:
-        if seed not in s["seeds"]:  # the unregularised reference of fig6
-            run_id = plan.add_run(data_id, seed, NO_REGULARIZER)
-            plan.add_cube(run_id, ablate=False)
-            plan.regularised.append(run_id)
+        if seed not in s["seeds"]:  # the unregularised reference of figs 6-7
+            plan.regularised.append(add(seed, NO_REGULARIZER, ablate=False))
         for onset in resolve.onsets(r):
-            run_id = plan.add_run(data_id, seed, resolve.regularizer(r, onset))
-            plan.regularised.append(run_id)
-            plan.add_cube(run_id, ablate=False)
+            plan.regularised.append(add(seed, resolve.regularizer(r, onset), ablate=False))
     return plan

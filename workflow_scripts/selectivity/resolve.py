@@ -1,9 +1,10 @@
 """The selectivity config block -> specs, every value resolved as the jobs will use it.
 
 Resolved here, once, so that ids hash what a job computes:
-- settings that take effect on one device only (``train.amp``, ``train.channels_last``:
-  CUDA only) are resolved from the plan's device: a CPU build hashes, passes and records
-  ``amp: false`` whatever the config says, because the CPU trains in float32;
+- a setting that takes effect on one device only (``train.amp``: CUDA only) is resolved
+  from the plan's device: a CPU build hashes, passes and records ``amp: false`` whatever
+  the config says, because the CPU trains in float32 (``train.channels_last`` takes effect
+  on both: on the CPU it trains the narrow ResNet ~1.4x faster, README);
 - parameters that cannot change a result get a neutral value, so that changing them
   reruns nothing: ``data.folder`` outside image folders (only image folders are read from
   it) and ``model.width`` / ``model.stem`` for torchvision's ResNets (their constructors
@@ -16,6 +17,8 @@ from .. import datasets
 from ..specs import from_params
 from .figure_specs import FIGURES, ClaimsOptions
 from .specs import (
+    BATCH,
+    EPOCH,
     MODULES,
     AblationOptions,
     DataSpec,
@@ -40,6 +43,7 @@ def data_spec(s):
         ablate_split=d["ablate"]["split"],
         n_ablate=int(d["ablate"]["n"]),
         n_bn=int(d["n_bn"]),
+        n_test=int(d["n_test"]),
         seed=int(d["seed"]),
         image_size=int(d["image_size"]),
         resize=int(d["resize"]),
@@ -71,6 +75,13 @@ def onsets(r):
     return sorted({0.0, float(r["later_onset"]), *map(float, r["onsets"])})
 
 
+def regulariser_end_label(s):
+    """The checkpoint label at which the regulariser runs end (``e<regularizer.epochs>``,
+    or ``e<train.epochs>`` where that is 0): where they are compared with the baseline
+    runs of the same seeds (figs 6-7)."""
+    return f"{EPOCH}{int(s['regularizer']['epochs']) or int(s['train']['epochs'])}"
+
+
 def train_spec(s, seed, reg, device):
     t, c = s["train"], s["checkpoints"]
     epochs = int(t["epochs"])
@@ -89,7 +100,7 @@ def train_spec(s, seed, reg, device):
         lr_milestones=tuple(int(e) for e in t["lr_milestones"]),
         lr_gamma=float(t["lr_gamma"]),
         amp=bool(t["amp"]) and cuda,
-        channels_last=bool(t["channels_last"]) and cuda,
+        channels_last=bool(t["channels_last"]),
         checkpoint_batches=tuple(sorted({int(b) for b in c["batches"]})),
         checkpoint_epochs=tuple(sorted({int(e) for e in c["epochs"] if e <= epochs})),
     )
@@ -100,6 +111,7 @@ def extract_options(e):
         batch_size=int(e["batch_size"]),
         bn=e["bn"],
         floor_seed=int(e["floor_seed"]),
+        cka_precision=e["cka_precision"],
         checkpoints_per_job=int(e["checkpoints_per_job"]),
     )
 
@@ -110,7 +122,20 @@ def ablation_options(a):
         fractions=tuple(float(f) for f in a["fractions"]),
         draws=int(a["draws"]),
         seed=int(a["seed"]),
+        checkpoints=ablated_labels(a["checkpoints"]),
     )
+
+
+def checkpoint_labels(c):
+    """'b<n>' / 'e<n>' labels of a {batches, epochs} block, batch ones first."""
+    return [f"{BATCH}{int(b)}" for b in sorted(set(c["batches"]))] + [
+        f"{EPOCH}{int(e)}" for e in sorted(set(c["epochs"]))
+    ]
+
+
+def ablated_labels(checkpoints):
+    """``ablation.checkpoints``: 'all' -> None, else their labels."""
+    return None if checkpoints == "all" else tuple(checkpoint_labels(checkpoints))
 
 
 # -- each figure's options and the claims options: the dataclass defaults, what

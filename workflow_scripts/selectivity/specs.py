@@ -35,6 +35,7 @@ class DataSpec:
     image_size: int  # imagefolder: training crop / evaluation centre crop side
     resize: int  # imagefolder evaluation: shorter side resized to this before the crop
     augment: bool
+    n_test: int = 0  # test-split images of the regulariser runs' final accuracy (0 = all)
     data_dir: str = run_setting("data", why="where the images live, not what they are")
     download: bool = run_setting(False, why="whether a missing source may be fetched")
 
@@ -72,7 +73,7 @@ class TrainSpec:
     lr_milestones: tuple[int, ...]  # epochs at which lr is multiplied by lr_gamma
     lr_gamma: float
     amp: bool  # float16 autocast + gradient scaling (effective: true on CUDA only)
-    channels_last: bool  # channels-last memory format (effective: true on CUDA only)
+    channels_last: bool  # channels-last memory format (CPU and CUDA)
     checkpoint_batches: tuple[int, ...]
     checkpoint_epochs: tuple[int, ...]
 
@@ -107,6 +108,7 @@ class ExtractOptions:
     batch_size: int  # evaluation batch; minibatch CKA uses full batches of this size
     bn: str  # recompute | running | batch (BatchNorm statistics at evaluation)
     floor_seed: int  # the label shuffle of the SI noise floor
+    cka_precision: str = "float32"  # centred float32 Gram products | float64 (the reference)
     checkpoints_per_job: int = run_setting(
         0, why="how the checkpoints are grouped into jobs; each is measured alike"
     )
@@ -118,3 +120,7 @@ class AblationOptions:
     fractions: tuple[float, ...]  # fraction of each block's channels zeroed (0 included)
     draws: int  # random orders (permutations fixed per draw)
     seed: int
+    checkpoints: tuple[str, ...] | None = None  # labels of the checkpoints ablated; None: all
+
+    def ablates(self, label):
+        return self.checkpoints is None or label in self.checkpoints

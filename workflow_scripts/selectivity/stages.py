@@ -66,9 +66,13 @@ def train(smk, device):
 @stage
 def extract(smk, device):
     from .extract import extract as extract_part
-    from .job_inputs import part, part_attrs, workers
+    from .job_inputs import label_steps, part, part_attrs, workers
 
-    train, options, splits, channels, (probe, bn), steps = part(smk, ["probe", "bn"])
+    tested = smk.params.spec["test_labels"]
+    train, options, splits, channels, sets, steps = part(
+        smk, ["probe", "bn"] + (["test"] if tested else [])
+    )
+    probe, bn, test = (*sets, None)[:3]
     extract_part(
         smk.input.checkpoints,
         steps,
@@ -83,6 +87,8 @@ def extract(smk, device):
         part_attrs(smk.params.spec, "extraction"),
         device=device,
         workers=workers(smk.threads, device),
+        test_images=test,
+        test_steps=set(label_steps(smk, tested)),
     )
 
 
@@ -95,6 +101,8 @@ def ablate(smk, device):
 
     p = smk.params.spec
     train, options, splits, channels, (images, bn), steps = part(smk, ["ablate", "bn"])
+    spec = from_params(AblationOptions, p["ablation"])
+    ablated = {s for s, label in zip(steps, p["labels"]) if spec.ablates(label)}
     with open_cube(smk.input.extract) as extracted:
         ablate_part(
             smk.input.checkpoints,
@@ -106,11 +114,12 @@ def ablate(smk, device):
             len(splits["classes"]),
             channels,
             options,
-            from_params(AblationOptions, p["ablation"]),
+            spec,
             smk.output[0],
             part_attrs(p, "ablation"),
             device=device,
             workers=workers(smk.threads, device),
+            ablated=ablated,
         )
 
 
@@ -126,6 +135,7 @@ def merge(smk):
         p["config"],
         run_id=p["run_id"],
         bn=p["config"]["extract"]["bn"],
+        cka_precision=p["config"]["extract"]["cka_precision"],
         **p["labels"],
     )
     ablate = _paths(smk.input.ablate) if "ablate" in smk.input.keys() else []

@@ -4,8 +4,9 @@ resume after a kill (mid-epoch included).
 - One run = one seed and one regulariser setting (``specs.TrainSpec``). SGD with
   momentum and weight decay; lr multiplied by ``lr_gamma`` at each of
   ``lr_milestones`` (epochs), torchvision's ImageNet recipe. ``amp`` (float16 autocast
-  with gradient scaling) and ``channels_last`` as the plan resolved them: true only for
-  CUDA runs (a spec asking for either on another device is an error).
+  with gradient scaling) as the plan resolved it: true only for CUDA runs (a spec asking
+  for it on another device is an error); ``channels_last`` on any device (the CPU's
+  oneDNN convolutions are ~1.4x faster in it for this network, and deterministic).
 - Regulariser (Leavitt & Morcos 2020, the paper's Eq. 2-3): forward hooks on the blocks
   of the chosen modules take each block's output (spatial mean, float32) in the same
   forward pass as the loss; loss = CE - alpha * mu_SI (``selectivity_index``) from the
@@ -112,10 +113,10 @@ def train_run(
     kills there).
     """
     device = torch.device(device)
-    if (spec.amp or spec.channels_last) and device.type != "cuda":
+    if spec.amp and device.type != "cuda":
         raise ValueError(
-            f"amp / channels_last take effect on CUDA only, but this run is on {device}: "
-            "the plan resolves both to false for other devices"
+            f"amp takes effect on CUDA only, but this run is on {device}: the plan resolves "
+            "it to false for other devices"
         )
     n = len(images)
     bpe = batches_per_epoch(n, spec.batch_size)

@@ -26,23 +26,26 @@ def fig5(cubes, options, out):
     ds0 = runs[0]
     src = metrics.module_layer(ds0, options.module)
     blocks = metrics.module_blocks(ds0, options.later_module) + ["fc"]
-    names = [
-        f"module {options.module} ({src}) vs " + ("FC input" if t == "fc" else f"block {t}")
-        for t in blocks
-    ]
+    names = ["FC input" if t == "fc" else f"block {t}" for t in blocks]
     df = _pairs(
         runs,
         lambda ds: metrics.module_layer(ds, options.module),
         [lambda ds, t=t: t for t in blocks],
         names,
     )
-    fig, ax = plt.subplots(figsize=(5.6, 3.6))
     colours = sns.color_palette("flare", len(blocks) - 1) + ["0.2"]
-    common.line(ax, df, "cka", hue="pair", palette=dict(zip(names, colours)))
+    df, palette = common.merge_identical(df, "pair", "cka", dict(zip(names, colours)))
+    fig, ax = plt.subplots(figsize=(5.6, 4.4))
+    common.line(ax, df, "cka", hue="pair", palette=palette)
     common.time_axis(ax, common.bpe(runs))
     ax.set_ylabel("linear CKA (minibatch, unbiased)")
     ax.set_ylim(0, 1.02)
-    common.legend(ax, loc="upper right")
+    ax.set_title(
+        f"module {options.module} (block {src}) vs module {options.later_module} and the FC input",
+        fontsize="small",
+        pad=24,
+    )
+    common.legend_below(ax, ncol=len(palette), offset=0.2)
     fig.tight_layout()
     common.save_figure(fig, out)
 
@@ -51,7 +54,7 @@ def fig10(cubes, options, out):
     runs = cubes["baseline"]
     sources = [m for m in options.modules if m < max(MODULES)]  # module 7: only FC is later
     fig, axes = plt.subplots(
-        1, len(sources), figsize=(4.3 * len(sources), 3.4), sharey=True, squeeze=False
+        1, len(sources), figsize=(4.3 * len(sources), 4.3), sharey=True, squeeze=False
     )
     bpe = common.bpe(runs)
     palette = {**common.module_palette(), "FC input": "0.2"}
@@ -64,11 +67,12 @@ def fig10(cubes, options, out):
             [lambda ds, t=t: metrics.module_layer(ds, t) for t in targets],
             names,
         )
-        common.line(ax, df, "cka", hue="pair", palette={k: palette[k] for k in names})
+        df, shown = common.merge_identical(df, "pair", "cka", {k: palette[k] for k in names})
+        common.line(ax, df, "cka", hue="pair", palette=shown)
         common.time_axis(ax, bpe)
         ax.set_title(f"module {source} vs later modules", pad=22)
         ax.set_ylabel("linear CKA (last blocks)")
         ax.set_ylim(0, 1.02)
-        common.legend(ax, loc="upper right")
+        common.legend_below(ax, offset=0.2)
     fig.tight_layout()
     common.save_figure(fig, out)

@@ -1,5 +1,6 @@
 """What the selectivity figures share: colours, the time axis, line plots with 95 % CIs
-over seeds, legends, module names."""
+over seeds, legends (beside the data, never over it), series that are one and the same
+drawn once, module names."""
 
 import numpy as np
 import seaborn as sns
@@ -77,6 +78,49 @@ def legend(ax, title=None, **kw):
             title_fontsize="small",
             **kw,
         )
+
+
+def legend_below(ax, title=None, ncol=2, offset=0.2):
+    """The legend under the axes (below the x label): it covers no data."""
+    legend(
+        ax, title=title, loc="upper center", bbox_to_anchor=(0.5, -offset), ncol=ncol,
+        borderaxespad=0.0,
+    )  # fmt: skip
+
+
+def merge_identical(df, series, value, palette=None, keys=("seed", "checkpoint")):
+    """``df`` with the series (values of column ``series``) that are equal at every
+    (seed, checkpoint) kept once, named 'A = B' (module 7's last block and the FC input
+    are one layer when the block's output is 1x1): no line hides under another. With a
+    ``palette``, also the palette of the merged names (each takes its last member's colour)."""
+    names = list(dict.fromkeys(df[series]))
+    table = df.pivot_table(index=list(keys), columns=series, values=value)
+    groups = []
+    for name in names:
+        same = next(
+            (g for g in groups if np.allclose(table[g[0]], table[name], rtol=0, atol=1e-12)),
+            None,
+        )
+        if same is None:
+            groups.append([name])
+        else:
+            same.append(name)
+    merged = {n: " = ".join(g) for g in groups for n in g}
+    out = df[df[series].isin([g[0] for g in groups])].copy()
+    out[series] = out[series].map(merged)
+    if palette is None:
+        return out
+    return out, {" = ".join(g): palette[g[-1]] for g in groups}
+
+
+def draw_floor(ax, runs, palette):
+    """The shuffled-label noise floor of each module of ``runs`` (seed mean), dashed in
+    the module's colour, with one legend entry."""
+    floor = si_table(runs, "si_floor")
+    floor_mean = floor.groupby(["module", "checkpoint"], as_index=False)["si"].mean()
+    for name, part in floor_mean.groupby("module"):
+        ax.plot(part["checkpoint"], part["si"], ls="--", lw=0.9, color=palette[name])
+    ax.plot([], [], ls="--", color="0.4", label="shuffled-label floor")
 
 
 def si_table(cubes, var):

@@ -9,14 +9,11 @@ from . import common
 
 def fig2(cubes, options, out):
     runs = cubes["baseline"]
-    si, floor = common.si_table(runs, "si"), common.si_table(runs, "si_floor")
+    si = common.si_table(runs, "si")
     palette = common.module_palette()
     fig, ax = plt.subplots(figsize=(5.6, 3.6))
     common.line(ax, si, "si", hue="module", palette=palette)
-    floor_mean = floor.groupby(["module", "checkpoint"], as_index=False)["si"].mean()
-    for name, part in floor_mean.groupby("module"):
-        ax.plot(part["checkpoint"], part["si"], ls="--", lw=0.9, color=palette[name])
-    ax.plot([], [], ls="--", color="0.4", label="shuffled-label floor")
+    common.draw_floor(ax, runs, palette)
     common.time_axis(ax, common.bpe(runs))
     ax.set_ylabel("mean class selectivity index")
     ax.set_ylim(0, max(1.0, float(si["si"].max()) + 0.05))
@@ -32,7 +29,7 @@ def fig9(cubes, options, out):
     runs = cubes["baseline"]
     modules = options.modules
     fig, axes = plt.subplots(
-        1, len(modules), figsize=(3.25 * len(modules), 3.3), sharey=True, squeeze=False
+        1, len(modules), figsize=(3.25 * len(modules), 4.3), sharey=True, squeeze=False
     )
     bpe = common.bpe(runs)
     si = metrics.long_table(runs, lambda ds: metrics.block_si(ds, "si"), "si")
@@ -57,6 +54,6 @@ def fig9(cubes, options, out):
         common.time_axis(ax, bpe)
         ax.set_title(f"module {module}", pad=22)
         ax.set_ylabel("mean class selectivity index")
-        common.legend(ax, loc="upper left")
+        common.legend_below(ax, offset=0.24)
     fig.tight_layout()
     common.save_figure(fig, out)
