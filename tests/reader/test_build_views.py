@@ -114,7 +114,15 @@ def test_ls_and_claims_on_the_build(smoke_build):
     proc = trainscope(smoke_build, "claims", "--variant", variant, "--json")
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
-    assert {r["study"] for r in rows} == set(smoke_build.studies())
+    tables = {
+        a.study: read_table(smoke_build.workdir / a.path) for a in smoke_build.artifacts("claims")
+    }
+    assert {r["study"] for r in rows} == {s for s, table in tables.items() if table}
+    proc = trainscope(smoke_build, "claims", "--variant", variant)
+    assert proc.returncode == 0, proc.stderr
+    for study in (s for s, table in tables.items() if not table):  # external: the header only
+        assert f"{study} (" in proc.stdout and "no claims to check" in proc.stdout, study
+    assert [] in tables.values(), "no study without claims in the build"
     assert {r["size"] for r in rows} == {"smoke"} and {r["variant"] for r in rows} == {variant}
     assert trainscope(smoke_build, "ls", "wtm", "cube", "seed=99").returncode == 1
 
