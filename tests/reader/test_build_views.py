@@ -41,20 +41,28 @@ def rendered(smoke_build, tmp_path_factory):
     return root
 
 
+def figure_name(figure):
+    """A figure artifact's name below its study's figures folder, without the suffix:
+    ``fig4``, or ``<run>/<figure>`` for a study that draws one folder per run."""
+    parts = Path(figure.path).parts  # .../figs/<study>/<name>.pdf
+    return Path(*parts[parts.index("figs") + 2 :]).with_suffix("").as_posix()
+
+
 def test_every_figure_is_rendered_small(smoke_build, rendered):
     figures = smoke_build.artifacts("figure")
     manifest = json.loads((rendered / "docs/figures/manifest.json").read_text())
     listed = {(f["study"], f["figure"]): f for f in manifest["figures"]}
-    assert {(a.study, Path(a.path).stem) for a in figures} <= set(listed)
+    assert {(a.study, figure_name(a)) for a in figures} <= set(listed)
+    assert any("/" in figure_name(a) for a in figures), "no study drew a folder per run"
     total = 0
     for a in figures:
-        png = rendered / "docs/figures" / a.study / f"{Path(a.path).stem}.png"
+        png = rendered / "docs/figures" / a.study / f"{figure_name(a)}.png"
         data = png.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         width = int.from_bytes(data[16:20], "big")
         assert 300 < width < 2500, (png, width)
         total += len(data)
-        assert listed[(a.study, png.stem)]["size"] == "smoke"
+        assert listed[(a.study, figure_name(a))]["size"] == "smoke"
     assert total < 5e6
     assert manifest["code_version"] and manifest["variant"] == smoke_build.variant
 
@@ -72,7 +80,7 @@ def test_each_figure_sits_beside_the_claims_it_supports(smoke_build, rendered):
                 section = re.search(r"#### Claims shown by tables\n(.*)", block, re.S)
             assert f"**{row['claim']}** ({row['verdict']})" in section.group(1), row["claim"]
         for fig in smoke_build.artifacts("figure", claims.study):
-            assert f"../figures/{claims.study}/{Path(fig.path).stem}.png" in block
+            assert f"../figures/{claims.study}/{figure_name(fig)}.png" in block
 
 
 def test_the_docs_build_with_the_figures_and_fail_without_one(rendered, tmp_path):
@@ -106,7 +114,15 @@ def test_ls_and_claims_on_the_build(smoke_build):
     proc = trainscope(smoke_build, "claims", "--variant", variant, "--json")
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
-    assert {r["study"] for r in rows} == set(smoke_build.studies())
+    tables = {
+        a.study: read_table(smoke_build.workdir / a.path) for a in smoke_build.artifacts("claims")
+    }
+    assert {r["study"] for r in rows} == {s for s, table in tables.items() if table}
+    proc = trainscope(smoke_build, "claims", "--variant", variant)
+    assert proc.returncode == 0, proc.stderr
+    for study in (s for s, table in tables.items() if not table):  # external: the header only
+        assert f"{study} (" in proc.stdout and "no claims to check" in proc.stdout, study
+    assert [] in tables.values(), "no study without claims in the build"
     assert {r["size"] for r in rows} == {"smoke"} and {r["variant"] for r in rows} == {variant}
     assert trainscope(smoke_build, "ls", "wtm", "cube", "seed=99").returncode == 1
 

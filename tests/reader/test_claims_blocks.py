@@ -130,3 +130,20 @@ def test_one_variant_from_its_own_working_directory(tree, capsys):
     assert "<!-- claims:demo -->\nstale" in page  # the default block is left alone
     assert "typed by hand" in (tree / "README.md").read_text()  # and the status too
     assert "demo:hard" in capsys.readouterr().out
+
+
+def test_a_study_whose_table_holds_no_claims(tree):
+    """A study that checks no claims (its table: the header only) and draws a folder per run."""
+    write_table([], tree / "results" / "claims" / "none.csv")
+    for run, fig in (("run_b", "cka"), ("run_a", "si"), ("run_a", "cka")):
+        (tree / "results" / "figs" / "none" / run).mkdir(parents=True, exist_ok=True)
+        (tree / "results" / "figs" / "none" / run / f"{fig}.pdf").write_bytes(b"%PDF")
+    page = tree / "docs" / "studies" / "none.md"
+    page.write_text("---\npaper: none\n---\n<!-- claims:none -->\nstale\n<!-- /claims:none -->\n")
+    done = refresh(tree / "results", tree / "README.md", tree / "docs")
+    assert done[str(page)] == ["none"]
+    assert "stale" not in page.read_text()
+    assert "(`results/claims/none.csv`): no claims to check." in page.read_text()
+    row = next(line for line in (tree / "README.md").read_text().splitlines() if "`none`" in line)
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[2:7] == ["run_a/cka, run_a/si, run_b/cka", "built, no claims", "-", "-", "-"]

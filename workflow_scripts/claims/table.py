@@ -80,9 +80,7 @@ def markdown(rows, built_with=None, source=None):
     (the size heads the table, the note follows the verdict)."""
     study = rows[0]["study"]
     size = ", ".join(sorted({r.get("size", "") for r in rows}))
-    source = f"`{source or f'results/claims/{study}.csv'}`"
-    if built_with:
-        source += f" of a build with `{built_with}`"
+    source = _source(study, built_with, source)
     # a column empty in every row (e.g. no interval for any claim) says nothing: left out
     columns = [c for c in rows[0] if c not in NOT_SHOWN and any(r.get(c) for r in rows)]
     columns.append("verdict")
@@ -98,6 +96,18 @@ def markdown(rows, built_with=None, source=None):
         verdict = f"**{r['verdict']}**" + (f" ({why})" if why else "")
         lines.append("| " + " | ".join([*cells, verdict]) + " |")
     return "\n".join(lines)
+
+
+def no_claims(study, built_with=None, source=None):
+    """What stands for the table of a study whose claims table holds its header only (a
+    study that checks no paper's claims)."""
+    return f"Built by the workflow ({_source(study, built_with, source)}): no claims to check."
+
+
+def _source(study, built_with=None, source=None):
+    """Where a claims table was read, as shown above it."""
+    shown = f"`{source or f'results/claims/{study}.csv'}`"
+    return shown + (f" of a build with `{built_with}`" if built_with else "")
 
 
 def replace_block(text, name, content):
@@ -122,7 +132,8 @@ def update_readme(readme, tables, variant=None, built_with=None, sources=None):
     done = []
     for study, rows in tables.items():
         name = f"{study}:{variant}" if variant else study
-        table = markdown(rows, built_with, (sources or {}).get(study))
+        source = (sources or {}).get(study)
+        table = markdown(rows, built_with, source) if rows else no_claims(study, built_with, source)
         text, found = replace_block(text, f"claims:{name}", table)
         if found:
             done.append(name)
@@ -147,6 +158,12 @@ def _natural(name):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
 
 
+def figure_names(folder):
+    """The figure PDFs under a study's figures folder, named by their path in it without
+    the suffix (``fig4``; ``<run>/<figure>`` for a study that draws one folder per run)."""
+    return [p.relative_to(folder).with_suffix("").as_posix() for p in Path(folder).rglob("*.pdf")]
+
+
 def verdict_counts(rows):
     counts = Counter(r["verdict"] for r in rows)
     return {v: counts.get(v, 0) for v in (*VERDICTS, *sorted(set(counts) - set(VERDICTS)))}
@@ -166,10 +183,12 @@ def status_markdown(tables, results, docs, page_dir):
     ]
     for study in studies:
         paper = front_matter(pages[study]).get("paper", "") if study in pages else ""
-        figs = sorted((p.stem for p in Path(results, "figs", study).glob("*.pdf")), key=_natural)
+        figs = sorted(figure_names(Path(results, "figs", study)), key=_natural)
         rows = tables.get(study)
         counts = verdict_counts(rows) if rows else {}
         size = ", ".join(sorted({r.get("size", "") for r in rows})) if rows else "not built"
+        if rows == []:  # a table with its header only: the study checks no claims
+            size = "built, no claims"
         link = ""
         if study in pages:
             link = f"[{study}]({Path(os.path.relpath(pages[study], page_dir)).as_posix()})"

@@ -65,6 +65,9 @@ def run_claims(args):
         print_frame(pd.DataFrame(rows), args)
         return OK
     for i, (study, rows) in enumerate(tables.items()):
+        if not rows:  # the header only: a study that checks no claims
+            print(("\n" if i else "") + f"{study} ({folder / f'{study}.csv'}): no claims to check")
+            continue
         print(("\n" if i else "") + summary(study, rows, folder))
         if args.verbose:
             print_verbose(rows)

@@ -1,8 +1,9 @@
 """``trainscope docs-figures``: a build's figure PDFs as PNGs beside the paper's claims.
 
 Renders every ``<results>/figs/<study>/<fig>.pdf`` of the default variant (first page;
-``--variant V``: ``<results>/variants/V/figs/...``, e.g. a smoke build's)
-to ``<out>/<study>/<fig>.png`` with PyMuPDF, reduced to a 256-colour palette with Pillow
+``--variant V``: ``<results>/variants/V/figs/...``, e.g. a smoke build's; a study that
+draws one folder per run has ``<fig>`` = ``<run>/<figure>``) to ``<out>/<study>/<fig>.png``
+with PyMuPDF, reduced to a 256-colour palette with Pillow
 (figures are line art: the PNGs shrink ~3x and look the same), writes
 ``<out>/manifest.json`` (code version, size from the claims table, build date of each
 figure) and fills the ``<!-- figures:<study> -->`` block of each study page
@@ -48,27 +49,31 @@ def variant_root(results, variant):
 def render_all(results, out, dpi=DPI, variant="default"):
     """Render every figure of one variant of a build; return the manifest (also written)
     and the claims tables."""
-    from ..claims.table import read_tables
+    from ..claims.table import figure_names, read_tables
     from ..runtime import code_version
     from ..store.atomic import atomic_path
 
     root, out = variant_root(results, variant), Path(out)
     claims = read_tables(root / "claims")
+    # one build has one size (config key `size`): a study whose claims table holds no
+    # claims (its header only), or that has none, is shown at the size the others give
+    build_size = ", ".join(sorted({r.get("size", "") for rows in claims.values() for r in rows}))
     figures = []
     for study_dir in sorted(p for p in (root / "figs").glob("*") if p.is_dir()):
         study = study_dir.name
-        pdfs = sorted(study_dir.glob("*.pdf"))
-        rendered = {out / study / f"{pdf.stem}.png" for pdf in pdfs}
-        for stale in (out / study).glob("*.png"):
+        names = sorted(figure_names(study_dir))
+        rendered = {out / study / f"{name}.png" for name in names}
+        for stale in (out / study).rglob("*.png"):
             if stale not in rendered:
                 stale.unlink()
-        sizes = ", ".join(sorted({r.get("size", "") for r in claims.get(study, [])}))
-        for pdf in pdfs:
-            png = out / study / f"{pdf.stem}.png"
+        rows = claims.get(study)
+        sizes = ", ".join(sorted({r.get("size", "") for r in rows})) if rows else build_size
+        for name in names:
+            pdf, png = study_dir / f"{name}.pdf", out / study / f"{name}.png"
             figures.append(
                 {
                     "study": study,
-                    "figure": pdf.stem,
+                    "figure": name,
                     "png": png.relative_to(out).as_posix(),
                     "pdf": pdf.as_posix(),
                     "size": sizes or "unknown (no claims table)",
@@ -98,7 +103,7 @@ def run_docs_figures(args):
     out = Path(args.out)
     docs = Path(args.docs) if args.docs else out.parent
     figs = variant_root(args.results, args.variant) / "figs"
-    if not any(figs.glob("*/*.pdf")):
+    if not any(figs.glob("*/**/*.pdf")):
         return fail(f"trainscope docs-figures: no figure PDFs under {figs}/<study>/")
     manifest, claims = render_all(args.results, out, args.dpi, args.variant)
     filled = fill_pages(manifest, claims, out, docs)
