@@ -93,17 +93,14 @@ class Result:
     values: dict  # the measured figures, by name
     checks: tuple = ()  # Check: the conditions the verdict rests on
     note: str = ""
-    holds: bool | None = None  # TRANSITIONAL: a claim not yet given its interval
 
     def __post_init__(self):
-        if not self.checks and self.holds is None:
+        if not self.checks:
             raise ValueError("a claim's result needs at least one Check (its measured interval)")
         object.__setattr__(self, "checks", tuple(self.checks))
 
     @property
     def verdict(self):
-        if not self.checks:
-            return REPRODUCED if self.holds else NOT_REPRODUCED
         verdicts = [c.verdict for c in self.checks]
         if all(v == REPRODUCED for v in verdicts):
             return REPRODUCED
@@ -113,15 +110,13 @@ class Result:
 
     @property
     def reason(self):
-        if not self.checks:
-            return "no interval"
         deciding = [c for c in self.checks if c.verdict == self.verdict] or list(self.checks)
         return "; ".join(c.reason for c in deciding)
 
     @property
     def estimate(self):
         """The headline figure: the first check's estimate."""
-        return self.checks[0].estimate if self.checks else None
+        return self.checks[0].estimate
 
 
 @dataclass(frozen=True)
