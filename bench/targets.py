@@ -18,7 +18,10 @@ TARGETS = {
     "selectivity_c": (">=", 0.9),  # ResNet-50 GPU throughput with hooks vs without
     "parse": ("<=", 3.0),  # snakemake -n over every target, seconds
     "trainers": ("<=", 1.1),  # a study trainer vs the plain loop, time (bench_trainers)
-    "metrics_a": ("<=", 1.5),  # measurement pass with every hook vs plain evaluation (bench_metrics)
+    "metrics_a": (
+        "<=",
+        1.5,
+    ),  # measurement pass with every hook vs plain evaluation (bench_metrics)
 }
 _OPS = {">=": operator.ge, "<=": operator.le}
 
