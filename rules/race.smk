@@ -7,11 +7,6 @@ from workflow_scripts.race.plan import build_plan as build_race_plan
 RACE = register_study("race", build_race_plan(config))
 RACE_RESOURCES = config["race"]["resources"]
 RACE_CATEGORY = "race: it's not a lottery, it's a race"
-# Scheduling (Snakemake runs the highest priority first among ready jobs): the training
-# stacks and the stable-cell searches are race's longest jobs and everything else waits
-# on the stacks; IMP rounds come in chains of three; the many short extractions fill the
-# cores at the end, so the tail of the build does not wait on one long job.
-RACE_PRIORITY = {"train": 20, "stable_cells": 20, "imp": 10}
 
 
 rule race_data:
@@ -44,7 +39,7 @@ rule race_train:
         RACE.paths.benchmark("train", "{stack_id}")
     wildcard_constraints:
         stack_id=one_of(RACE.stacks),
-    priority: RACE_PRIORITY["train"]
+    priority: RACE.train_priority
     conda:
         CONDA_ENV
     threads: RACE_RESOURCES["train"]["threads"]
@@ -71,7 +66,7 @@ rule race_imp_round:
     wildcard_constraints:
         imp_id=one_of(RACE.imp),
         r=one_of(range(1, RACE.rounds + 1)),
-    priority: RACE_PRIORITY["imp"]
+    priority: RACE.imp_round_priority
     conda:
         CONDA_ENV
     threads: RACE_RESOURCES["imp"]["threads"]
@@ -119,7 +114,7 @@ rule race_stable_cells:
         RACE.paths.benchmark("stable_cells", "{stable_id}")
     wildcard_constraints:
         stable_id=one_of(RACE.stable_cells),
-    priority: RACE_PRIORITY["stable_cells"]
+    priority: RACE.stable_cells_priority
     conda:
         CONDA_ENV
     threads: RACE_RESOURCES["stable_cells"]["threads"]

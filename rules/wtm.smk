@@ -39,9 +39,7 @@ rule wtm_train:
         WTM.paths.benchmark("train", "{run_id}")
     wildcard_constraints:
         run_id=one_of(WTM.runs),
-    # the study's long jobs (most of its CPU time): started first among the ready jobs,
-    # so that no training run is left alone at the DAG's tail with a core idle
-    priority: 20
+    priority: WTM.train_priority
     conda:
         CONDA_ENV
     threads: WTM_RESOURCES["train"]["threads"]

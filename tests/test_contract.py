@@ -114,6 +114,20 @@ def test_every_plan_has_the_one_interface(plans, name):
 
 
 @pytest.mark.parametrize("name", STUDIES)
+def test_priorities_come_from_the_plan_on_one_scale(plans, name):
+    """Every ``priority:`` of a study's rules is a plan method giving the job's estimated
+    seconds (``workflow_scripts.scheduling``), never a number typed in the rules file, so
+    the longest jobs of the whole build start first whichever study they belong to."""
+    from workflow_scripts.scheduling import priority
+
+    text = (REPO / "rules" / f"{name}.smk").read_text()
+    for value in re.findall(r"^\s*priority:\s*(\S+)", text, re.M):
+        method = value.split(".")[-1]
+        assert method.endswith("_priority") and callable(getattr(plans[name], method)), value
+    assert (priority(12.6), priority(-3)) == (13, 0)
+
+
+@pytest.mark.parametrize("name", STUDIES)
 def test_every_figure_has_options_a_schema_entry_a_caption_and_a_function(plans, name):
     specs = study_module(name, "figure_specs")
     figures = study_module(name, "figures")

@@ -21,6 +21,7 @@ appearance, no rerun when one is deleted). Nothing here imports torch or matplot
 from dataclasses import dataclass, field
 
 from ..runtime import plan_device
+from ..scheduling import priority
 from ..specs import params
 from ..store.paths import StudyPaths
 from . import ids
@@ -28,6 +29,11 @@ from .artifacts import plan_artifacts
 from .resolve import resolve_figures, resolve_tables
 
 STUDY = "race"
+# Snakemake priorities (``scheduling``: estimated seconds on one idle core), from the
+# default build's medians and spread: a training stack 6-20 s, a stable-cell search
+# 7-75 s (grows with N), an IMP round 3-23 s (they come in chains of three); the many
+# extractions (~4 s) keep priority 0 and fill the cores at the end
+ESTIMATED_S = {"train": 10, "stable_cells": 30, "imp": 6}
 # which runs' cubes a figure reads (grid, or d sweep and grid) and whether the IMP masks
 # too; fig7 reads the stable-cell cubes
 FIGURE_RUNS = {
@@ -101,6 +107,15 @@ class RacePlan:
     def train_params(self, wildcards):
         s = self.stacks[wildcards.stack_id]
         return {"hidden": s["hidden"], "train": params(s["train"]), "runs": s["runs"]}
+
+    def train_priority(self, wildcards):
+        return priority(ESTIMATED_S["train"])
+
+    def imp_round_priority(self, wildcards):
+        return priority(ESTIMATED_S["imp"])
+
+    def stable_cells_priority(self, wildcards):
+        return priority(ESTIMATED_S["stable_cells"])
 
     def imp_round_inputs(self, wildcards):
         """Data, the dense run's stack, and round r-1 (r > 1)."""

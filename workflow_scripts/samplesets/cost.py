@@ -1,4 +1,5 @@
-"""Estimated seconds of the study's jobs on one idle core: their Snakemake priorities.
+"""Estimated seconds of the study's jobs on one idle core: their Snakemake priorities
+(``workflow_scripts.scheduling``: one scale for every study).
 
 Snakemake starts the ready job of highest priority first. With a job's estimated seconds
 as its priority the longest jobs start first (the longest-processing-time rule), so the
@@ -31,7 +32,3 @@ def forward_seconds(spec, n_samples):
     """One forward pass of ``n_samples`` per checkpoint (extraction, activation cube)."""
     work = len(spec.checkpoint_steps) * n_samples * macs_per_sample(spec)
     return START_S + work / FORWARD_MAC_PER_S
-
-
-def priority(seconds):
-    return max(0, int(round(seconds)))

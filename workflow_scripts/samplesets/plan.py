@@ -14,6 +14,7 @@ matplotlib.
 from dataclasses import fields
 
 from ..runtime import plan_device
+from ..scheduling import priority
 from ..specs import identity, params
 from ..store.catalog import Artifact
 from ..store.ids import spec_id
@@ -148,11 +149,11 @@ class SamplesetsPlan:
 
     # Snakemake priorities: the estimated seconds of the job (``cost``), longest first
     def train_priority(self, wildcards):
-        return cost.priority(cost.train_seconds(self.runs[wildcards.run_id]["train"]))
+        return priority(cost.train_seconds(self.runs[wildcards.run_id]["train"]))
 
     def _forward_priority(self, run_id):
         spec = self.runs[run_id]["train"]
-        return cost.priority(cost.forward_seconds(spec, self.data.n_validation))
+        return priority(cost.forward_seconds(spec, self.data.n_validation))
 
     def extract_priority(self, wildcards):
         return self._forward_priority(self.cubes[wildcards.cube_id]["run_id"])

@@ -15,6 +15,7 @@ job's wildcards); nothing here imports torch or matplotlib.
 from dataclasses import dataclass, field, fields
 
 from ..runtime import plan_device
+from ..scheduling import priority
 from ..specs import from_params, identity, params
 from ..store.ids import spec_id
 from ..store.paths import StudyPaths
@@ -24,6 +25,9 @@ from .figure_specs import FIGURES
 from .specs import DataSpec, ExtractOptions, TrainSpec
 
 STUDY = "wtm"
+# Snakemake priority (``scheduling``: estimated seconds on one idle core): the median
+# training job of the default build (25 s; 29 jobs, 1-39 s); its other jobs are short
+ESTIMATED_S = {"train": 25}
 DATA_KEYS = tuple(f.name for f in fields(DataSpec) if f.name != "sigma")
 
 
@@ -136,6 +140,9 @@ class WtmPlan:
 
     def train_params(self, wildcards):
         return params(self.runs[wildcards.run_id]["train"])
+
+    def train_priority(self, wildcards):
+        return priority(ESTIMATED_S["train"])
 
     def extract_inputs(self, wildcards):
         cube = self.cubes[wildcards.cube_id]
