@@ -253,3 +253,32 @@ def test_fig7_plots_every_onset_with_the_interval_of_its_final_accuracy(drawn, r
     assert [p[0] for p in points] == [0, 1, 2, 3]
     assert np.diff(final.get_ylim())[0] >= 0.04  # never a 1-point axis
     assert_legends_cover_no_data(figure)
+
+
+def ends_at(ds, step):
+    """``ds`` cut at ``step``, its test accuracy measured there (as extraction does at the
+    regulariser runs' end)."""
+    return measured_at(ds.sel(checkpoint=slice(None, step)).copy(deep=True), step, ds)
+
+
+def measured_at(ds, step, source):
+    ds["test_accuracy"].loc[{"checkpoint": step}] = float(source["test_accuracy"].values[-1])
+    ds["test_images"].loc[{"checkpoint": step}] = TEST_IMAGES
+    return ds
+
+
+@pytest.mark.parametrize("fig", ["fig6", "fig7"])
+def test_regulariser_figures_compare_at_their_end_when_the_baseline_trains_longer(drawn, fig):
+    """The default build: the unregularised runs train 12 epochs, the regulariser runs 4;
+    the figures (and claims) compare at the regulariser runs' last checkpoint."""
+    end = int(STEPS[-2])
+    baseline = [measured_at(fake_cube(s), end, fake_cube(s)) for s in (0, 1, 2)]
+    regularised = [
+        ends_at(fake_cube(s, -3.0, o, ablate=False), end) for s in (0, 1) for o in (0.0, 5.0)
+    ]
+    cubes = {"baseline": baseline, "regularised": regularised}
+    onsets = {"fig6": {"later_onset": 5.0}, "fig7": {"onsets": (0.0, 5.0)}}[fig]
+    figure = draw(drawn, fig, cubes, **REG, **onsets, seeds=(0, 1))
+    held_out = next(ax for ax in figure.axes if ax.get_title().startswith("held-out"))
+    free = [ds.sel(checkpoint=slice(None, end)) for ds in baseline[:2]]
+    assert has_line(held_out, STEPS[:-1], seed_mean(free, lambda ds: ds["accuracy"]), style="--")

@@ -124,9 +124,10 @@ def reg_groups(ctx):
 
 def reg_end(groups):
     """The last checkpoint of the regulariser runs: where they are compared with the
-    unregularised runs of the same seeds."""
-    ends = {int(ds["checkpoint"].values[-1]) for k, runs in groups.items() if k != UNREGULARISED
-            for ds in runs.values()}  # fmt: skip
+    unregularised runs of the same seeds (which may train longer). The runs are told
+    apart by their own labels, not by the groups' keys (the figures name them otherwise)."""
+    ends = {int(ds["checkpoint"].values[-1]) for runs in groups.values() for ds in runs.values()
+            if metrics.run_labels(ds)["alpha"] != 0}  # fmt: skip
     if len(ends) != 1:
         raise ValueError(f"the regulariser runs end at different checkpoints: {sorted(ends)}")
     return ends.pop()
