@@ -37,6 +37,7 @@ XDIST_GROUPS = {
 }
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
         shared = [g for f, g in XDIST_GROUPS.items() if f in item.fixturenames]
