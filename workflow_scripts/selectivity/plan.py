@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from .. import specs
 from ..runtime import plan_device
+from ..scheduling import priority
 from ..store.catalog import Artifact
 from ..store.ids import spec_id
 from ..store.paths import StudyPaths
@@ -30,10 +31,10 @@ from .resolve import claims_options, figure_options
 from .specs import NO_REGULARIZER
 
 STUDY = "selectivity"
-# Snakemake priorities (higher first among ready jobs): the ablation jobs are the longest
-# of the study and wait on the baseline runs, so these go first and the ablation starts as
-# soon as it can; the shorter regulariser runs fill the cores meanwhile and at the tail
-PRIORITY = {"ablate": 100, "baseline": 90, "regularised": 10}
+# Snakemake priorities (``scheduling``: estimated seconds on one idle core, the default
+# build's medians): the ablation jobs are the longest and wait on the baseline runs
+TRAIN_S, EXTRACT_S = {"baseline": 110, "regularised": 45}, {"baseline": 50, "regularised": 18}
+ABLATE_S = 135
 
 
 @dataclass
@@ -110,13 +111,13 @@ class SelectivityPlan:
         return {"data": self.paths.data(self.runs[wildcards.run_id].data_id, "npz")}
 
     def train_priority(self, wildcards):
-        return PRIORITY[self.runs[wildcards.run_id].role]
+        return priority(TRAIN_S[self.runs[wildcards.run_id].role])
 
     def extract_priority(self, wildcards):
-        return PRIORITY[self.runs[self.extracts[wildcards.extract_id]].role]
+        return priority(EXTRACT_S[self.runs[self.extracts[wildcards.extract_id]].role])
 
     def ablate_priority(self, wildcards):
-        return PRIORITY["ablate"]
+        return priority(ABLATE_S)
 
     def train_params(self, wildcards):
         run = self.runs[wildcards.run_id]
