@@ -334,7 +334,9 @@ def test_ablation_checkpoints_are_hashed_and_passed_to_the_jobs():
 
 def test_long_jobs_get_the_higher_priorities():
     """The ablation (longest) and what it waits on (the baseline runs and their
-    extraction) go before the regulariser runs whenever both are ready."""
+    extraction) go before the regulariser runs whenever both are ready; priorities are
+    estimated seconds (``workflow_scripts.scheduling``), an extraction shorter than its
+    training."""
     p = build_plan(study_config())
     base, reg = p.baseline[0], p.regularised[-1]
     assert p.runs[reg].role == "regularised"
@@ -343,4 +345,4 @@ def test_long_jobs_get_the_higher_priorities():
     train = {run: p.train_priority(W(run_id=run)) for run in (base, reg)}
     assert ablate > train[base] > train[reg]
     assert p.extract_priority(W(extract_id=extract[base])) > train[reg]
-    assert p.extract_priority(W(extract_id=extract[reg])) == train[reg]
+    assert 0 < p.extract_priority(W(extract_id=extract[reg])) < train[reg]
