@@ -296,8 +296,11 @@ def test_killed_training_job_resumes_bit_identical(slurm_cluster, tmp_path):
     assert "Trying to restart job" in run.output, run.tail()
     resumed = [j for j in train_jobs if int(j["JobId"]) > int(killed)]
     assert resumed and resumed[-1]["JobState"] == "COMPLETED", train_jobs
-    train_log = next((workdir / "results" / "logs" / "wtm" / "train").glob("*.log"))
-    assert "resuming from epoch" in train_log.read_text(), train_log.read_text()
+    # logs live under the variant's folder (results/variants/<variant>/logs/...)
+    train_logs = sorted(workdir.glob("results/**/logs/wtm/train/*.log"))
+    assert train_logs, "no wtm training log"
+    texts = [log.read_text() for log in train_logs]
+    assert any("resuming from epoch" in text for text in texts), texts
 
     cube, names, last = _cube_and_weights(workdir)
     ref_cube, ref_names, ref_last = _cube_and_weights(ref_dir)
