@@ -138,19 +138,26 @@ def bench_training(tmp, repeats):
     )
 
 
+def plain_pass(model, images, batch_size=250):
+    """A timer of one plain evaluation pass of ``model`` over ``images``: the baseline."""
+
+    @torch.no_grad()
+    def run():
+        start = time.perf_counter()
+        for x, _ in images.batches(np.arange(len(images)), batch_size):
+            model(x)
+        return time.perf_counter() - start
+
+    return run
+
+
 @torch.no_grad()
 def bench_extraction(repeats):
     torch.manual_seed(0)
     model = network.build(NARROW, 10, 1).eval()
     probe, bn = Images(2000, seed=1), Images(2000, seed=2)
     floor = extraction.floor_shuffle(probe.labels.numpy(), 0)
-    order = np.arange(len(probe))
-
-    def plain():
-        start = time.perf_counter()
-        for x, _ in probe.batches(order, 250):
-            model(x)
-        return time.perf_counter() - start
+    plain = plain_pass(model, probe)
 
     def measured(precision):
         def run():
@@ -190,13 +197,7 @@ def bench_ablation(repeats):
     si = np.random.default_rng(0).random(len(module)).astype(np.float32)
     fractions = (0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875)
     spec = AblationOptions(modules=(4, 5, 6, 7), fractions=fractions, draws=10, seed=0)
-    order = np.arange(len(images))
-
-    def plain():
-        start = time.perf_counter()
-        for x, _ in images.batches(order, 250):
-            model(x)
-        return time.perf_counter() - start
+    plain = plain_pass(model, images)
 
     def ablated():
         start = time.perf_counter()
