@@ -35,6 +35,7 @@ FIGS = ["fig1", "fig3", "fig4", "fig5", "fig7"]
 RACE_TARGETS = [PATHS.figure(f) for f in FIGS] + [
     PATHS.table("table1", "csv"),
     PATHS.table("table1", "tex"),
+    PATHS.table("task", "csv"),
     PATHS.claims(),
 ]
 
@@ -397,7 +398,8 @@ def test_catalog_opens_race_artifacts_by_label(workdir, plan, monkeypatch):
     assert ds["norm_product"].dims == ("seed", "time", "neuron") and ds.sizes["seed"] == 2
     masks = catalog.open("race", "imp_masks", N=20, sigma0=1e-3, round=3)
     assert int(masks["pruned_per_neuron"].sum()) > 0
-    assert list(catalog.open("race", "table")["tau"].unique()) == [0.7, 0.95, 0.99]
+    assert list(catalog.open("race", "table", table="table1")["tau"].unique()) == [0.7, 0.95, 0.99]
+    assert "loss_drop_step_median" in catalog.open("race", "table", table="task").columns
     # a run: its checkpoints, one per dump step, each with step, epoch, weights, scores
     run = catalog.open("race", "run", N=20, sigma0=1e-5, d=16, seed=1)["checkpoints"]
     steps = plan.runs[plan.grid_runs[0]]["train"].checkpoint_steps
