@@ -1,5 +1,6 @@
 # The race study ("It's not a lottery, it's a race"): data -> stacked training ->
-# IMP rounds -> cubes (dynamics, similarity, stable cells) -> figures and Table 1.
+# IMP rounds -> cubes (dynamics, similarity, stable cells) -> figures, Table 1 and
+# the task table (accuracy, loss-drop step: how hard the task is).
 # Ids, paths and the input/params functions are methods of the plan
 # (workflow_scripts/race/plan.py).
 from workflow_scripts.race.plan import build_plan as build_race_plan
@@ -161,6 +162,11 @@ rule race_table:
             category=RACE_CATEGORY,
         ),
         tex=RACE.paths.table("table1", "tex"),
+        task=report(
+            RACE.paths.table("task", "csv"),
+            caption="../report/race/task.rst",
+            category=RACE_CATEGORY,
+        ),
     log:
         RACE.paths.log("figures", "table1"),
     localrule: True

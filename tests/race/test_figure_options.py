@@ -105,3 +105,6 @@ def test_captions_state_the_resolved_values(config):
     other["race"]["extract"]["rel_threshold"] = 0.05
     text = caption("table1.rst", build_plan(other).table_options())
     assert "a >= 5.0 % of the largest" in text
+    task = caption("task.rst", plan.table_options())
+    assert "(d = 16), over 2 seeds" in task
+    assert "source classes 0 + 5 vs 1 + 8" in task

@@ -11,6 +11,7 @@ Overlay on top of configs/smoke.yaml: ``data_dir`` = the fake data, and 300 SGD 
 past the drop). About 2-3 minutes on 2 cores.
 """
 
+import csv
 import json
 from pathlib import Path
 
@@ -34,6 +35,7 @@ FIGS = ["fig1", "fig3", "fig4", "fig5", "fig7"]
 RACE_TARGETS = [PATHS.figure(f) for f in FIGS] + [
     PATHS.table("table1", "csv"),
     PATHS.table("table1", "tex"),
+    PATHS.table("task", "csv"),
     PATHS.claims(),
 ]
 
@@ -124,6 +126,46 @@ def test_every_target_is_built(workdir, plan):
     assert tex.startswith(r"\begin{tabular}") and r"\end{tabular}" in tex
     assert r"$\tau=0.99$" in tex and "$10^{-5}$" in tex and "$10^{-3}$" in tex
     assert r"$k_{\mathrm{large}}$" in tex and "a >= 1 % of the largest" in tex
+
+
+def test_task_table_has_one_row_per_grid_cell(workdir, plan):
+    """The race_table job also writes task.csv (how hard the task is) from the same cubes."""
+    from workflow_scripts.race.task import FIELDS
+
+    with open(Path(workdir) / plan.paths.table("task")) as fh:
+        reader = csv.DictReader(fh)
+        assert reader.fieldnames == FIELDS
+        rows = [{k: float(v) for k, v in r.items()} for r in reader]
+    grid = plan.config["race"]["grid"]
+    cells = {(s, n) for s in grid["sigma0"] for n in grid["n_train"]}
+    assert len(rows) == len(cells) and {(r["sigma0"], int(r["N"])) for r in rows} == cells
+    steps = plan.runs[plan.grid_runs[0]]["train"].checkpoint_steps
+    for r in rows:
+        assert r["n_seeds"] == len(grid["seeds"]) == 2, r
+        # trained on the learnable fake data: well above chance, interval around the mean
+        assert 0.7 < r["test_accuracy_mean"] <= 1, r
+        assert r["test_accuracy_low"] <= r["test_accuracy_mean"] <= r["test_accuracy_high"], r
+        # two logits near zero at init: a loss near ln 2, falling by the end
+        assert r["train_loss_start_mean"] == pytest.approx(np.log(2), abs=0.05), r
+        assert r["train_loss_end_mean"] < r["train_loss_start_mean"], r
+        # the drop step is a dump step, min <= median <= max over the runs that dropped
+        if r["n_loss_dropped"]:
+            assert r["loss_drop_step_min"] in steps and r["loss_drop_step_max"] in steps, r
+            assert 0 < r["loss_drop_step_min"] <= r["loss_drop_step_median"]
+            assert r["loss_drop_step_median"] <= r["loss_drop_step_max"] <= steps[-1]
+        else:
+            assert np.isnan(r["loss_drop_step_median"]), r
+    # medium init: every run's loss halves within the 300 steps, and no later than at small
+    # init (there the loss falls between steps 210 and 300: at 300 one seed is at half of
+    # ln 2, the other still above it, both already at test accuracy 1)
+    for N in grid["n_train"]:
+        small, medium = (
+            next(r for r in rows if (r["sigma0"], r["N"]) == (s, N)) for s in (1e-5, 1e-3)
+        )
+        assert medium["n_loss_dropped"] == 2, medium
+        assert small["n_loss_dropped"] == 0 or (
+            medium["loss_drop_step_max"] <= small["loss_drop_step_min"]
+        ), (small, medium)
 
 
 def test_cubes_open_with_xarray_and_h5py(workdir, plan):
@@ -356,7 +398,8 @@ def test_catalog_opens_race_artifacts_by_label(workdir, plan, monkeypatch):
     assert ds["norm_product"].dims == ("seed", "time", "neuron") and ds.sizes["seed"] == 2
     masks = catalog.open("race", "imp_masks", N=20, sigma0=1e-3, round=3)
     assert int(masks["pruned_per_neuron"].sum()) > 0
-    assert list(catalog.open("race", "table")["tau"].unique()) == [0.7, 0.95, 0.99]
+    assert list(catalog.open("race", "table", table="table1")["tau"].unique()) == [0.7, 0.95, 0.99]
+    assert "loss_drop_step_median" in catalog.open("race", "table", table="task").columns
     # a run: its checkpoints, one per dump step, each with step, epoch, weights, scores
     run = catalog.open("race", "run", N=20, sigma0=1e-5, d=16, seed=1)["checkpoints"]
     steps = plan.runs[plan.grid_runs[0]]["train"].checkpoint_steps
@@ -379,6 +422,7 @@ def test_report_captions_render_from_the_resolved_options(race_build):
     assert "Race Fig. 1.</strong> One run (N = 20, d = 16" in html
     assert "at t = 20 of the dense run" in html  # fig5's early step, as the figure used
     assert "Algorithm 1: 200 probes" in html and "mean +- std over 2 seeds" in html
+    assert "Race task table.</strong>" in html and "(d = 16), over 2 seeds" in html
 
 
 def test_moving_the_data_reruns_nothing(race_build, tmp_path):

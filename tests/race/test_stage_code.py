@@ -47,6 +47,7 @@ def digests():
         ("race/dumps.py", {"race_train", "race_imp_round", "race_extract"}),
         ("race/run_cube_vars.py", {"race_extract"}),
         ("race/extract_cells.py", {"race_stable_cells"}),
+        ("race/task.py", {"race_table"}),  # the task table, written by the table job
     ],
 )
 def test_an_edit_reruns_exactly_the_stages_that_run_it(package_copy, edited, changed):

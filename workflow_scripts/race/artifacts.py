@@ -71,4 +71,8 @@ def plan_artifacts(plan):
         labels = {"table": name, "variant": variant}
         path = plan.paths.table(name, "csv")
         out.append(Artifact(STUDY, "table", name, path, "csv", labels, params(options)))
+    # the task table comes from the same rule and records as Table 1 (race.task)
+    labels = {"table": "task", "variant": variant}
+    path = plan.paths.table("task", "csv")
+    out.append(Artifact(STUDY, "table", "task", path, "csv", labels, params(plan.tables["table1"])))
     return out

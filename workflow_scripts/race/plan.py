@@ -198,7 +198,8 @@ class RacePlan:
 
     def targets(self):
         figures = [self.paths.figure(f) for f in self.figures]
-        return figures + [self.paths.table("table1", ext) for ext in ("csv", "tex")]
+        tables = [self.paths.table("table1", ext) for ext in ("csv", "tex")]
+        return figures + tables + [self.paths.table("task", "csv")]
 
     def claims_inputs(self):
         runs = list(dict.fromkeys(self.grid_runs + self.sweep_runs))

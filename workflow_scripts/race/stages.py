@@ -212,10 +212,12 @@ def table(smk):
     from .figure_specs import TABLES
     from .records import close, load_records
     from .table1 import table1
+    from .task import task_table
 
     options = from_params(TABLES["table1"], smk.params.options)
     records = load_records(**{k: list(v) for k, v in smk.input.items()})
     try:
         table1(records, options, smk.output.csv, smk.output.tex)
+        task_table(records, smk.output.task)
     finally:
         close(records)
