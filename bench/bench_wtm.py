@@ -14,7 +14,7 @@ Every comparison interleaves its variants (ABBA) over --repeats rounds and print
 median ratio with its range (the torch.mm peak is measured in every round of (a)), so
 that load changes on a shared machine show as spread, not as a biased ratio.
 
-Run: python bench/bench_wtm.py [--threads 2] [--epochs 60] [--repeats 4]
+Run: python bench/bench_wtm.py [--threads 1] [--epochs 60] [--repeats 4]
 """
 
 import argparse
@@ -122,7 +122,7 @@ def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)  # the default build trains on one
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--per-pattern", type=int, default=300)
     parser.add_argument(
