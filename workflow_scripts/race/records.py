@@ -12,10 +12,12 @@ functions on records follow (selection, time lookup, stable-cell and merge table
 figures, Table 1 and the claims read records through them.
 """
 
+import csv
 import json
 
 import numpy as np
 
+from ..store.atomic import atomic_path
 from ..store.checkpoints import load_checkpoint
 from ..store.cube import open_cube
 
@@ -169,3 +171,16 @@ def merge_rows(records):
                     }
                 )
     return rows
+
+
+def write_rows_csv(rows, fields, out_csv):
+    """The race tables' CSV: ``fields`` of every row, floats to 6 significant digits,
+    written atomically."""
+    with atomic_path(out_csv) as tmp:
+        with open(tmp, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=fields)
+            w.writeheader()
+            for r in rows:
+                w.writerow(
+                    {k: (f"{r[k]:.6g}" if isinstance(r[k], float) else r[k]) for k in fields}
+                )

@@ -5,13 +5,12 @@ shows k_large, the number of those clusters that contain a neuron with a >=
 rel_threshold of the largest (the merged neurons that carry weight; k_large <= k): most
 of the k clusters are lone low-norm neurons that carry no weight (docs/studies/race.md)."""
 
-import csv
 from pathlib import Path
 
 import numpy as np
 
 from ..store.atomic import atomic_path
-from .records import merge_rows
+from .records import merge_rows, write_rows_csv
 
 
 def _pm(mean, std, fmt, signed=False):
@@ -35,14 +34,7 @@ def table1(records, options, out_csv, out_tex):
         "delta_acc_mean",
         "delta_acc_std",
     ]
-    with atomic_path(out_csv) as tmp:
-        with open(tmp, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=fields)
-            w.writeheader()
-            for r in rows:
-                w.writerow(
-                    {k: (f"{r[k]:.6g}" if isinstance(r[k], float) else r[k]) for k in fields}
-                )
+    write_rows_csv(rows, fields, out_csv)
     taus = sorted({r["tau"] for r in rows})
     rel = 100 * options.rel_threshold
     lines = [

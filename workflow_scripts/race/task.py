@@ -18,13 +18,10 @@ grid, over its seeds (the runs Table 1 reads):
   relative to each run's lowest loss: ``extract.before_drop_index``.)
 """
 
-import csv
-
 import numpy as np
 
 from ..claims.stats import mean_over_seeds
-from ..store.atomic import atomic_path
-from .records import select, sorted_unique
+from .records import select, sorted_unique, write_rows_csv
 
 DROP_FRACTION = 0.5  # "the loss drops": it falls to at most half its value at step 0
 
@@ -99,12 +96,5 @@ def task_table(records, out_csv, fraction=DROP_FRACTION):
     """Write ``task_rows(records)`` to ``out_csv`` (floats to 6 significant digits; NaN
     where no run's loss dropped, -inf/inf for the interval of one seed); return the rows."""
     rows = task_rows(records, fraction)
-    with atomic_path(out_csv) as tmp:
-        with open(tmp, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=FIELDS)
-            w.writeheader()
-            for r in rows:
-                w.writerow(
-                    {k: (f"{r[k]:.6g}" if isinstance(r[k], float) else r[k]) for k in FIELDS}
-                )
+    write_rows_csv(rows, FIELDS, out_csv)
     return rows
