@@ -26,8 +26,9 @@ from .specs import DataSpec, ExtractOptions, TrainSpec
 
 STUDY = "wtm"
 # Snakemake priority (``scheduling``: estimated seconds on one idle core): the median
-# training job of the default build (25 s; 29 jobs, 1-39 s); its other jobs are short
-ESTIMATED_S = {"train": 25}
+# training job of the default build (19 s; 29 jobs of at most 100 epochs, 3-28 s); its
+# other jobs are short
+ESTIMATED_S = {"train": 19}
 DATA_KEYS = tuple(f.name for f in fields(DataSpec) if f.name != "sigma")
 
 
