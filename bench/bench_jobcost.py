@@ -23,9 +23,11 @@
    Share = sum over rules of jobs x fixed cost, over the build's job-seconds: the sum of
    ``s`` in ``--benchmarks`` (results/benchmarks of a default build) or
    ``--build-seconds`` (default 4606 s, issue 18's measured default build).
-4. What a fork server would leave of it (not what the workflow does): the time from
-   ``os.fork()`` of a warm interpreter (torch, torch._dynamo, store.cube and plotting
-   imported) to the exit of a child that runs one torch operation.
+4. What a fork server leaves of it (local runs fork every job from one, see
+   ``workflow_scripts/zygote.py``; rungs 1-3 run the job in its own process, as under
+   SLURM or with ``TRAINSCOPE_ZYGOTE=0``): the time from ``os.fork()`` of a warm
+   interpreter (torch, torch._dynamo, store.cube and plotting imported) to the exit of a
+   child that runs one torch operation.
 """
 
 import argparse
@@ -123,7 +125,12 @@ def ladder(scripts, work, tmp, repeats):
         if text is not None:
             files[name] = tmp / f"rung{i}.py"
             files[name].write_text(text)
-    env = dict(os.environ, PATH=f"{Path(PY).parent}{os.pathsep}{os.environ['PATH']}")
+    # in-process, as without the warm server (workflow_scripts/zygote.py): what it spares
+    env = dict(
+        os.environ,
+        PATH=f"{Path(PY).parent}{os.pathsep}{os.environ['PATH']}",
+        TRAINSCOPE_ZYGOTE="0",
+    )
 
     def start(name):
         cmd = [PY, "-c", "pass"] if name not in files else [PY, str(files[name])]
@@ -176,7 +183,12 @@ def rule_extras(smoke_dir, tmp):
     build."""
     copy = tmp / "smoke_copy"
     shutil.copytree(smoke_dir, copy, symlinks=True)
-    env = dict(os.environ, PATH=f"{Path(PY).parent}{os.pathsep}{os.environ['PATH']}")
+    # in-process, as without the warm server (workflow_scripts/zygote.py): what it spares
+    env = dict(
+        os.environ,
+        PATH=f"{Path(PY).parent}{os.pathsep}{os.environ['PATH']}",
+        TRAINSCOPE_ZYGOTE="0",
+    )
     out = {}
     for rule, script in kept_scripts(copy).items():
         names = {"__file__": str(script)}
@@ -254,8 +266,8 @@ def main(argv=None):
         )
         print(
             f"4. fork of a warm interpreter to the exit of a child running one torch op: "
-            f"{1e3 * med:.0f} ms [{1e3 * lo:.0f}-{1e3 * hi:.0f}] (what a fork server would "
-            "leave of the set-up; not used by the workflow)"
+            f"{1e3 * med:.0f} ms [{1e3 * lo:.0f}-{1e3 * hi:.0f}] (what the fork server of local "
+            "runs, workflow_scripts/zygote.py, leaves of the set-up)"
         )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
