@@ -146,5 +146,11 @@ def _alive(pid):
         ({"SLURM_JOB_ID": "42"}, False),
     ],
 )
-def test_on_for_local_runs_only(environ, expected):
+def test_on_for_local_runs_only(environ, expected, monkeypatch):
+    monkeypatch.setattr(sys, "platform", "linux")
     assert zygote.enabled(environ) is expected
+
+
+def test_off_where_forking_is_unsafe(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert not zygote.enabled({})

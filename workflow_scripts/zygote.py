@@ -19,7 +19,7 @@ killing a job still kills its work. The server exits after ``IDLE_S`` seconds wi
 job. Anything that fails before the child starts (no fork, a server that cannot
 start, a socket that vanished) makes the job run in its own process as before.
 
-Off where a warm process cannot help or would be wrong: under SLURM (``SLURM_JOB_ID``:
+Linux only. Off where a warm process cannot help or would be wrong: under SLURM (``SLURM_JOB_ID``:
 each job is its own allocation) and with ``TRAINSCOPE_ZYGOTE=0``. Snakemake's
 ``benchmark`` files then still time the job (``s``), but their memory and CPU columns
 describe the job's thin process, not the forked child: set ``TRAINSCOPE_ZYGOTE=0`` to
@@ -67,10 +67,12 @@ _FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 def enabled(environ=os.environ):
-    """Whether a job should go through the warm server (local runs on a system with fork)."""
+    """Whether a job should go through the warm server: local runs on Linux (macOS's
+    system libraries are not safe to use in a forked child, hence Python's own default of
+    spawning there)."""
     if environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
         return False
-    return hasattr(os, "fork") and hasattr(socket, "send_fds") and "SLURM_JOB_ID" not in environ
+    return sys.platform.startswith("linux") and "SLURM_JOB_ID" not in environ
 
 
 def socket_path(path_entries=None):
