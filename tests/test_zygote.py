@@ -154,3 +154,13 @@ def test_on_for_local_runs_only(environ, expected, monkeypatch):
 def test_off_where_forking_is_unsafe(monkeypatch):
     monkeypatch.setattr(sys, "platform", "darwin")
     assert not zygote.enabled({})
+
+
+def test_a_server_that_cannot_start_leaves_the_job_to_its_own_process(tmp_path, monkeypatch):
+    broken = tmp_path / "broken_server.py"
+    broken.write_text("raise SystemExit(1)\n")
+    monkeypatch.setattr(zygote, "SERVER", broken)
+    monkeypatch.syspath_prepend(str(tmp_path))  # a key of its own
+    start = time.monotonic()
+    assert zygote.run_job({}, job="os:getpid") is None
+    assert time.monotonic() - start < zygote.START_TIMEOUT_S / 2

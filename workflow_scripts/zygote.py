@@ -163,7 +163,7 @@ def _start_and_connect(path):
         if conn is not None:
             return conn
         path.unlink(missing_ok=True)  # a server that died left its socket behind
-        subprocess.Popen(
+        server = subprocess.Popen(
             [sys.executable, str(SERVER), str(path), *sys.path],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -176,6 +176,8 @@ def _start_and_connect(path):
             conn = _connect(path)
             if conn is not None:
                 return conn
+            if server.poll() is not None:  # it failed to start: run the job here, now
+                return None
             time.sleep(0.05)
     return None
 

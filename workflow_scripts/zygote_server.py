@@ -19,8 +19,8 @@ def serve(path, path_entries):
     for name in PRELOAD:
         try:
             importlib.import_module(name)
-        except ImportError:  # an optional module missing: the child imports what it needs
-            pass
+        except Exception:  # noqa: BLE001 - one that fails here fails in the job, with its
+            pass  # traceback where the job's output goes
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     tmp = f"{path}.{os.getpid()}"
     listener.bind(tmp)
