@@ -35,9 +35,8 @@ claims: $(STAMP)
 	$(VENV)/bin/pytest -m claims
 
 # the four studies' default-size claims builds, as CI runs them (see .ci/run; needs `make
-# data`): samplesets, wtm and race took 9.4 min from scratch on the idle 2-core machine
-# (they took 25-32 min before jobs were forked from a warm interpreter); selectivity,
-# whose build alone is ~8 min, joined them then
+# data`): 14.9 min from scratch on the idle 2-core machine (samplesets, wtm and race alone
+# took 25-32 min before jobs were forked from a warm interpreter, 9.4 min after)
 claims-ci: $(STAMP) data
 	$(VENV)/bin/pytest -m claims tests/samplesets tests/wtm tests/race tests/selectivity
 
