@@ -74,8 +74,8 @@ def test_a_failing_job_returns_its_status_and_traceback(jobs, capfd):
     assert zygote.run_job({}, job=f"{jobs}:exit_three") == 3
 
 
-def test_killing_the_jobs_process_kills_the_forked_job(jobs, tmp_path):
-    out = tmp_path / "pid.txt"
+def _sleeping_job(jobs, out):
+    """A job's process (its own interpreter) whose forked job sleeps: (process, job pid)."""
     client = subprocess.Popen(
         [
             sys.executable,
@@ -93,7 +93,11 @@ def test_killing_the_jobs_process_kills_the_forked_job(jobs, tmp_path):
     deadline = time.monotonic() + 60
     while not (out.exists() and out.read_text()) and time.monotonic() < deadline:
         time.sleep(0.05)
-    child = int(out.read_text())
+    return client, int(out.read_text())
+
+
+def test_killing_the_jobs_process_kills_the_forked_job(jobs, tmp_path):
+    client, child = _sleeping_job(jobs, tmp_path / "pid.txt")
     os.kill(client.pid, signal.SIGKILL)  # no chance to forward anything
     client.wait()
     deadline = time.monotonic() + 10
@@ -103,25 +107,7 @@ def test_killing_the_jobs_process_kills_the_forked_job(jobs, tmp_path):
 
 
 def test_sigterm_to_the_jobs_process_reaches_the_forked_job(jobs, tmp_path):
-    out = tmp_path / "pid.txt"
-    client = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import sys
-                sys.path[:0] = {sys.path!r}
-                from workflow_scripts import zygote
-                sys.exit(zygote.run_job({{"out": {str(out)!r}}}, job="{jobs}:sleep"))
-                """
-            ),
-        ]
-    )
-    deadline = time.monotonic() + 60
-    while not (out.exists() and out.read_text()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    child = int(out.read_text())
+    client, child = _sleeping_job(jobs, tmp_path / "pid.txt")
     client.send_signal(signal.SIGTERM)
     assert client.wait(timeout=10) == 1  # the job ended without a status of its own
     assert not _alive(child)

@@ -11,7 +11,7 @@ How: the first job of a local run starts a server (``zygote_server.py``, run as 
 script) that imports the heavy third-party modules (``PRELOAD``; of this package only
 these two modules, so a job always runs the study code on disk) and waits on a Unix
 socket. A job (``workflow_scripts/run.py``) sends it its ``snakemake`` object, working
-directory, environment, ``sys.path`` and its stdin/stdout/stderr; the server forks a
+directory, environment and its stdin/stdout/stderr; the server forks a
 child that takes all of them over, runs the job as ``run.py`` would, and reports its
 exit status. The job's process waits for it, forwards SIGTERM/SIGINT/SIGHUP to the
 child's process group, and the child kills itself when the job's process dies (a
@@ -74,11 +74,12 @@ def enabled(environ=os.environ):
     return sys.platform.startswith("linux") and "SLURM_JOB_ID" not in environ
 
 
-def socket_path(path_entries=None):
-    """One server per interpreter, import path and version of its code."""
+def socket_path():
+    """One server per interpreter, import path and version of its code (so a server's
+    ``sys.path`` is its jobs')."""
     key = hashlib.sha256()
     code = (Path(__file__).read_bytes(), SERVER.read_bytes())
-    for part in (sys.executable, *(path_entries or sys.path), *code):
+    for part in (sys.executable, *sys.path, *code):
         key.update(part if isinstance(part, bytes) else str(part).encode())
         key.update(b"\0")
     name = f"trainscope-zygote-{os.getuid()}-{key.hexdigest()[:16]}.sock"
@@ -106,7 +107,6 @@ def run_job(smk, job="workflow_scripts.run:run"):
                 "job": job,
                 "cwd": os.getcwd(),
                 "env": dict(os.environ),
-                "path": list(sys.path),
                 "argv": list(sys.argv),
             },
             protocol=pickle.HIGHEST_PROTOCOL,

@@ -66,7 +66,6 @@ def _child(conn):
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        sys.path[:] = request["path"]
         sys.argv[:] = request["argv"]
         _reseed()
         conn.sendall(STATUS.pack(os.getpid()))
